@@ -1,0 +1,268 @@
+//! Compliance of a party on a date.
+//!
+//! The state on a date D is the fold of every notification whose change
+//! happened on or before D ([`Notification::fold_key`] order). On that state
+//! the report gives each limit's value and maximum, whether it binds on D, and
+//! the findings: limits exceeded while binding, impossible transitions and
+//! data-exchange mismatches up to D, notifications sent after their deadline,
+//! and data exchanges past due and never sent.
+
+use crate::finding::{Difference, Finding, FindingKind};
+use crate::notification::{Event, Notification};
+use crate::state::State;
+use accord_treaty::{LimitMax, RvChangeDeadline, Treaty};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// A limit on the report's date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LimitCheck {
+    /// Limit id.
+    pub id: String,
+    /// What it limits.
+    pub name: String,
+    /// The party's value.
+    pub value: u64,
+    /// The maximum (for a freeze: the party's baseline value, once known).
+    pub max: Option<u64>,
+    /// Whether it binds on the date.
+    pub binding: bool,
+    /// First day it binds.
+    pub binding_from: NaiveDate,
+    /// Binding and over the maximum.
+    pub exceeded: bool,
+}
+
+/// Compliance of one party on one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The party.
+    pub party: String,
+    /// The date.
+    pub date: NaiveDate,
+    /// The treaty id.
+    pub treaty: String,
+    /// Whether the treaty is in force on the date.
+    pub in_force: bool,
+    /// True when the registry was generated (synthetic data).
+    pub synthetic: bool,
+    /// Every limit's value, by limit id (for New START:
+    /// `deployed_delivery_vehicles`, `deployed_warheads`,
+    /// `deployed_and_nondeployed_launchers`).
+    #[serde(flatten)]
+    pub aggregates: BTreeMap<String, u64>,
+    /// Each limit on the date.
+    pub limits: Vec<LimitCheck>,
+    /// Findings, by date.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Whether the report has no findings.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// The deadline of a notification under the treaty.
+pub fn deadline(treaty: &Treaty, n: &Notification) -> NaiveDate {
+    let regular = accord_treaty::add_days(n.date, treaty.notifications.deadline_days);
+    match &n.event {
+        Event::DataExchange { .. } => treaty
+            .data_exchange_due(n.date)
+            .unwrap_or_else(|| accord_treaty::add_days(n.date, treaty.data_exchanges.due_days)),
+        Event::ReentryVehicleChange { .. }
+            if treaty.notifications.reentry_vehicle_changes == RvChangeDeadline::NextDataExchange =>
+        {
+            treaty
+                .next_data_exchange(n.date)
+                .map_or(regular, |(_, due)| due)
+        }
+        _ => regular,
+    }
+}
+
+/// Evaluates a party's notifications on each of `dates`, in one pass.
+///
+/// `notifications` may be in any order; they are folded in
+/// [`Notification::fold_key`] order. Returns one report per date, in the
+/// order of `dates`.
+pub fn evaluate(
+    treaty: &Treaty,
+    party: &str,
+    notifications: &[Notification],
+    dates: &[NaiveDate],
+    synthetic: bool,
+) -> Vec<Report> {
+    let mut order: Vec<usize> = (0..notifications.len()).collect();
+    order.sort_by_key(|&i| notifications[i].fold_key());
+    let mut wanted: Vec<(usize, NaiveDate)> = dates.iter().copied().enumerate().collect();
+    wanted.sort_by_key(|&(_, d)| d);
+
+    // Lateness does not depend on the state: compute it once.
+    let mut late: Vec<Finding> = notifications
+        .iter()
+        .filter_map(|n| {
+            let due = deadline(treaty, n);
+            (n.sent > due).then(|| {
+                Finding::about(
+                    FindingKind::LateNotification,
+                    n,
+                    format!(
+                        "{} of {} sent {}, {} days after the change; due by {}",
+                        n.event.kind(),
+                        n.date,
+                        n.sent,
+                        (n.sent - n.date).num_days(),
+                        due
+                    ),
+                )
+            })
+        })
+        .collect();
+    late.sort_by_key(|f| (f.date, f.notification));
+
+    let first_date = order.first().map(|&i| notifications[i].date);
+    let exchanged: HashSet<NaiveDate> = notifications
+        .iter()
+        .filter(|n| matches!(n.event, Event::DataExchange { .. }))
+        .map(|n| n.date)
+        .collect();
+
+    let mut state = State::new(treaty, party);
+    let mut transitions: Vec<Finding> = vec![];
+    let mut baselines: BTreeMap<String, u64> = BTreeMap::new();
+    let mut next = 0usize;
+    let mut out: Vec<(usize, Report)> = Vec::with_capacity(dates.len());
+
+    for (slot, date) in wanted {
+        while next < order.len() && notifications[order[next]].date <= date {
+            let n = &notifications[order[next]];
+            capture_baselines(treaty, &state, n.date, &mut baselines);
+            if let Some(f) = state.apply(n) {
+                transitions.push(f);
+            }
+            if let Event::DataExchange { counts } = &n.event {
+                if let Some(f) = compare_exchange(&state, n, counts) {
+                    transitions.push(f);
+                }
+            }
+            next += 1;
+        }
+        // Nothing after `date` applied yet: the state is the state on `date`.
+        let next_date = order.get(next).map(|&i| notifications[i].date);
+        if next_date.is_none_or(|nd| nd > date) {
+            capture_baselines(treaty, &state, date.succ_opt().unwrap_or(date), &mut baselines);
+        }
+        let mut findings: Vec<Finding> = transitions.clone();
+        findings.extend(late.iter().filter(|f| f.date <= date).cloned());
+        if let Some(first) = first_date {
+            for (as_of, due) in treaty.data_exchange_schedule() {
+                if as_of >= first && due < date && !exchanged.contains(&as_of) {
+                    findings.push(Finding {
+                        kind: FindingKind::MissingDataExchange,
+                        message: format!("the data exchange as of {as_of} was due by {due} and was never sent"),
+                        date: due,
+                        notification: None,
+                        item: None,
+                        differences: vec![],
+                    });
+                }
+            }
+        }
+        let aggregates = state.aggregates();
+        let limits: Vec<LimitCheck> = treaty
+            .limits
+            .iter()
+            .map(|l| {
+                let value = aggregates.get(&l.id).copied().unwrap_or(0);
+                let binding = treaty.in_force_on(date) && l.binding_from <= date;
+                let max = match l.max {
+                    LimitMax::Fixed(m) => Some(m),
+                    LimitMax::Baseline => baselines.get(&l.id).copied(),
+                };
+                LimitCheck {
+                    id: l.id.clone(),
+                    name: l.name.clone(),
+                    value,
+                    max,
+                    binding,
+                    binding_from: l.binding_from,
+                    exceeded: binding && max.is_some_and(|m| value > m),
+                }
+            })
+            .collect();
+        for l in limits.iter().filter(|l| l.exceeded) {
+            findings.push(Finding {
+                kind: FindingKind::LimitExceeded,
+                message: format!(
+                    "{} {}: {} is above the limit of {} ({})",
+                    party,
+                    l.id,
+                    l.value,
+                    l.max.unwrap_or(0),
+                    treaty.limit(&l.id).map_or("", |x| x.article.as_str())
+                ),
+                date,
+                notification: None,
+                item: None,
+                differences: vec![],
+            });
+        }
+        findings.sort_by_key(|f| (f.date, f.notification, f.kind));
+        out.push((
+            slot,
+            Report {
+                party: party.to_string(),
+                date,
+                treaty: treaty.id.clone(),
+                in_force: treaty.in_force_on(date),
+                synthetic,
+                aggregates,
+                limits,
+                findings,
+            },
+        ));
+    }
+    out.sort_by_key(|(slot, _)| *slot);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Records, for each baseline (freeze) limit, the party's value at the end of
+/// the day it begins to bind: called before the first change dated after it.
+fn capture_baselines(treaty: &Treaty, state: &State, upcoming: NaiveDate, baselines: &mut BTreeMap<String, u64>) {
+    for l in &treaty.limits {
+        if l.max == LimitMax::Baseline && upcoming > l.binding_from && !baselines.contains_key(&l.id) {
+            baselines.insert(l.id.clone(), state.value(&l.id).unwrap_or(0));
+        }
+    }
+}
+
+fn compare_exchange(state: &State, n: &Notification, counts: &BTreeMap<String, u64>) -> Option<Finding> {
+    let differences: Vec<Difference> = counts
+        .iter()
+        .filter_map(|(limit, &declared)| {
+            let item_level = state.value(limit).unwrap_or(0);
+            (declared != item_level).then(|| Difference {
+                limit: limit.clone(),
+                declared,
+                item_level,
+            })
+        })
+        .collect();
+    if differences.is_empty() {
+        return None;
+    }
+    let words: Vec<String> = differences
+        .iter()
+        .map(|d| format!("{} declared {} but items add up to {}", d.limit, d.declared, d.item_level))
+        .collect();
+    let mut f = Finding::about(
+        FindingKind::DataExchangeMismatch,
+        n,
+        format!("data exchange as of {}: {}", n.date, words.join("; ")),
+    );
+    f.differences = differences;
+    Some(f)
+}

@@ -1,0 +1,80 @@
+//! Errors of the registry: bad input (rejected, nothing stored) and store faults.
+
+use crate::Finding;
+
+/// Input that cannot be accepted. Names the place (`file:line`) and field.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Not valid JSON, or a field missing, unknown or of the wrong type.
+    #[error("{at}: field `{field}`: {message}")]
+    Json {
+        /// `file:line`.
+        at: String,
+        /// The field path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Well-formed but not acceptable under the treaty.
+    #[error("{at}: field `{field}`: {message}")]
+    Invalid {
+        /// `file:line` or a notification number.
+        at: String,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A notification would be an impossible transition in the registry.
+    #[error("{at}: notification {number} rejected: {}", .finding.message)]
+    Rejected {
+        /// Where it came from.
+        at: String,
+        /// Its number.
+        number: u64,
+        /// The finding it would have caused.
+        finding: Box<Finding>,
+    },
+}
+
+/// A fault of the SQLite store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The store's path.
+        path: String,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The directory holds no store.
+    #[error("{path}: no accord registry here (expected {path}/registry.sqlite; make one with `accord generate` or `accord registry init`)")]
+    Missing {
+        /// The directory.
+        path: String,
+    },
+    /// A stored row could not be read back.
+    #[error("{path}: stored notification {number} is corrupt: {message}")]
+    Corrupt {
+        /// The store.
+        path: String,
+        /// The notification number.
+        number: i64,
+        /// Why.
+        message: String,
+    },
+    /// Input was rejected; nothing was stored.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// File-system fault.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,108 @@
+//! Findings: what a compliance check reports.
+
+use crate::notification::Notification;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::fmt;
+
+/// The kind of a finding. Stable names: they appear in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// A limit in force is exceeded.
+    LimitExceeded,
+    /// A notification was sent after its deadline.
+    LateNotification,
+    /// A scheduled data exchange is past due and was never sent.
+    MissingDataExchange,
+    /// A data exchange's numbers differ from the item-level state on its date.
+    DataExchangeMismatch,
+    /// A notification names an item that never entered accountability.
+    UnknownItem,
+    /// A notification names a facility that was never declared.
+    UnknownFacility,
+    /// An identifier entered accountability twice.
+    DuplicateIdentifier,
+    /// An eliminated item (or launcher) is deployed.
+    DeployingEliminated,
+    /// A missile declares more reentry vehicles than its type carries.
+    TooManyReentryVehicles,
+    /// An item is reported in two places (or moves from where it is not).
+    ItemInTwoPlaces,
+    /// An item's type is not one the treaty lists for that kind and party.
+    UnknownItemType,
+    /// Any other impossible change of state.
+    InvalidTransition,
+}
+
+impl FindingKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::LimitExceeded => "limit_exceeded",
+            FindingKind::LateNotification => "late_notification",
+            FindingKind::MissingDataExchange => "missing_data_exchange",
+            FindingKind::DataExchangeMismatch => "data_exchange_mismatch",
+            FindingKind::UnknownItem => "unknown_item",
+            FindingKind::UnknownFacility => "unknown_facility",
+            FindingKind::DuplicateIdentifier => "duplicate_identifier",
+            FindingKind::DeployingEliminated => "deploying_eliminated",
+            FindingKind::TooManyReentryVehicles => "too_many_reentry_vehicles",
+            FindingKind::ItemInTwoPlaces => "item_in_two_places",
+            FindingKind::UnknownItemType => "unknown_item_type",
+            FindingKind::InvalidTransition => "invalid_transition",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A data-exchange number that differs from the item-level state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The limit id.
+    pub limit: String,
+    /// What the data exchange declared.
+    pub declared: u64,
+    /// What the items add up to on that date.
+    pub item_level: u64,
+}
+
+/// One finding, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// Plain words, with the numbers.
+    pub message: String,
+    /// The date it concerns.
+    pub date: NaiveDate,
+    /// The notification that raised it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<u64>,
+    /// The item concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// For a data-exchange mismatch: each difference.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub differences: Vec<Difference>,
+}
+
+impl Finding {
+    /// A finding raised by a notification.
+    pub fn about(kind: FindingKind, n: &Notification, message: String) -> Finding {
+        Finding {
+            kind,
+            message: format!("notification {}: {message}", n.number),
+            date: n.date,
+            notification: Some(n.number),
+            item: n.event.item().map(str::to_string),
+            differences: vec![],
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Notifications: the events that change a party's declared holdings.
+//!
+//! On the wire a notification is one JSON object; a file of them is JSON
+//! Lines (one object a line). Parsing is strict: unknown fields, missing
+//! fields, negative or fractional counts are errors naming the file, the line
+//! and the field.
+
+use crate::error::InputError;
+use accord_treaty::{FacilityKind, Role, Status, Treaty};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One notification from a party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    /// The notifying party (`US`, `RU`, …).
+    pub party: String,
+    /// The party's notification number: unique, assigned in the order sent.
+    pub number: u64,
+    /// When the change occurred (for a data exchange: the as-of date).
+    pub date: NaiveDate,
+    /// When the notification was sent.
+    pub sent: NaiveDate,
+    /// What happened.
+    pub event: Event,
+}
+
+/// What a heavy bomber or launcher is converted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConvertedTo {
+    /// Equipped for non-nuclear armaments (status `converted`).
+    NonNuclear,
+    /// A test or training item (status `test`).
+    Test,
+}
+
+/// The change a notification reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// A facility is declared.
+    FacilityDeclared {
+        /// Its identifier.
+        facility: String,
+        /// Its kind.
+        facility_kind: FacilityKind,
+        /// Its name.
+        name: String,
+    },
+    /// An item enters accountability (new, or in the initial declaration).
+    AccountabilityEntry {
+        /// Unique identifier.
+        item: String,
+        /// Item kind (a treaty item kind).
+        item_kind: String,
+        /// Item type (a treaty item type).
+        item_type: String,
+        /// Where it is.
+        facility: String,
+        /// Its status.
+        status: Status,
+        /// For a deployed missile: the launcher it is emplaced in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        launcher: Option<String>,
+        /// For a deployed missile: its declared reentry vehicles.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reentry_vehicles: Option<u32>,
+    },
+    /// An item leaves a facility.
+    Departure {
+        /// The item.
+        item: String,
+        /// The facility it leaves.
+        facility: String,
+    },
+    /// An item arrives at a facility.
+    Arrival {
+        /// The item.
+        item: String,
+        /// The facility it reaches.
+        facility: String,
+    },
+    /// A missile is emplaced in a launcher, or a heavy bomber becomes deployed.
+    Deployment {
+        /// The item.
+        item: String,
+        /// For a missile: the launcher.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        launcher: Option<String>,
+        /// For a missile: its declared reentry vehicles.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reentry_vehicles: Option<u32>,
+    },
+    /// A missile is removed from its launcher, or a heavy bomber from deployment.
+    RemovalFromDeployment {
+        /// The item.
+        item: String,
+    },
+    /// The declared reentry vehicles of a deployed missile change.
+    ReentryVehicleChange {
+        /// The missile.
+        item: String,
+        /// Its new declared number.
+        reentry_vehicles: u32,
+    },
+    /// An item is converted.
+    Conversion {
+        /// The item.
+        item: String,
+        /// What it becomes.
+        to: ConvertedTo,
+    },
+    /// An item is eliminated (removed from accountability).
+    Elimination {
+        /// The item.
+        item: String,
+    },
+    /// The twice-yearly aggregate numbers, as of `date`.
+    DataExchange {
+        /// One number per limit id of the treaty.
+        counts: BTreeMap<String, u64>,
+    },
+}
+
+impl Event {
+    /// The snake_case kind name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::FacilityDeclared { .. } => "facility_declared",
+            Event::AccountabilityEntry { .. } => "accountability_entry",
+            Event::Departure { .. } => "departure",
+            Event::Arrival { .. } => "arrival",
+            Event::Deployment { .. } => "deployment",
+            Event::RemovalFromDeployment { .. } => "removal_from_deployment",
+            Event::ReentryVehicleChange { .. } => "reentry_vehicle_change",
+            Event::Conversion { .. } => "conversion",
+            Event::Elimination { .. } => "elimination",
+            Event::DataExchange { .. } => "data_exchange",
+        }
+    }
+
+    /// The item the event concerns, if any.
+    pub fn item(&self) -> Option<&str> {
+        match self {
+            Event::AccountabilityEntry { item, .. }
+            | Event::Departure { item, .. }
+            | Event::Arrival { item, .. }
+            | Event::Deployment { item, .. }
+            | Event::RemovalFromDeployment { item }
+            | Event::ReentryVehicleChange { item, .. }
+            | Event::Conversion { item, .. }
+            | Event::Elimination { item } => Some(item),
+            Event::FacilityDeclared { .. } | Event::DataExchange { .. } => None,
+        }
+    }
+}
+
+impl Notification {
+    /// The order in which notifications fold: by the date of the change;
+    /// on one date, data exchanges last (they describe the end of that day);
+    /// then by notification number.
+    pub fn fold_key(&self) -> (NaiveDate, bool, u64) {
+        (self.date, matches!(self.event, Event::DataExchange { .. }), self.number)
+    }
+
+    /// The JSON text of this notification (compact, fields in a fixed order).
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs, maps and strings cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks what can be checked without the registry: the party, the item
+    /// kind and type, the dates against the treaty's life, the data-exchange
+    /// keys. `at` names the place in errors (`file:line`).
+    pub fn validate(&self, treaty: &Treaty, at: &str) -> Result<(), InputError> {
+        let bad = |field: &str, message: String| InputError::Invalid {
+            at: at.to_string(),
+            field: field.to_string(),
+            message,
+        };
+        if treaty.party(&self.party).is_none() {
+            let known: Vec<&str> = treaty.parties.iter().map(|p| p.code.as_str()).collect();
+            return Err(bad(
+                "party",
+                format!("`{}` is not a party to {} ({})", self.party, treaty.id, known.join(", ")),
+            ));
+        }
+        if !treaty.in_force_on(self.date) {
+            return Err(bad(
+                "date",
+                format!(
+                    "{} is outside the life of {} ({} to {})",
+                    self.date,
+                    treaty.id,
+                    treaty.entry_into_force,
+                    treaty.expires()
+                ),
+            ));
+        }
+        if self.sent < self.date {
+            return Err(bad(
+                "sent",
+                format!("sent {} before the change it reports ({})", self.sent, self.date),
+            ));
+        }
+        match &self.event {
+            Event::AccountabilityEntry {
+                item,
+                item_kind,
+                item_type,
+                status,
+                launcher,
+                reentry_vehicles,
+                ..
+            } => {
+                if item.is_empty() {
+                    return Err(bad("event.item", "empty identifier".to_string()));
+                }
+                let Some(kind) = treaty.item_kind(item_kind) else {
+                    return Err(bad(
+                        "event.item_kind",
+                        format!("`{item_kind}` is not an item kind of {}", treaty.id),
+                    ));
+                };
+                if let Some(ty) = treaty.item_type(item_type) {
+                    if ty.kind != *item_kind {
+                        return Err(bad(
+                            "event.item_type",
+                            format!("`{item_type}` is a {} type, not {item_kind}", ty.kind),
+                        ));
+                    }
+                }
+                if *status == Status::Eliminated {
+                    return Err(bad(
+                        "event.status",
+                        "an item cannot enter accountability already eliminated".to_string(),
+                    ));
+                }
+                let deployed_missile = kind.role == Role::Missile && *status == Status::Deployed;
+                if deployed_missile && (launcher.is_none() || reentry_vehicles.is_none()) {
+                    return Err(bad(
+                        "event.launcher",
+                        "a deployed missile needs `launcher` and `reentry_vehicles`".to_string(),
+                    ));
+                }
+                if !deployed_missile && (launcher.is_some() || reentry_vehicles.is_some()) {
+                    return Err(bad(
+                        "event.launcher",
+                        "only a deployed missile has `launcher` and `reentry_vehicles`".to_string(),
+                    ));
+                }
+            }
+            Event::DataExchange { counts } => {
+                for key in counts.keys() {
+                    if treaty.limit(key).is_none() {
+                        let known: Vec<&str> = treaty.limits.iter().map(|l| l.id.as_str()).collect();
+                        return Err(bad(
+                            &format!("event.counts.{key}"),
+                            format!("not a limit of {} ({})", treaty.id, known.join(", ")),
+                        ));
+                    }
+                }
+                for l in &treaty.limits {
+                    if l.max.fixed().is_some() && !counts.contains_key(&l.id) {
+                        return Err(bad(&format!("event.counts.{}", l.id), "missing".to_string()));
+                    }
+                }
+            }
+            Event::FacilityDeclared { facility, .. } if facility.is_empty() => {
+                return Err(bad("event.facility", "empty identifier".to_string()));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Parses one notification; on error, names the field at fault.
+pub fn parse_one(text: &str, at: &str) -> Result<Notification, InputError> {
+    match serde_json::from_str::<Notification>(text) {
+        Ok(n) => Ok(n),
+        Err(fast) => {
+            // Parse again, slowly, only to find the path of the field at fault.
+            let mut de = serde_json::Deserializer::from_str(text);
+            let field = match serde_path_to_error::deserialize::<_, Notification>(&mut de) {
+                Err(e) => e.path().to_string(),
+                Ok(_) => String::from("."),
+            };
+            Err(InputError::Json {
+                at: at.to_string(),
+                field,
+                message: strip_position(&fast.to_string()),
+            })
+        }
+    }
+}
+
+fn strip_position(m: &str) -> String {
+    match m.rfind(" at line ") {
+        Some(i) => m[..i].to_string(),
+        None => m.to_string(),
+    }
+}
+
+/// Parses JSON Lines (blank lines and lines starting with `#` are skipped),
+/// or a JSON array, or a single JSON object. Errors name `file:line`.
+pub fn parse_file(file: &str, text: &str) -> Result<Vec<Notification>, InputError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        let values: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| InputError::Json {
+            at: format!("{file}:{}", e.line()),
+            field: ".".to_string(),
+            message: strip_position(&e.to_string()),
+        })?;
+        return values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| parse_one(&v.to_string(), &format!("{file}: element {i}")))
+            .collect();
+    }
+    if trimmed.starts_with('{') && !text.trim().contains('\n') || looks_like_one_object(text) {
+        return Ok(vec![parse_one(text, &format!("{file}:1"))?]);
+    }
+    let mut out = vec![];
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        out.push(parse_one(l, &format!("{file}:{}", i + 1))?);
+    }
+    Ok(out)
+}
+
+/// A pretty-printed single object spans many lines; JSON Lines never starts a
+/// line with `}`.
+fn looks_like_one_object(text: &str) -> bool {
+    text.trim_start().starts_with('{') && text.lines().any(|l| l.trim_start().starts_with('}'))
+}

@@ -1,0 +1,413 @@
+//! The registry store: one SQLite database per party, `DIR/registry.sqlite`.
+//!
+//! The `notifications` table is the record; `facilities` and `items` hold the
+//! current state, which is the fold of the notifications and is rebuilt from
+//! them alone by [`Store::rebuild`]. Appends are all-or-nothing: a batch with
+//! any bad notification is rejected whole and changes nothing.
+
+use crate::compliance::{self, Report};
+use crate::error::{InputError, StoreError};
+use crate::finding::Finding;
+use crate::notification::{self, Notification};
+use crate::state::{Location, State};
+use accord_treaty::Treaty;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// File name of the store inside a registry directory.
+pub const STORE_FILE: &str = "registry.sqlite";
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    number INTEGER PRIMARY KEY,
+    date   TEXT NOT NULL,
+    sent   TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    body   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facilities (
+    id   TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    id               TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL,
+    item_type        TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    facility         TEXT,
+    in_transit_from  TEXT,
+    launcher         TEXT,
+    reentry_vehicles INTEGER NOT NULL
+);
+";
+
+/// What the store says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// The party whose declared holdings these are.
+    pub party: String,
+    /// The treaty id (or path) it was made under.
+    pub treaty: String,
+    /// Generated data: shown as SYNTHETIC wherever it appears.
+    pub synthetic: bool,
+    /// For synthetic data: how it was made (generator, seed, targets).
+    pub provenance: String,
+}
+
+/// A party's registry on disk.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    meta: Meta,
+}
+
+/// One item row of the current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    /// Identifier.
+    pub id: String,
+    /// Kind.
+    pub kind: String,
+    /// Type.
+    pub item_type: String,
+    /// Status.
+    pub status: String,
+    /// Facility (None in transit).
+    pub facility: Option<String>,
+    /// Facility left, when in transit.
+    pub in_transit_from: Option<String>,
+    /// Launcher a missile is emplaced in.
+    pub launcher: Option<String>,
+    /// Declared reentry vehicles.
+    pub reentry_vehicles: u32,
+}
+
+impl Store {
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Creates a new, empty registry in `dir` (which may exist, but must not hold one).
+    pub fn create(dir: &Path, meta: Meta) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join(STORE_FILE);
+        if path.exists() {
+            return Err(StoreError::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a registry already exists here"),
+            });
+        }
+        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let store = Store { conn, path, meta };
+        store.conn.execute_batch(SCHEMA).map_err(store.sql())?;
+        {
+            let m = &store.meta;
+            for (k, v) in [
+                ("party", m.party.as_str()),
+                ("treaty", m.treaty.as_str()),
+                ("synthetic", if m.synthetic { "true" } else { "false" }),
+                ("provenance", m.provenance.as_str()),
+            ] {
+                store
+                    .conn
+                    .execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v])
+                    .map_err(store.sql())?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Opens the registry in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join(STORE_FILE);
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: dir.display().to_string(),
+            });
+        }
+        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let err = |source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        let get = |k: &str| -> Result<String, StoreError> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+                .optional()
+                .map_err(|source| StoreError::Sqlite {
+                    path: path.display().to_string(),
+                    source,
+                })?
+                .ok_or_else(|| StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    number: -1,
+                    message: format!("meta key `{k}` is missing"),
+                })
+        };
+        let meta = Meta {
+            party: get("party")?,
+            treaty: get("treaty")?,
+            synthetic: get("synthetic")? == "true",
+            provenance: get("provenance")?,
+        };
+        Ok(Store { conn, path, meta })
+    }
+
+    /// The store's metadata.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of notifications stored.
+    pub fn len(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM notifications", [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(self.sql())
+    }
+
+    /// Whether the store holds no notification.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// The stored notification bodies (JSON), in number order.
+    pub fn bodies(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT number, body FROM notifications ORDER BY number")
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.sql())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())
+    }
+
+    /// Every stored notification, in number order.
+    pub fn notifications(&self) -> Result<Vec<Notification>, StoreError> {
+        self.bodies()?
+            .into_iter()
+            .map(|(number, body)| {
+                notification::parse_one(&body, &format!("stored notification {number}")).map_err(|e| {
+                    StoreError::Corrupt {
+                        path: self.path.display().to_string(),
+                        number,
+                        message: e.to_string(),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Appends a batch. Every notification is checked against the treaty (bad
+    /// input) and, folded with everything already stored, must raise no
+    /// finding of an impossible transition that was not there before. Late
+    /// notifications are accepted (lateness is a finding, not bad input). On
+    /// any error nothing is stored.
+    pub fn append(&mut self, treaty: &Treaty, batch: &[(String, Notification)]) -> Result<usize, StoreError> {
+        let existing = self.notifications()?;
+        let mut numbers: HashSet<u64> = existing.iter().map(|n| n.number).collect();
+        for (at, n) in batch {
+            n.validate(treaty, at)?;
+            if n.party != self.meta.party {
+                return Err(InputError::Invalid {
+                    at: at.clone(),
+                    field: "party".to_string(),
+                    message: format!("`{}` in a registry of {}", n.party, self.meta.party),
+                }
+                .into());
+            }
+            if !numbers.insert(n.number) {
+                return Err(InputError::Invalid {
+                    at: at.clone(),
+                    field: "number".to_string(),
+                    message: format!("notification number {} is already used", n.number),
+                }
+                .into());
+            }
+        }
+        let before: HashSet<(Option<u64>, String)> = transition_findings(treaty, &self.meta.party, &existing)
+            .into_iter()
+            .map(|f| (f.notification, f.message))
+            .collect();
+        let mut all = existing;
+        all.extend(batch.iter().map(|(_, n)| n.clone()));
+        let (state, after) = fold(treaty, &self.meta.party, &all);
+        if let Some(f) = after
+            .into_iter()
+            .find(|f| !before.contains(&(f.notification, f.message.clone())))
+        {
+            let number = f.notification.unwrap_or(0);
+            let at = batch
+                .iter()
+                .find(|(_, n)| Some(n.number) == f.notification)
+                .map_or_else(|| "batch".to_string(), |(a, _)| a.clone());
+            return Err(InputError::Rejected {
+                at,
+                number,
+                finding: Box::new(f),
+            }
+            .into());
+        }
+        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        let path = self.path.display().to_string();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        {
+            let mut ins = tx
+                .prepare("INSERT INTO notifications (number, date, sent, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(err)?;
+            for (_, n) in batch {
+                ins.execute(params![
+                    n.number as i64,
+                    n.date.to_string(),
+                    n.sent.to_string(),
+                    n.event.kind(),
+                    n.to_json()
+                ])
+                .map_err(err)?;
+            }
+        }
+        write_state(&tx, &state).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(batch.len())
+    }
+
+    /// Re-folds every stored notification and rewrites the current-state
+    /// tables. Returns whether the rebuilt state equals what was stored.
+    pub fn rebuild(&mut self, treaty: &Treaty) -> Result<bool, StoreError> {
+        let before = self.items()?;
+        let all = self.notifications()?;
+        let (state, _) = fold(treaty, &self.meta.party, &all);
+        let path = self.path.display().to_string();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        write_state(&tx, &state).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(self.items()? == before)
+    }
+
+    /// The current items, by identifier.
+    pub fn items(&self) -> Result<Vec<ItemRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, item_type, status, facility, in_transit_from, launcher, reentry_vehicles
+                 FROM items ORDER BY id",
+            )
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ItemRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    item_type: r.get(2)?,
+                    status: r.get(3)?,
+                    facility: r.get(4)?,
+                    in_transit_from: r.get(5)?,
+                    launcher: r.get(6)?,
+                    reentry_vehicles: r.get(7)?,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())
+    }
+
+    /// Compliance on each date.
+    pub fn evaluate(&self, treaty: &Treaty, dates: &[NaiveDate]) -> Result<Vec<Report>, StoreError> {
+        let all = self.notifications()?;
+        Ok(compliance::evaluate(treaty, &self.meta.party, &all, dates, self.meta.synthetic))
+    }
+
+    /// Runs raw SQL (tests and tamper demonstrations only).
+    #[doc(hidden)]
+    pub fn execute_raw(&self, sql: &str) -> Result<usize, StoreError> {
+        self.conn.execute(sql, []).map_err(self.sql())
+    }
+}
+
+/// Folds notifications (any order) to the final state, with the findings of
+/// impossible transitions and data-exchange mismatches.
+pub fn fold(treaty: &Treaty, party: &str, all: &[Notification]) -> (State, Vec<Finding>) {
+    let mut order: Vec<&Notification> = all.iter().collect();
+    order.sort_by_key(|n| n.fold_key());
+    let mut state = State::new(treaty, party);
+    let mut findings = vec![];
+    for n in order {
+        if let Some(f) = state.apply(n) {
+            findings.push(f);
+        }
+    }
+    (state, findings)
+}
+
+fn transition_findings(treaty: &Treaty, party: &str, all: &[Notification]) -> Vec<Finding> {
+    fold(treaty, party, all).1
+}
+
+fn write_state(tx: &rusqlite::Transaction<'_>, state: &State) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM facilities", [])?;
+    tx.execute("DELETE FROM items", [])?;
+    let mut f = tx.prepare("INSERT INTO facilities (id, kind, name) VALUES (?1, ?2, ?3)")?;
+    for fac in state.facilities() {
+        f.execute(params![&*fac.id, fac.kind.as_str(), &*fac.name])?;
+    }
+    let mut i = tx.prepare(
+        "INSERT INTO items (id, kind, item_type, status, facility, in_transit_from, launcher, reentry_vehicles)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for it in state.items() {
+        let (facility, from) = match it.location {
+            Location::At(x) => (Some(&*state.facility(x).id), None),
+            Location::InTransit { from } => (None, Some(&*state.facility(from).id)),
+        };
+        i.execute(params![
+            &*it.id,
+            state.kind_id(it),
+            &*it.item_type,
+            it.status.as_str(),
+            facility,
+            from,
+            it.launcher.map(|l| state.item_id(l)),
+            it.reentry_vehicles
+        ])?;
+    }
+    Ok(())
+}
+
+/// Counts of items by (kind, status) from stored rows: a quick summary.
+pub fn summarize(rows: &[ItemRow]) -> BTreeMap<(String, String), u64> {
+    let mut m = BTreeMap::new();
+    for r in rows {
+        *m.entry((r.kind.clone(), r.status.clone())).or_insert(0) += 1;
+    }
+    m
+}

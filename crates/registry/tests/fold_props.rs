@@ -1,0 +1,99 @@
+//! Property tests: folding at once equals applying one by one; a one-pass
+//! evaluation at many dates equals evaluating each date alone.
+
+mod common;
+use accord_registry::{evaluate, Meta, Notification, State, Store};
+use accord_treaty::{FacilityKind, Status};
+use common::*;
+use proptest::prelude::*;
+
+/// Turns random choices into a valid history over a small universe.
+fn history(choices: &[(u8, u8, u8, u8)]) -> Vec<Notification> {
+    let t = treaty();
+    let mut b = B::new("US", d(2020, 9, 1));
+    b.facility("BASE", FacilityKind::IcbmBase).facility("STORE", FacilityKind::Storage);
+    for i in 0..4 {
+        b.entry(&format!("S{i}"), "icbm_launcher", "minuteman-iii-silo", "BASE", Status::NonDeployed);
+    }
+    let mut state = State::new(&t, "US");
+    for n in &b.out {
+        assert!(state.apply(n).is_none());
+    }
+    let mut day = 0u64;
+    for &(op, a, c, gap) in choices {
+        day += u64::from(gap % 4);
+        let date = d(2020, 9, 1) + chrono::Days::new(day);
+        let m = format!("M{}", a % 6);
+        let s = format!("S{}", c % 4);
+        let mut cand = B::new("US", date);
+        cand.next = b.next;
+        match op % 7 {
+            0 => cand.entry(&m, "icbm", "minuteman-iii", "BASE", Status::NonDeployed),
+            1 => cand.deploy(&m, Some(&s), Some(1 + u32::from(c % 3))),
+            2 => cand.remove(&m),
+            3 => cand.depart(&m, if a % 2 == 0 { "BASE" } else { "STORE" }),
+            4 => cand.arrive(&m, if c % 2 == 0 { "BASE" } else { "STORE" }),
+            5 => cand.rv(&m, 1 + u32::from(c % 3)),
+            _ => cand.eliminate(&m),
+        };
+        let mut n = cand.out.remove(0);
+        n.sent = date + chrono::Days::new(u64::from(gap % 9));
+        let mut trial = state.clone();
+        if trial.apply(&n).is_none() {
+            state = trial;
+            b.next += 1;
+            b.out.push(n);
+        }
+    }
+    b.out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn folding_at_once_equals_applying_one_by_one(choices in prop::collection::vec(any::<(u8, u8, u8, u8)>(), 0..120)) {
+        let t = treaty();
+        let all = history(&choices);
+        let meta = Meta { party: "US".into(), treaty: "new-start-2021".into(), synthetic: false, provenance: "prop".into() };
+        let d1 = tempfile::tempdir().expect("tmp");
+        let d2 = tempfile::tempdir().expect("tmp");
+        let mut at_once = Store::create(d1.path(), meta.clone()).expect("create");
+        let batch: Vec<_> = all.iter().map(|n| (String::from("p"), n.clone())).collect();
+        at_once.append(&t, &batch).expect("append all");
+        let mut one_by_one = Store::create(d2.path(), meta).expect("create");
+        for n in &all {
+            one_by_one.append(&t, &[(String::from("p"), n.clone())]).expect("append one");
+        }
+        prop_assert_eq!(at_once.items().expect("items"), one_by_one.items().expect("items"));
+        let dates = [d(2020, 9, 1), d(2020, 9, 20), d(2020, 11, 1), d(2021, 3, 1)];
+        let a = at_once.evaluate(&t, &dates).expect("eval");
+        let b = one_by_one.evaluate(&t, &dates).expect("eval");
+        for (x, y) in a.iter().zip(&b) {
+            prop_assert_eq!(&x.aggregates, &y.aggregates);
+            prop_assert_eq!(&x.findings, &y.findings);
+        }
+    }
+
+    #[test]
+    fn one_pass_at_many_dates_equals_each_date_alone(choices in prop::collection::vec(any::<(u8, u8, u8, u8)>(), 0..120)) {
+        let t = treaty();
+        let all = history(&choices);
+        let dates: Vec<_> = (0..12).map(|k| d(2020, 9, 1) + chrono::Days::new(k * 17)).collect();
+        let together = evaluate(&t, "US", &all, &dates, false);
+        for (i, date) in dates.iter().enumerate() {
+            let alone = evaluate(&t, "US", &all, &[*date], false).remove(0);
+            prop_assert_eq!(&together[i].aggregates, &alone.aggregates);
+            prop_assert_eq!(&together[i].findings, &alone.findings);
+            // The incremental aggregates equal a recount of the items.
+            let mut s = State::new(&t, "US");
+            let mut sorted: Vec<&Notification> = all.iter().filter(|n| n.date <= *date).collect();
+            sorted.sort_by_key(|n| n.fold_key());
+            for n in sorted { let _ = s.apply(n); }
+            let deployed = s.items().iter().filter(|it| s.kind_id(it) == "icbm" && it.status == Status::Deployed).count() as u64;
+            let rvs: u64 = s.items().iter().filter(|it| s.kind_id(it) == "icbm" && it.status == Status::Deployed).map(|it| u64::from(it.reentry_vehicles)).sum();
+            prop_assert_eq!(alone.aggregates["deployed_delivery_vehicles"], deployed);
+            prop_assert_eq!(alone.aggregates["deployed_warheads"], rvs);
+        }
+    }
+}
