@@ -191,11 +191,11 @@ pub fn check(rows: &[HistoryRow], treaty: &Treaty) -> Vec<CheckedRow> {
         .map(|r| {
             let in_force = treaty.in_force_on(r.date);
             let mut findings = vec![];
-            let limits = r
-                .values
+            let limits = treaty
+                .limits
                 .iter()
-                .filter_map(|(id, cell)| {
-                    let l = treaty.limit(id)?;
+                .filter_map(|l| {
+                    let (id, cell) = (&l.id, r.values.get(&l.id)?);
                     let max = l.max.fixed();
                     let binding = in_force && l.binding_from <= r.date;
                     let above = matches!((cell.value(), max), (Some(v), Some(m)) if v > m);
