@@ -285,10 +285,15 @@ pub fn parse_one(text: &str, at: &str) -> Result<Notification, InputError> {
         Err(fast) => {
             // Parse again, slowly, only to find the path of the field at fault.
             let mut de = serde_json::Deserializer::from_str(text);
-            let field = match serde_path_to_error::deserialize::<_, Notification>(&mut de) {
+            let mut field = match serde_path_to_error::deserialize::<_, Notification>(&mut de) {
                 Err(e) => e.path().to_string(),
                 Ok(_) => String::from("."),
             };
+            if field == "event" {
+                if let Some(inner) = locate_in_event(text, &fast.to_string()) {
+                    field = format!("event.{inner}");
+                }
+            }
             Err(InputError::Json {
                 at: at.to_string(),
                 field,
@@ -296,6 +301,36 @@ pub fn parse_one(text: &str, at: &str) -> Result<Notification, InputError> {
             })
         }
     }
+}
+
+/// The event's variants are internally tagged, so serde reports errors
+/// inside them at `event`. Find the field whose value is the literal the
+/// error quotes (`integer \`-4\``, `floating point \`4.5\``, `string "x"`).
+fn locate_in_event(text: &str, message: &str) -> Option<String> {
+    let literal = if let Some(i) = message.find('`') {
+        let rest = &message[i + 1..];
+        rest[..rest.find('`')?].to_string()
+    } else if let Some(i) = message.find("string \"") {
+        let rest = &message[i + 7..];
+        rest[..rest[1..].find('"')? + 2].to_string()
+    } else {
+        return None;
+    };
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let event = value.get("event")?.as_object()?;
+    fn find(prefix: &str, v: &serde_json::Value, literal: &str) -> Option<String> {
+        match v {
+            serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                find(&p, v, literal)
+            }),
+            other => (other.to_string() == literal).then(|| prefix.to_string()),
+        }
+    }
+    event
+        .iter()
+        .filter(|(k, _)| k.as_str() != "kind")
+        .find_map(|(k, v)| find(k, v, &literal))
 }
 
 fn strip_position(m: &str) -> String {
