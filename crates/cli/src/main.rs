@@ -1,1 +1,98 @@
-fn main() {}
+//! `accord`: make arms-control agreements verifiable.
+//!
+//! Exit codes are a contract: 0 all is well, 1 a finding (non-compliance,
+//! failed verification), 2 bad usage or bad input (nothing was changed).
+#![forbid(unsafe_code)]
+
+mod bench;
+mod demo;
+mod history;
+mod registry;
+mod table;
+mod treaty;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// accord — the treaty as data, declared holdings as an item-level registry,
+/// and compliance at any date.
+///
+/// Start with `accord demo`: both parties generated at the published
+/// 1 Sep 2020 numbers, a year of notifications, every data exchange checked
+/// against New START's limits, and an HTML report.
+///
+/// Exit codes: 0 ok, 1 a finding, 2 bad usage or input.
+#[derive(Parser)]
+#[command(name = "accord", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole treaty cycle on an embedded store and write a report.
+    Demo(demo::Args),
+    /// Show a treaty, or where it stands on a date.
+    #[command(subcommand)]
+    Treaty(treaty::Cmd),
+    /// Generate a SYNTHETIC item-level registry reproducing aggregate numbers.
+    Generate(registry::GenerateArgs),
+    /// Check a registry's compliance on a date (exit 1 on any finding).
+    Check(registry::CheckArgs),
+    /// Add, rebuild or export a registry's notifications.
+    #[command(subcommand)]
+    Registry(registry::Cmd),
+    /// Check every published aggregate data exchange against the limits.
+    History(history::Args),
+    /// Measure replay speed against serde_json in the same run.
+    #[command(subcommand)]
+    Bench(bench::Cmd),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => demo::run(a),
+        Command::Treaty(c) => treaty::run(c),
+        Command::Generate(a) => registry::generate(a),
+        Command::Check(a) => registry::check(a),
+        Command::Registry(c) => registry::run(c),
+        Command::History(a) => history::run(a),
+        Command::Bench(c) => bench::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("accord: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Exit code for a report: 1 when anything was found.
+pub(crate) fn finding_code(found: bool) -> ExitCode {
+    if found {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Prints JSON (pretty) to stdout.
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -73,7 +73,8 @@ pub fn deadline(treaty: &Treaty, n: &Notification) -> NaiveDate {
             .data_exchange_due(n.date)
             .unwrap_or_else(|| accord_treaty::add_days(n.date, treaty.data_exchanges.due_days)),
         Event::ReentryVehicleChange { .. }
-            if treaty.notifications.reentry_vehicle_changes == RvChangeDeadline::NextDataExchange =>
+            if treaty.notifications.reentry_vehicle_changes
+                == RvChangeDeadline::NextDataExchange =>
         {
             treaty
                 .next_data_exchange(n.date)
@@ -153,7 +154,12 @@ pub fn evaluate(
         // Nothing after `date` applied yet: the state is the state on `date`.
         let next_date = order.get(next).map(|&i| notifications[i].date);
         if next_date.is_none_or(|nd| nd > date) {
-            capture_baselines(treaty, &state, date.succ_opt().unwrap_or(date), &mut baselines);
+            capture_baselines(
+                treaty,
+                &state,
+                date.succ_opt().unwrap_or(date),
+                &mut baselines,
+            );
         }
         let mut findings: Vec<Finding> = transitions.clone();
         findings.extend(late.iter().filter(|f| f.date <= date).cloned());
@@ -162,7 +168,9 @@ pub fn evaluate(
                 if as_of >= first && due < date && !exchanged.contains(&as_of) {
                     findings.push(Finding {
                         kind: FindingKind::MissingDataExchange,
-                        message: format!("the data exchange as of {as_of} was due by {due} and was never sent"),
+                        message: format!(
+                            "the data exchange as of {as_of} was due by {due} and was never sent"
+                        ),
                         date: due,
                         notification: None,
                         item: None,
@@ -231,15 +239,27 @@ pub fn evaluate(
 
 /// Records, for each baseline (freeze) limit, the party's value at the end of
 /// the day it begins to bind: called before the first change dated after it.
-fn capture_baselines(treaty: &Treaty, state: &State, upcoming: NaiveDate, baselines: &mut BTreeMap<String, u64>) {
+fn capture_baselines(
+    treaty: &Treaty,
+    state: &State,
+    upcoming: NaiveDate,
+    baselines: &mut BTreeMap<String, u64>,
+) {
     for l in &treaty.limits {
-        if l.max == LimitMax::Baseline && upcoming > l.binding_from && !baselines.contains_key(&l.id) {
+        if l.max == LimitMax::Baseline
+            && upcoming > l.binding_from
+            && !baselines.contains_key(&l.id)
+        {
             baselines.insert(l.id.clone(), state.value(&l.id).unwrap_or(0));
         }
     }
 }
 
-fn compare_exchange(state: &State, n: &Notification, counts: &BTreeMap<String, u64>) -> Option<Finding> {
+fn compare_exchange(
+    state: &State,
+    n: &Notification,
+    counts: &BTreeMap<String, u64>,
+) -> Option<Finding> {
     let differences: Vec<Difference> = counts
         .iter()
         .filter_map(|(limit, &declared)| {
@@ -256,7 +276,12 @@ fn compare_exchange(state: &State, n: &Notification, counts: &BTreeMap<String, u
     }
     let words: Vec<String> = differences
         .iter()
-        .map(|d| format!("{} declared {} but items add up to {}", d.limit, d.declared, d.item_level))
+        .map(|d| {
+            format!(
+                "{} declared {} but items add up to {}",
+                d.limit, d.declared, d.item_level
+            )
+        })
         .collect();
     let mut f = Finding::about(
         FindingKind::DataExchangeMismatch,

@@ -100,7 +100,9 @@ pub struct RowLimit {
 
 /// Parses the aggregates CSV. Errors name `file:line` and the column.
 pub fn parse(file: &str, text: &str, treaty: &Treaty) -> Result<Vec<HistoryRow>, InputError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
     let headers = rdr
         .headers()
         .map_err(|e| InputError::Invalid {
@@ -150,7 +152,10 @@ pub fn parse(file: &str, text: &str, treaty: &Treaty) -> Result<Vec<HistoryRow>,
             .map_err(|_| bad("date", format!("`{}` is not a date (YYYY-MM-DD)", get(di))))?;
         let party = get(pi).to_string();
         if treaty.party(&party).is_none() {
-            return Err(bad("party", format!("`{party}` is not a party to {}", treaty.id)));
+            return Err(bad(
+                "party",
+                format!("`{party}` is not a party to {}", treaty.id),
+            ));
         }
         let mut values = BTreeMap::new();
         for (i, name) in &limit_cols {
@@ -171,7 +176,10 @@ pub fn parse(file: &str, text: &str, treaty: &Treaty) -> Result<Vec<HistoryRow>,
         if source_url.is_empty() {
             return Err(bad("source_url", "every row needs its source".to_string()));
         }
-        if rows.iter().any(|r: &HistoryRow| r.date == date && r.party == party) {
+        if rows
+            .iter()
+            .any(|r: &HistoryRow| r.date == date && r.party == party)
+        {
             return Err(bad("date", format!("a second row for {party} on {date}")));
         }
         rows.push(HistoryRow {

@@ -163,7 +163,11 @@ impl Notification {
     /// on one date, data exchanges last (they describe the end of that day);
     /// then by notification number.
     pub fn fold_key(&self) -> (NaiveDate, bool, u64) {
-        (self.date, matches!(self.event, Event::DataExchange { .. }), self.number)
+        (
+            self.date,
+            matches!(self.event, Event::DataExchange { .. }),
+            self.number,
+        )
     }
 
     /// The JSON text of this notification (compact, fields in a fixed order).
@@ -185,7 +189,12 @@ impl Notification {
             let known: Vec<&str> = treaty.parties.iter().map(|p| p.code.as_str()).collect();
             return Err(bad(
                 "party",
-                format!("`{}` is not a party to {} ({})", self.party, treaty.id, known.join(", ")),
+                format!(
+                    "`{}` is not a party to {} ({})",
+                    self.party,
+                    treaty.id,
+                    known.join(", ")
+                ),
             ));
         }
         if !treaty.in_force_on(self.date) {
@@ -203,7 +212,10 @@ impl Notification {
         if self.sent < self.date {
             return Err(bad(
                 "sent",
-                format!("sent {} before the change it reports ({})", self.sent, self.date),
+                format!(
+                    "sent {} before the change it reports ({})",
+                    self.sent, self.date
+                ),
             ));
         }
         match &self.event {
@@ -256,7 +268,8 @@ impl Notification {
             Event::DataExchange { counts } => {
                 for key in counts.keys() {
                     if treaty.limit(key).is_none() {
-                        let known: Vec<&str> = treaty.limits.iter().map(|l| l.id.as_str()).collect();
+                        let known: Vec<&str> =
+                            treaty.limits.iter().map(|l| l.id.as_str()).collect();
                         return Err(bad(
                             &format!("event.counts.{key}"),
                             format!("not a limit of {} ({})", treaty.id, known.join(", ")),
@@ -265,7 +278,10 @@ impl Notification {
                 }
                 for l in &treaty.limits {
                     if l.max.fixed().is_some() && !counts.contains_key(&l.id) {
-                        return Err(bad(&format!("event.counts.{}", l.id), "missing".to_string()));
+                        return Err(bad(
+                            &format!("event.counts.{}", l.id),
+                            "missing".to_string(),
+                        ));
                     }
                 }
             }
@@ -321,7 +337,11 @@ fn locate_in_event(text: &str, message: &str) -> Option<String> {
     fn find(prefix: &str, v: &serde_json::Value, literal: &str) -> Option<String> {
         match v {
             serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 find(&p, v, literal)
             }),
             other => (other.to_string() == literal).then(|| prefix.to_string()),
@@ -345,11 +365,12 @@ fn strip_position(m: &str) -> String {
 pub fn parse_file(file: &str, text: &str) -> Result<Vec<Notification>, InputError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        let values: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| InputError::Json {
-            at: format!("{file}:{}", e.line()),
-            field: ".".to_string(),
-            message: strip_position(&e.to_string()),
-        })?;
+        let values: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| InputError::Json {
+                at: format!("{file}:{}", e.line()),
+                field: ".".to_string(),
+                message: strip_position(&e.to_string()),
+            })?;
         return values
             .iter()
             .enumerate()

@@ -116,7 +116,9 @@ impl State {
                     .iter()
                     .flat_map(|t| {
                         t.kinds.iter().flat_map(move |k| {
-                            t.statuses.iter().filter_map(move |s| index(k).map(|ki| (ki, *s, t.each)))
+                            t.statuses
+                                .iter()
+                                .filter_map(move |s| index(k).map(|ki| (ki, *s, t.each)))
                         })
                     })
                     .collect(),
@@ -183,7 +185,10 @@ impl State {
 
     /// The value of a limit, by id.
     pub fn value(&self, limit: &str) -> Option<u64> {
-        self.limits.iter().find(|l| l.id == limit).map(|l| self.value_of(l))
+        self.limits
+            .iter()
+            .find(|l| l.id == limit)
+            .map(|l| self.value_of(l))
     }
 
     fn value_of(&self, l: &CompiledLimit) -> u64 {
@@ -198,7 +203,10 @@ impl State {
 
     /// Every limit's value, by id (fixed and baseline limits alike).
     pub fn aggregates(&self) -> BTreeMap<String, u64> {
-        self.limits.iter().map(|l| (l.id.clone(), self.value_of(l))).collect()
+        self.limits
+            .iter()
+            .map(|l| (l.id.clone(), self.value_of(l)))
+            .collect()
     }
 
     /// Number of items of a kind in a status.
@@ -230,9 +238,7 @@ impl State {
     /// finding it raises (in which case the state is unchanged, except for a
     /// reentry-vehicle count above capacity, which is applied and reported).
     pub fn apply(&mut self, n: &Notification) -> Option<Finding> {
-        let f = |kind: FindingKind, message: String| {
-            Some(Finding::about(kind, n, message))
-        };
+        let f = |kind: FindingKind, message: String| Some(Finding::about(kind, n, message));
         match &n.event {
             Event::FacilityDeclared {
                 facility,
@@ -270,12 +276,17 @@ impl State {
                     );
                 }
                 let Some(kind) = self.kind_ids.iter().position(|k| k == item_kind) else {
-                    return f(FindingKind::InvalidTransition, format!("item kind `{item_kind}` is not in the treaty"));
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("item kind `{item_kind}` is not in the treaty"),
+                    );
                 };
                 let Some(&fac) = self.facility_ids.get(facility.as_str()) else {
                     return f(
                         FindingKind::UnknownFacility,
-                        format!("item {item} enters at facility {facility}, which was never declared"),
+                        format!(
+                            "item {item} enters at facility {facility}, which was never declared"
+                        ),
                     );
                 };
                 let idx = self.items.len() as u32;
@@ -327,7 +338,10 @@ impl State {
                     return Some(fi);
                 }
                 let Some(&fac) = self.facility_ids.get(facility.as_str()) else {
-                    return f(FindingKind::UnknownFacility, format!("{item} departs {facility}, which was never declared"));
+                    return f(
+                        FindingKind::UnknownFacility,
+                        format!("{item} departs {facility}, which was never declared"),
+                    );
                 };
                 match it.location {
                     Location::At(here) if here == fac => {}
@@ -340,15 +354,13 @@ impl State {
                             ),
                         )
                     }
-                    Location::InTransit { from } => {
-                        return f(
-                            FindingKind::ItemInTwoPlaces,
-                            format!(
-                                "{item} departs {facility} but left {} and has not arrived anywhere",
-                                self.facilities[from as usize].id
-                            ),
-                        )
-                    }
+                    Location::InTransit { from } => return f(
+                        FindingKind::ItemInTwoPlaces,
+                        format!(
+                            "{item} departs {facility} but left {} and has not arrived anywhere",
+                            self.facilities[from as usize].id
+                        ),
+                    ),
                 }
                 if it.status == Status::Deployed {
                     return f(
@@ -374,7 +386,10 @@ impl State {
                     return Some(fi);
                 }
                 let Some(&fac) = self.facility_ids.get(facility.as_str()) else {
-                    return f(FindingKind::UnknownFacility, format!("{item} arrives at {facility}, which was never declared"));
+                    return f(
+                        FindingKind::UnknownFacility,
+                        format!("{item} arrives at {facility}, which was never declared"),
+                    );
                 };
                 match self.items[i as usize].location {
                     Location::InTransit { .. } => {
@@ -401,10 +416,16 @@ impl State {
                 };
                 let it = &self.items[i as usize];
                 if it.status == Status::Eliminated {
-                    return f(FindingKind::DeployingEliminated, format!("{item} is deployed but was eliminated"));
+                    return f(
+                        FindingKind::DeployingEliminated,
+                        format!("{item} is deployed but was eliminated"),
+                    );
                 }
                 if it.status == Status::Deployed {
-                    return f(FindingKind::InvalidTransition, format!("{item} is deployed but is already deployed"));
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("{item} is deployed but is already deployed"),
+                    );
                 }
                 if matches!(it.status, Status::Converted | Status::Test) {
                     return f(
@@ -413,7 +434,10 @@ impl State {
                     );
                 }
                 let Location::At(fac) = it.location else {
-                    return f(FindingKind::InvalidTransition, format!("{item} is deployed while in transit"));
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("{item} is deployed while in transit"),
+                    );
                 };
                 let role = self.kinds[it.kind as usize].role;
                 match role {
@@ -445,7 +469,10 @@ impl State {
                     }
                     Role::Launcher | Role::Warhead => f(
                         FindingKind::InvalidTransition,
-                        format!("{item} is a {}: deploy the missile into it instead", self.kind_ids[it.kind as usize]),
+                        format!(
+                            "{item} is a {}: deploy the missile into it instead",
+                            self.kind_ids[it.kind as usize]
+                        ),
                     ),
                 }
             }
@@ -491,10 +518,14 @@ impl State {
                     Err(finding) => return Some(finding),
                 };
                 let it = &self.items[i as usize];
-                if self.kinds[it.kind as usize].role != Role::Missile || it.status != Status::Deployed {
+                if self.kinds[it.kind as usize].role != Role::Missile
+                    || it.status != Status::Deployed
+                {
                     return f(
                         FindingKind::InvalidTransition,
-                        format!("reentry vehicles of {item} change, but it is not a deployed missile"),
+                        format!(
+                            "reentry vehicles of {item} change, but it is not a deployed missile"
+                        ),
                     );
                 }
                 self.set_rv(i, *reentry_vehicles);
@@ -512,7 +543,9 @@ impl State {
                 if it.status == Status::Deployed {
                     return f(
                         FindingKind::InvalidTransition,
-                        format!("{item} is converted while deployed (remove it from deployment first)"),
+                        format!(
+                            "{item} is converted while deployed (remove it from deployment first)"
+                        ),
                     );
                 }
                 let role = self.kinds[it.kind as usize].role;
@@ -557,7 +590,10 @@ impl State {
             Finding::about(
                 FindingKind::UnknownItem,
                 n,
-                format!("{} names item {item}, which never entered accountability", n.event.kind()),
+                format!(
+                    "{} names item {item}, which never entered accountability",
+                    n.event.kind()
+                ),
             )
         })
     }
@@ -583,34 +619,52 @@ impl State {
     ) -> Result<u32, Finding> {
         let bad = |kind, m: String| Finding::about(kind, n, m);
         let Some(&li) = self.ids.get(launcher) else {
-            return Err(bad(FindingKind::UnknownItem, format!("launcher {launcher} never entered accountability")));
+            return Err(bad(
+                FindingKind::UnknownItem,
+                format!("launcher {launcher} never entered accountability"),
+            ));
         };
         let l = &self.items[li as usize];
         let want = self.kinds[missile_kind as usize].launcher_kind;
         if Some(l.kind) != want {
             return Err(bad(
                 FindingKind::InvalidTransition,
-                format!("{launcher} is a {}, not a launcher for this missile", self.kind_ids[l.kind as usize]),
+                format!(
+                    "{launcher} is a {}, not a launcher for this missile",
+                    self.kind_ids[l.kind as usize]
+                ),
             ));
         }
         if l.status == Status::Eliminated {
-            return Err(bad(FindingKind::DeployingEliminated, format!("launcher {launcher} was eliminated")));
+            return Err(bad(
+                FindingKind::DeployingEliminated,
+                format!("launcher {launcher} was eliminated"),
+            ));
         }
         if matches!(l.status, Status::Converted) {
-            return Err(bad(FindingKind::InvalidTransition, format!("launcher {launcher} was converted")));
+            return Err(bad(
+                FindingKind::InvalidTransition,
+                format!("launcher {launcher} was converted"),
+            ));
         }
         if let Some(p) = l.payload {
             if p != missile {
                 return Err(bad(
                     FindingKind::InvalidTransition,
-                    format!("launcher {launcher} already holds {}", self.items[p as usize].id),
+                    format!(
+                        "launcher {launcher} already holds {}",
+                        self.items[p as usize].id
+                    ),
                 ));
             }
         }
         if l.location != Location::At(fac) {
             return Err(bad(
                 FindingKind::ItemInTwoPlaces,
-                format!("launcher {launcher} is not at the missile's facility {}", self.facilities[fac as usize].id),
+                format!(
+                    "launcher {launcher} is not at the missile's facility {}",
+                    self.facilities[fac as usize].id
+                ),
             ));
         }
         Ok(li)
@@ -632,12 +686,18 @@ impl State {
             Some(m) if rv > m => Some(Finding::about(
                 FindingKind::TooManyReentryVehicles,
                 n,
-                format!("{} declares {rv} reentry vehicles; a {} carries at most {m}", it.id, it.item_type),
+                format!(
+                    "{} declares {rv} reentry vehicles; a {} carries at most {m}",
+                    it.id, it.item_type
+                ),
             )),
             None => Some(Finding::about(
                 FindingKind::UnknownItemType,
                 n,
-                format!("{} is of type `{}`, which the treaty does not list", it.id, it.item_type),
+                format!(
+                    "{} is of type `{}`, which the treaty does not list",
+                    it.id, it.item_type
+                ),
             )),
             _ => None,
         }

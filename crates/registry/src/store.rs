@@ -109,7 +109,10 @@ impl Store {
         if path.exists() {
             return Err(StoreError::Io {
                 path: path.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a registry already exists here"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "a registry already exists here",
+                ),
             });
         }
         let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
@@ -128,7 +131,10 @@ impl Store {
             ] {
                 store
                     .conn
-                    .execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v])
+                    .execute(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                        params![k, v],
+                    )
                     .map_err(store.sql())?;
             }
         }
@@ -187,7 +193,9 @@ impl Store {
     /// Number of notifications stored.
     pub fn len(&self) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT COUNT(*) FROM notifications", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT COUNT(*) FROM notifications", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n.max(0) as u64)
             .map_err(self.sql())
     }
@@ -214,13 +222,13 @@ impl Store {
         self.bodies()?
             .into_iter()
             .map(|(number, body)| {
-                notification::parse_one(&body, &format!("stored notification {number}")).map_err(|e| {
-                    StoreError::Corrupt {
+                notification::parse_one(&body, &format!("stored notification {number}")).map_err(
+                    |e| StoreError::Corrupt {
                         path: self.path.display().to_string(),
                         number,
                         message: e.to_string(),
-                    }
-                })
+                    },
+                )
             })
             .collect()
     }
@@ -230,7 +238,11 @@ impl Store {
     /// finding of an impossible transition that was not there before. Late
     /// notifications are accepted (lateness is a finding, not bad input). On
     /// any error nothing is stored.
-    pub fn append(&mut self, treaty: &Treaty, batch: &[(String, Notification)]) -> Result<usize, StoreError> {
+    pub fn append(
+        &mut self,
+        treaty: &Treaty,
+        batch: &[(String, Notification)],
+    ) -> Result<usize, StoreError> {
         let existing = self.notifications()?;
         let mut numbers: HashSet<u64> = existing.iter().map(|n| n.number).collect();
         for (at, n) in batch {
@@ -252,10 +264,11 @@ impl Store {
                 .into());
             }
         }
-        let before: HashSet<(Option<u64>, String)> = transition_findings(treaty, &self.meta.party, &existing)
-            .into_iter()
-            .map(|f| (f.notification, f.message))
-            .collect();
+        let before: HashSet<(Option<u64>, String)> =
+            transition_findings(treaty, &self.meta.party, &existing)
+                .into_iter()
+                .map(|f| (f.notification, f.message))
+                .collect();
         let mut all = existing;
         all.extend(batch.iter().map(|(_, n)| n.clone()));
         let (state, after) = fold(treaty, &self.meta.party, &all);
@@ -275,12 +288,18 @@ impl Store {
             }
             .into());
         }
-        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        })?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError::Sqlite {
+                path: self.path.display().to_string(),
+                source,
+            })?;
         let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
         {
             let mut ins = tx
                 .prepare("INSERT INTO notifications (number, date, sent, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -308,7 +327,10 @@ impl Store {
         let all = self.notifications()?;
         let (state, _) = fold(treaty, &self.meta.party, &all);
         let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
         let tx = self.conn.transaction().map_err(err)?;
         write_state(&tx, &state).map_err(err)?;
         tx.commit().map_err(err)?;
@@ -342,9 +364,19 @@ impl Store {
     }
 
     /// Compliance on each date.
-    pub fn evaluate(&self, treaty: &Treaty, dates: &[NaiveDate]) -> Result<Vec<Report>, StoreError> {
+    pub fn evaluate(
+        &self,
+        treaty: &Treaty,
+        dates: &[NaiveDate],
+    ) -> Result<Vec<Report>, StoreError> {
         let all = self.notifications()?;
-        Ok(compliance::evaluate(treaty, &self.meta.party, &all, dates, self.meta.synthetic))
+        Ok(compliance::evaluate(
+            treaty,
+            &self.meta.party,
+            &all,
+            dates,
+            self.meta.synthetic,
+        ))
     }
 
     /// Runs raw SQL (tests and tamper demonstrations only).

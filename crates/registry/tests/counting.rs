@@ -64,15 +64,22 @@ fn heavy_bomber_counts_one_warhead_whatever_it_carries() {
 #[test]
 fn converting_a_bomber_removes_it_from_the_launcher_count() {
     let mut b = B::small_us();
-    b.on(d(2020, 9, 2)).convert("B2", accord_registry::ConvertedTo::NonNuclear);
-    assert_eq!(at(&b, d(2020, 9, 2)).aggregates["deployed_and_nondeployed_launchers"], 5);
+    b.on(d(2020, 9, 2))
+        .convert("B2", accord_registry::ConvertedTo::NonNuclear);
+    assert_eq!(
+        at(&b, d(2020, 9, 2)).aggregates["deployed_and_nondeployed_launchers"],
+        5
+    );
 }
 
 #[test]
 fn elimination_removes_a_launcher() {
     let mut b = B::small_us();
     b.on(d(2020, 9, 3)).eliminate("S2");
-    assert_eq!(at(&b, d(2020, 9, 3)).aggregates["deployed_and_nondeployed_launchers"], 5);
+    assert_eq!(
+        at(&b, d(2020, 9, 3)).aggregates["deployed_and_nondeployed_launchers"],
+        5
+    );
 }
 
 #[test]
@@ -88,9 +95,21 @@ fn finds_limit_exceeded_only_while_binding() {
     b.facility("KB", accord_treaty::FacilityKind::SubmarineBase);
     // 200 Trident with 8 RVs = 1,600 deployed warheads.
     for i in 0..200 {
-        b.entry(&format!("T{i}"), "slbm_launcher", "ohio-tube", "KB", Status::NonDeployed)
-            .entry(&format!("D{i}"), "slbm", "trident-ii-d5", "KB", Status::NonDeployed)
-            .deploy(&format!("D{i}"), Some(&format!("T{i}")), Some(8));
+        b.entry(
+            &format!("T{i}"),
+            "slbm_launcher",
+            "ohio-tube",
+            "KB",
+            Status::NonDeployed,
+        )
+        .entry(
+            &format!("D{i}"),
+            "slbm",
+            "trident-ii-d5",
+            "KB",
+            Status::NonDeployed,
+        )
+        .deploy(&format!("D{i}"), Some(&format!("T{i}")), Some(8));
     }
     for date in [d(2017, 9, 1), d(2018, 3, 1), d(2018, 9, 1)] {
         b.on(date).exchange(200, 1600, 200);
@@ -100,7 +119,9 @@ fn finds_limit_exceeded_only_while_binding() {
     assert!(before.is_clean(), "{:?}", before.findings);
     let after = at(&b, d(2019, 3, 1));
     assert_eq!(kinds(&after), vec![FindingKind::LimitExceeded]);
-    assert!(after.findings[0].message.contains("1600 is above the limit of 1550"));
+    assert!(after.findings[0]
+        .message
+        .contains("1600 is above the limit of 1550"));
 }
 
 #[test]
@@ -109,7 +130,13 @@ fn finds_late_notification() {
     b.on(d(2020, 9, 10)).remove("M1").sent_late(9);
     let r = at(&b, d(2020, 9, 30));
     assert_eq!(kinds(&r), vec![FindingKind::LateNotification]);
-    assert!(r.findings[0].message.contains("9 days after the change; due by 2020-09-15"), "{}", r.findings[0].message);
+    assert!(
+        r.findings[0]
+            .message
+            .contains("9 days after the change; due by 2020-09-15"),
+        "{}",
+        r.findings[0].message
+    );
     // Five days is on time.
     let mut ok = B::small_us();
     ok.on(d(2020, 9, 10)).remove("M1").sent_late(5);
@@ -120,14 +147,20 @@ fn finds_late_notification() {
 fn reentry_vehicle_change_is_due_with_the_next_data_exchange() {
     let mut b = B::small_us();
     b.on(d(2020, 9, 10)).rv("D1", 5).sent_late(20);
-    assert!(at(&b, d(2020, 12, 1)).findings.iter().all(|f| f.kind != FindingKind::LateNotification));
+    assert!(at(&b, d(2020, 12, 1))
+        .findings
+        .iter()
+        .all(|f| f.kind != FindingKind::LateNotification));
 }
 
 #[test]
 fn finds_unknown_item() {
     let mut b = B::small_us();
     b.remove("M77");
-    assert_eq!(kinds(&at(&b, d(2020, 9, 1))), vec![FindingKind::UnknownItem]);
+    assert_eq!(
+        kinds(&at(&b, d(2020, 9, 1))),
+        vec![FindingKind::UnknownItem]
+    );
 }
 
 #[test]
@@ -143,8 +176,13 @@ fn finds_duplicate_identifier() {
 #[test]
 fn finds_deploying_an_eliminated_item() {
     let mut b = B::small_us();
-    b.on(d(2020, 9, 2)).eliminate("M2").deploy("M2", Some("S2"), Some(1));
-    assert_eq!(kinds(&at(&b, d(2020, 9, 2))), vec![FindingKind::DeployingEliminated]);
+    b.on(d(2020, 9, 2))
+        .eliminate("M2")
+        .deploy("M2", Some("S2"), Some(1));
+    assert_eq!(
+        kinds(&at(&b, d(2020, 9, 2))),
+        vec![FindingKind::DeployingEliminated]
+    );
 }
 
 #[test]
@@ -161,20 +199,34 @@ fn finds_more_reentry_vehicles_than_the_type_carries() {
 #[test]
 fn finds_one_item_in_two_places() {
     let mut b = B::small_us();
-    b.on(d(2020, 9, 2)).depart("B2", "WHI").arrive("B2", "HILL").arrive("B2", "DM");
+    b.on(d(2020, 9, 2))
+        .depart("B2", "WHI")
+        .arrive("B2", "HILL")
+        .arrive("B2", "DM");
     let r = at(&b, d(2020, 9, 2));
     assert_eq!(kinds(&r), vec![FindingKind::ItemInTwoPlaces]);
-    assert!(r.findings[0].message.contains("registered at HILL and never departed"));
+    assert!(r.findings[0]
+        .message
+        .contains("registered at HILL and never departed"));
     let mut c = B::small_us();
     c.on(d(2020, 9, 2)).depart("B2", "HILL");
-    assert_eq!(kinds(&at(&c, d(2020, 9, 2))), vec![FindingKind::ItemInTwoPlaces]);
+    assert_eq!(
+        kinds(&at(&c, d(2020, 9, 2))),
+        vec![FindingKind::ItemInTwoPlaces]
+    );
 }
 
 #[test]
 fn finds_unknown_facility_and_unknown_type() {
     let mut b = B::small_us();
-    b.entry("X1", "icbm", "minuteman-iii", "NOWHERE", Status::NonDeployed)
-        .entry("X2", "icbm", "rs-24-yars", "MAL", Status::NonDeployed);
+    b.entry(
+        "X1",
+        "icbm",
+        "minuteman-iii",
+        "NOWHERE",
+        Status::NonDeployed,
+    )
+    .entry("X2", "icbm", "rs-24-yars", "MAL", Status::NonDeployed);
     assert_eq!(
         kinds(&at(&b, d(2020, 9, 1))),
         vec![FindingKind::UnknownFacility, FindingKind::UnknownItemType]
@@ -199,7 +251,10 @@ fn finds_data_exchange_mismatch_with_the_differences() {
     assert_eq!(kinds(&r), vec![FindingKind::DataExchangeMismatch]);
     let diff = &r.findings[0].differences;
     assert_eq!(diff.len(), 1);
-    assert_eq!((diff[0].limit.as_str(), diff[0].declared, diff[0].item_level), ("deployed_warheads", 7, 6));
+    assert_eq!(
+        (diff[0].limit.as_str(), diff[0].declared, diff[0].item_level),
+        ("deployed_warheads", 7, 6)
+    );
 }
 
 #[test]
@@ -231,21 +286,46 @@ fn freeze_limit_binds_at_the_baseline() {
     let mut b = B::new("US", d(2020, 11, 1));
     b.facility("PX", accord_treaty::FacilityKind::Storage);
     for i in 0..10 {
-        b.entry(&format!("W{i}"), "warhead", "warhead-us", "PX", Status::NonDeployed);
+        b.entry(
+            &format!("W{i}"),
+            "warhead",
+            "warhead-us",
+            "PX",
+            Status::NonDeployed,
+        );
     }
-    b.on(d(2021, 6, 1)).entry("W10", "warhead", "warhead-us", "PX", Status::NonDeployed);
+    b.on(d(2021, 6, 1))
+        .entry("W10", "warhead", "warhead-us", "PX", Status::NonDeployed);
     let r = evaluate(&t, "US", &b.out, &[d(2021, 3, 1), d(2021, 6, 1)], false);
-    let lim = |r: &Report| r.limits.iter().find(|l| l.id == "total_warhead_stockpile").cloned().expect("freeze");
+    let lim = |r: &Report| {
+        r.limits
+            .iter()
+            .find(|l| l.id == "total_warhead_stockpile")
+            .cloned()
+            .expect("freeze")
+    };
     assert_eq!((lim(&r[0]).value, lim(&r[0]).max), (10, Some(10)));
-    assert!(r[0].findings.iter().all(|f| f.kind != FindingKind::LimitExceeded));
-    assert_eq!((lim(&r[1]).value, lim(&r[1]).max, lim(&r[1]).exceeded), (11, Some(10), true));
+    assert!(r[0]
+        .findings
+        .iter()
+        .all(|f| f.kind != FindingKind::LimitExceeded));
+    assert_eq!(
+        (lim(&r[1]).value, lim(&r[1]).max, lim(&r[1]).exceeded),
+        (11, Some(10), true)
+    );
 }
 
 #[test]
 fn reports_come_back_in_the_order_asked() {
     let mut b = B::small_us();
     b.on(d(2020, 10, 1)).remove("M1");
-    let r = evaluate(&treaty(), "US", &b.out, &[d(2020, 10, 1), d(2020, 9, 1)], false);
+    let r = evaluate(
+        &treaty(),
+        "US",
+        &b.out,
+        &[d(2020, 10, 1), d(2020, 9, 1)],
+        false,
+    );
     assert_eq!(r[0].aggregates["deployed_warheads"], 5);
     assert_eq!(r[1].aggregates["deployed_warheads"], 6);
 }

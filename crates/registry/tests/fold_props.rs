@@ -11,9 +11,16 @@ use proptest::prelude::*;
 fn history(choices: &[(u8, u8, u8, u8)]) -> Vec<Notification> {
     let t = treaty();
     let mut b = B::new("US", d(2020, 9, 1));
-    b.facility("BASE", FacilityKind::IcbmBase).facility("STORE", FacilityKind::Storage);
+    b.facility("BASE", FacilityKind::IcbmBase)
+        .facility("STORE", FacilityKind::Storage);
     for i in 0..4 {
-        b.entry(&format!("S{i}"), "icbm_launcher", "minuteman-iii-silo", "BASE", Status::NonDeployed);
+        b.entry(
+            &format!("S{i}"),
+            "icbm_launcher",
+            "minuteman-iii-silo",
+            "BASE",
+            Status::NonDeployed,
+        );
     }
     let mut state = State::new(&t, "US");
     for n in &b.out {

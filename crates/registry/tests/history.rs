@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 
 fn rows() -> Vec<history::CheckedRow> {
     let t = Treaty::load("new-start-2021").expect("treaty");
-    let rows = history::parse("data/new-start-aggregates.csv", BUILTIN_AGGREGATES, &t).expect("parses");
+    let rows =
+        history::parse("data/new-start-aggregates.csv", BUILTIN_AGGREGATES, &t).expect("parses");
     history::check(&rows, &t)
 }
 
@@ -28,15 +29,28 @@ fn every_row_from_5_february_2018_is_compliant() {
     assert_eq!(since.len(), 22);
     for x in since {
         assert!(x.limits.iter().all(|l| l.binding), "{} {}", x.date, x.party);
-        assert!(x.findings.is_empty(), "{} {}: {:?}", x.date, x.party, x.findings);
+        assert!(
+            x.findings.is_empty(),
+            "{} {}: {:?}",
+            x.date,
+            x.party,
+            x.findings
+        );
     }
 }
 
 #[test]
 fn russia_1566_warheads_in_2011_is_above_the_limit_but_no_finding() {
     let r = rows();
-    let row = r.iter().find(|x| x.date == d(2011, 9, 1) && x.party == "RU").expect("row");
-    let w = row.limits.iter().find(|l| l.id == "deployed_warheads").expect("warheads");
+    let row = r
+        .iter()
+        .find(|x| x.date == d(2011, 9, 1) && x.party == "RU")
+        .expect("row");
+    let w = row
+        .limits
+        .iter()
+        .find(|l| l.id == "deployed_warheads")
+        .expect("warheads");
     assert_eq!(w.value, Cell::Value(1566));
     assert!(w.above && !w.binding && !w.exceeded);
     assert!(row.findings.is_empty());
@@ -45,21 +59,37 @@ fn russia_1566_warheads_in_2011_is_above_the_limit_but_no_finding() {
 #[test]
 fn the_same_row_after_2018_is_a_finding() {
     let t = Treaty::load("new-start-2021").expect("treaty");
-    let text = BUILTIN_AGGREGATES.replace("2011-09-01,RU,516,1566,871", "2019-06-01,RU,516,1566,871");
+    let text =
+        BUILTIN_AGGREGATES.replace("2011-09-01,RU,516,1566,871", "2019-06-01,RU,516,1566,871");
     let rows = history::check(&history::parse("x.csv", &text, &t).expect("parses"), &t);
     let row = rows.iter().find(|x| x.date == d(2019, 6, 1)).expect("row");
     // Both the 1,566 warheads and the 871 launchers are now findings.
     assert_eq!(row.findings.len(), 2);
-    assert!(row.findings[0].contains("deployed_warheads on 2019-06-01: 1566 is above the limit of 1550"), "{}", row.findings[0]);
-    assert!(row.findings[1].contains("871 is above the limit of 800"), "{}", row.findings[1]);
+    assert!(
+        row.findings[0]
+            .contains("deployed_warheads on 2019-06-01: 1566 is above the limit of 1550"),
+        "{}",
+        row.findings[0]
+    );
+    assert!(
+        row.findings[1].contains("871 is above the limit of 800"),
+        "{}",
+        row.findings[1]
+    );
 }
 
 #[test]
 fn unconfirmed_and_not_provided_are_never_zero() {
     let r = rows();
-    let ru = r.iter().find(|x| x.date == d(2023, 3, 1) && x.party == "RU").expect("row");
+    let ru = r
+        .iter()
+        .find(|x| x.date == d(2023, 3, 1) && x.party == "RU")
+        .expect("row");
     assert!(ru.limits.iter().all(|l| l.value == Cell::NotProvided));
-    let us = r.iter().find(|x| x.date == d(2012, 9, 1) && x.party == "US").expect("row");
+    let us = r
+        .iter()
+        .find(|x| x.date == d(2012, 9, 1) && x.party == "US")
+        .expect("row");
     let v: Vec<Cell> = us.limits.iter().map(|l| l.value).collect();
     assert!(v.contains(&Cell::Unconfirmed) && v.contains(&Cell::Value(1722)));
 }
@@ -67,7 +97,10 @@ fn unconfirmed_and_not_provided_are_never_zero() {
 #[test]
 fn rows_after_expiry_of_the_unextended_treaty_bind_nothing() {
     let t = Treaty::load("new-start").expect("treaty");
-    let rows = history::check(&history::parse("x.csv", BUILTIN_AGGREGATES, &t).expect("parses"), &t);
+    let rows = history::check(
+        &history::parse("x.csv", BUILTIN_AGGREGATES, &t).expect("parses"),
+        &t,
+    );
     let late = rows.iter().find(|x| x.date == d(2022, 3, 1)).expect("row");
     assert!(!late.in_force && late.limits.iter().all(|l| !l.binding));
 }
@@ -84,14 +117,23 @@ const HEAD: &str = "date,party,deployed_delivery_vehicles,deployed_warheads,depl
 
 #[test]
 fn rejects_negative_count_naming_line_and_column() {
-    let e = err(&format!("{HEAD}2011-02-05,US,882,1800,1124,http://x\n2011-02-05,RU,521,-5,865,http://x\n"));
-    assert!(e.starts_with("bad.csv:3: field `deployed_warheads`: `-5`"), "{e}");
+    let e = err(&format!(
+        "{HEAD}2011-02-05,US,882,1800,1124,http://x\n2011-02-05,RU,521,-5,865,http://x\n"
+    ));
+    assert!(
+        e.starts_with("bad.csv:3: field `deployed_warheads`: `-5`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn rejects_unknown_party_bad_date_and_unknown_column() {
-    assert!(err(&format!("{HEAD}2011-02-05,UK,1,1,1,http://x\n")).contains("bad.csv:2: field `party`"));
-    assert!(err(&format!("{HEAD}2011-02-30,US,1,1,1,http://x\n")).contains("bad.csv:2: field `date`"));
+    assert!(
+        err(&format!("{HEAD}2011-02-05,UK,1,1,1,http://x\n")).contains("bad.csv:2: field `party`")
+    );
+    assert!(
+        err(&format!("{HEAD}2011-02-30,US,1,1,1,http://x\n")).contains("bad.csv:2: field `date`")
+    );
     assert!(err("date,party,warheads,source_url\n").contains("field `warheads`: not a limit"));
     assert!(err(&format!("{HEAD}2011-02-05,US,1,1,1,\n")).contains("field `source_url`"));
 }

@@ -115,9 +115,9 @@ impl Template {
             }
         };
         toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
             format!("{name}:{line}: {}", e.message())
         })
     }

@@ -89,14 +89,21 @@ pub fn year_of_notifications(
     opts: YearOptions,
 ) -> Result<Vec<Notification>, SynthError> {
     let party = template.party.clone();
-    let start = force.iter().map(|n| n.date).max().ok_or_else(|| SynthError::Template("empty force".into()))?;
+    let start = force
+        .iter()
+        .map(|n| n.date)
+        .max()
+        .ok_or_else(|| SynthError::Template("empty force".into()))?;
     let first_number = force.iter().map(|n| n.number).max().unwrap_or(0) + 1;
     let mut state = State::new(treaty, &party);
     let mut sorted: Vec<&Notification> = force.iter().collect();
     sorted.sort_by_key(|n| n.fold_key());
     for n in sorted {
         if let Some(f) = state.apply(n) {
-            return Err(SynthError::Template(format!("the force itself has a finding: {}", f.message)));
+            return Err(SynthError::Template(format!(
+                "the force itself has a finding: {}",
+                f.message
+            )));
         }
     }
     let mut rng = ChaCha20Rng::seed_from_u64(opts.seed ^ 0x5eed_7ea7);
@@ -108,18 +115,32 @@ pub fn year_of_notifications(
             .iter()
             .find(|g| g.facility == facility && g.missile_type.as_deref() == Some(ty))
             .and_then(|g| g.reentry_vehicles)
-            .map_or((1, treaty.item_type(ty).and_then(|t| t.max_reentry_vehicles).unwrap_or(1)), |[a, b]| (a, b))
+            .map_or(
+                (
+                    1,
+                    treaty
+                        .item_type(ty)
+                        .and_then(|t| t.max_reentry_vehicles)
+                        .unwrap_or(1),
+                ),
+                |[a, b]| (a, b),
+            )
     };
     let mut deployed: Vec<Deployed> = vec![];
     let mut spares: HashMap<String, Vec<String>> = HashMap::new();
     let mut bombers: Vec<(String, String)> = vec![];
     for it in state.items() {
-        let Location::At(fi) = it.location else { continue };
+        let Location::At(fi) = it.location else {
+            continue;
+        };
         let facility = state.facility(fi).id.to_string();
         let role = treaty.item_kind(state.kind_id(it)).map(|k| k.role);
         match (role, it.status) {
             (Some(Role::Missile), Status::Deployed) => {
-                let launcher = it.launcher.map(|l| state.item_id(l).to_string()).unwrap_or_default();
+                let launcher = it
+                    .launcher
+                    .map(|l| state.item_id(l).to_string())
+                    .unwrap_or_default();
                 deployed.push(Deployed {
                     missile: it.id.to_string(),
                     launcher,
@@ -131,16 +152,22 @@ pub fn year_of_notifications(
             }
             (Some(Role::Missile), Status::NonDeployed) => {
                 if template.maintenance.missile_storage.get(&*it.item_type) == Some(&facility) {
-                    spares.entry(it.item_type.to_string()).or_default().push(it.id.to_string());
+                    spares
+                        .entry(it.item_type.to_string())
+                        .or_default()
+                        .push(it.id.to_string());
                 }
             }
-            (Some(Role::HeavyBomber), Status::Deployed) => bombers.push((it.id.to_string(), facility)),
+            (Some(Role::HeavyBomber), Status::Deployed) => {
+                bombers.push((it.id.to_string(), facility))
+            }
             _ => {}
         }
     }
 
     let dense = opts.notifications as u64 > u64::from(opts.days) * 20;
-    let gap = |rng: &mut ChaCha20Rng, lo: u64, hi: u64| if dense { 0 } else { rng.gen_range(lo..=hi) };
+    let gap =
+        |rng: &mut ChaCha20Rng, lo: u64, hi: u64| if dense { 0 } else { rng.gen_range(lo..=hi) };
     let mut releases: BTreeMap<u32, Vec<Release>> = BTreeMap::new();
     let mut steps: Vec<Step> = vec![];
     let mut gen = 0usize;
@@ -180,11 +207,40 @@ pub fn year_of_notifications(
                     let t2 = t1 + gap(&mut rng, 0, 2);
                     let t3 = t2 + gap(&mut rng, 1, 3);
                     let at = |o: u64| today + Days::new(o);
-                    op.push((at(0), Event::RemovalFromDeployment { item: d.missile.clone() }));
-                    op.push((at(0), Event::Departure { item: d.missile.clone(), facility: d.facility.clone() }));
-                    op.push((at(t1), Event::Arrival { item: d.missile.clone(), facility: storage.clone() }));
-                    op.push((at(t2), Event::Departure { item: spare.clone(), facility: storage.clone() }));
-                    op.push((at(t3), Event::Arrival { item: spare.clone(), facility: d.facility.clone() }));
+                    op.push((
+                        at(0),
+                        Event::RemovalFromDeployment {
+                            item: d.missile.clone(),
+                        },
+                    ));
+                    op.push((
+                        at(0),
+                        Event::Departure {
+                            item: d.missile.clone(),
+                            facility: d.facility.clone(),
+                        },
+                    ));
+                    op.push((
+                        at(t1),
+                        Event::Arrival {
+                            item: d.missile.clone(),
+                            facility: storage.clone(),
+                        },
+                    ));
+                    op.push((
+                        at(t2),
+                        Event::Departure {
+                            item: spare.clone(),
+                            facility: storage.clone(),
+                        },
+                    ));
+                    op.push((
+                        at(t3),
+                        Event::Arrival {
+                            item: spare.clone(),
+                            facility: d.facility.clone(),
+                        },
+                    ));
                     op.push((
                         at(t3),
                         Event::Deployment {
@@ -195,7 +251,13 @@ pub fn year_of_notifications(
                     ));
                     let back = day + t3 as u32 + 1;
                     release.push((back, Release::Spare(ty.clone(), d.missile.clone())));
-                    release.push((back, Release::Missile(Deployed { missile: spare, ..d })));
+                    release.push((
+                        back,
+                        Release::Missile(Deployed {
+                            missile: spare,
+                            ..d
+                        }),
+                    ));
                 }
             } else if pick < 60 && !bombers.is_empty() {
                 // depot
@@ -207,11 +269,42 @@ pub fn year_of_notifications(
                 let t3 = t2 + gap(&mut rng, 1, 2);
                 let at = |o: u64| today + Days::new(o);
                 op.push((at(0), Event::RemovalFromDeployment { item: b.clone() }));
-                op.push((at(0), Event::Departure { item: b.clone(), facility: f.clone() }));
-                op.push((at(t1), Event::Arrival { item: b.clone(), facility: depot.clone() }));
-                op.push((at(t2), Event::Departure { item: b.clone(), facility: depot }));
-                op.push((at(t3), Event::Arrival { item: b.clone(), facility: f.clone() }));
-                op.push((at(t3), Event::Deployment { item: b.clone(), launcher: None, reentry_vehicles: None }));
+                op.push((
+                    at(0),
+                    Event::Departure {
+                        item: b.clone(),
+                        facility: f.clone(),
+                    },
+                ));
+                op.push((
+                    at(t1),
+                    Event::Arrival {
+                        item: b.clone(),
+                        facility: depot.clone(),
+                    },
+                ));
+                op.push((
+                    at(t2),
+                    Event::Departure {
+                        item: b.clone(),
+                        facility: depot,
+                    },
+                ));
+                op.push((
+                    at(t3),
+                    Event::Arrival {
+                        item: b.clone(),
+                        facility: f.clone(),
+                    },
+                ));
+                op.push((
+                    at(t3),
+                    Event::Deployment {
+                        item: b.clone(),
+                        launcher: None,
+                        reentry_vehicles: None,
+                    },
+                ));
                 release.push((day + t3 as u32 + 1, Release::Bomber(b, f)));
             } else if pick < 97 && deployed.len() >= 2 {
                 // reload: +1 on one, −1 on another with the same band
@@ -232,26 +325,62 @@ pub fn year_of_notifications(
                         // a is the one gaining, b the one losing.
                         a.rv += 1;
                         b.rv -= 1;
-                        op.push((today, Event::ReentryVehicleChange { item: a.missile.clone(), reentry_vehicles: a.rv }));
-                        op.push((today, Event::ReentryVehicleChange { item: b.missile.clone(), reentry_vehicles: b.rv }));
+                        op.push((
+                            today,
+                            Event::ReentryVehicleChange {
+                                item: a.missile.clone(),
+                                reentry_vehicles: a.rv,
+                            },
+                        ));
+                        op.push((
+                            today,
+                            Event::ReentryVehicleChange {
+                                item: b.missile.clone(),
+                                reentry_vehicles: b.rv,
+                            },
+                        ));
                         release.push((day + 1, Release::Missile(a)));
                         release.push((day + 1, Release::Missile(b)));
                     }
                 }
-            } else if let Some((ty, pool)) = spares.iter_mut().filter(|(_, p)| !p.is_empty()).min_by_key(|(t, _)| (*t).clone()) {
+            } else if let Some((ty, pool)) = spares
+                .iter_mut()
+                .filter(|(_, p)| !p.is_empty())
+                .min_by_key(|(t, _)| (*t).clone())
+            {
                 // retire one spare, produce a replacement
                 let j = rng.gen_range(0..pool.len());
                 let old = pool.swap_remove(j);
                 let ty = ty.clone();
-                let storage = template.maintenance.missile_storage.get(&ty).cloned().unwrap_or_default();
+                let storage = template
+                    .maintenance
+                    .missile_storage
+                    .get(&ty)
+                    .cloned()
+                    .unwrap_or_default();
                 let elim = template.maintenance.elimination.clone();
                 let t1 = gap(&mut rng, 2, 5);
                 let at = |o: u64| today + Days::new(o);
                 produced += 1;
                 let new = format!("{}-NEW-{produced:05}", template.code);
-                let kind = treaty.item_type(&ty).map(|t| t.kind.clone()).unwrap_or_default();
-                op.push((at(0), Event::Departure { item: old.clone(), facility: storage.clone() }));
-                op.push((at(t1), Event::Arrival { item: old.clone(), facility: elim }));
+                let kind = treaty
+                    .item_type(&ty)
+                    .map(|t| t.kind.clone())
+                    .unwrap_or_default();
+                op.push((
+                    at(0),
+                    Event::Departure {
+                        item: old.clone(),
+                        facility: storage.clone(),
+                    },
+                ));
+                op.push((
+                    at(t1),
+                    Event::Arrival {
+                        item: old.clone(),
+                        facility: elim,
+                    },
+                ));
                 op.push((at(t1), Event::Elimination { item: old }));
                 op.push((
                     at(t1),
@@ -280,7 +409,13 @@ pub fn year_of_notifications(
                 steps.push(Step {
                     gen,
                     last_of_op: k + 1 == len,
-                    n: Notification { party: party.clone(), number: 0, date, sent: s, event },
+                    n: Notification {
+                        party: party.clone(),
+                        number: 0,
+                        date,
+                        sent: s,
+                        event,
+                    },
                 });
                 gen += 1;
             }
@@ -302,7 +437,8 @@ pub fn year_of_notifications(
     candidates.shuffle(&mut rng);
     for &i in candidates.iter().take(opts.late) {
         let n = &mut steps[i].n;
-        n.sent = n.date + Days::new(u64::from(treaty.notifications.deadline_days) + rng.gen_range(3..=9));
+        n.sent = n.date
+            + Days::new(u64::from(treaty.notifications.deadline_days) + rng.gen_range(3..=9));
     }
 
     // Numbering in the order sent, then the data exchanges of the span.
@@ -322,8 +458,11 @@ pub fn year_of_notifications(
         all.extend(out.iter().cloned());
         let reports = compliance::evaluate(treaty, &party, &all, &as_ofs, true);
         let mut gen2 = out.len();
-        let mut keyed: Vec<(NaiveDate, usize, Notification)> =
-            out.into_iter().enumerate().map(|(i, n)| (n.sent, i, n)).collect();
+        let mut keyed: Vec<(NaiveDate, usize, Notification)> = out
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| (n.sent, i, n))
+            .collect();
         for r in reports {
             let due = treaty.data_exchange_due(r.date).unwrap_or(r.date);
             let span = (due - r.date).num_days().max(1) as u64;
@@ -337,7 +476,13 @@ pub fn year_of_notifications(
             keyed.push((
                 sent,
                 gen2,
-                Notification { party: party.clone(), number: 0, date: r.date, sent, event: Event::DataExchange { counts } },
+                Notification {
+                    party: party.clone(),
+                    number: 0,
+                    date: r.date,
+                    sent,
+                    event: Event::DataExchange { counts },
+                },
             ));
             gen2 += 1;
         }

@@ -16,9 +16,18 @@ use toml::Spanned;
 
 /// The treaties shipped with accord, by name.
 const BUILTIN: &[(&str, &str)] = &[
-    ("new-start", include_str!("../../../treaties/new-start.toml")),
-    ("new-start-2021", include_str!("../../../treaties/new-start-2021.toml")),
-    ("freeze-2020", include_str!("../../../treaties/freeze-2020.toml")),
+    (
+        "new-start",
+        include_str!("../../../treaties/new-start.toml"),
+    ),
+    (
+        "new-start-2021",
+        include_str!("../../../treaties/new-start-2021.toml"),
+    ),
+    (
+        "freeze-2020",
+        include_str!("../../../treaties/freeze-2020.toml"),
+    ),
 ];
 
 /// Names of the built-in treaties.
@@ -88,7 +97,11 @@ struct Source {
 impl Source {
     fn line(&self, span: Range<usize>) -> usize {
         let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     /// The line of `key = …` inside the table at `span`, else the table's first line.
@@ -109,7 +122,10 @@ impl Source {
 fn key_of(line: &str) -> Option<&str> {
     let (k, _) = line.split_once('=')?;
     let k = k.trim();
-    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')).then_some(k)
+    (!k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    .then_some(k)
 }
 
 /// A value with the file it came from and its position there.
@@ -230,7 +246,9 @@ fn merge_text(
             file: src.name.clone(),
             line,
             message: match key {
-                Some(k) if !e.message().contains(&format!("`{k}`")) => format!("`{k}`: {}", e.message()),
+                Some(k) if !e.message().contains(&format!("`{k}`")) => {
+                    format!("`{k}`: {}", e.message())
+                }
                 _ => e.message().to_string(),
             },
         }
@@ -303,7 +321,12 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err<T>(&self, at: &At<T>, key: impl Into<String>, message: impl Into<String>) -> TreatyError {
+    fn err<T>(
+        &self,
+        at: &At<T>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> TreatyError {
         let s = &self.sources[at.src];
         let key = key.into();
         TreatyError::Invalid {
@@ -316,11 +339,17 @@ impl Ctx<'_> {
 
     fn date<T>(&self, at: &At<T>, key: &str, d: &TomlDate) -> Result<NaiveDate, TreatyError> {
         match (d.date, d.time, d.offset) {
-            (Some(date), None, None) => {
-                NaiveDate::from_ymd_opt(i32::from(date.year), u32::from(date.month), u32::from(date.day))
-                    .ok_or_else(|| self.err(at, key, format!("{d} is not a calendar date")))
-            }
-            _ => Err(self.err(at, key, format!("expected a date like 2011-02-05, found {d}"))),
+            (Some(date), None, None) => NaiveDate::from_ymd_opt(
+                i32::from(date.year),
+                u32::from(date.month),
+                u32::from(date.day),
+            )
+            .ok_or_else(|| self.err(at, key, format!("{d} is not a calendar date"))),
+            _ => Err(self.err(
+                at,
+                key,
+                format!("expected a date like 2011-02-05, found {d}"),
+            )),
         }
     }
 
@@ -345,10 +374,17 @@ fn require<T>(x: Option<T>, sources: &[Source], key: &str) -> Result<T, TreatyEr
 }
 
 fn validate(m: Merged) -> Result<Treaty, TreatyError> {
-    let c = Ctx { sources: &m.sources };
+    let c = Ctx {
+        sources: &m.sources,
+    };
     let t = &m.treaty;
     let tv = &t.value;
-    if tv.id.is_empty() || !tv.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
+    if tv.id.is_empty()
+        || !tv
+            .id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+    {
         return Err(c.err(t, "treaty.id", "must be letters, digits and '-'"));
     }
     let signed = c.date(t, "treaty.signed", &tv.signed)?;
@@ -386,7 +422,10 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
             return Err(c.err(
                 e,
                 format!("{key}.years"),
-                format!("{years} years, but an extension may be at most {}", extension_rule.max_years),
+                format!(
+                    "{years} years, but an extension may be at most {}",
+                    extension_rule.max_years
+                ),
             ));
         }
         if agreed < entry_into_force || agreed >= expiry {
@@ -413,10 +452,18 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
     for (i, p) in m.parties.iter().enumerate() {
         let code = &p.value.code;
         if code.len() < 2 || code.len() > 8 || !code.chars().all(|ch| ch.is_ascii_uppercase()) {
-            return Err(c.err(p, format!("parties[{i}].code"), format!("`{code}`: use 2 to 8 capital letters")));
+            return Err(c.err(
+                p,
+                format!("parties[{i}].code"),
+                format!("`{code}`: use 2 to 8 capital letters"),
+            ));
         }
         if !seen.insert(code.clone()) {
-            return Err(c.err(p, format!("parties[{i}].code"), format!("`{code}` appears twice")));
+            return Err(c.err(
+                p,
+                format!("parties[{i}].code"),
+                format!("`{code}` appears twice"),
+            ));
         }
         parties.push(Party {
             code: code.clone(),
@@ -440,7 +487,11 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
             }
         };
         if item_kinds.iter().any(|x| x.id == k.value.id) {
-            return Err(c.err(k, format!("item_kinds[{i}].id"), format!("`{}` appears twice", k.value.id)));
+            return Err(c.err(
+                k,
+                format!("item_kinds[{i}].id"),
+                format!("`{}` appears twice", k.value.id),
+            ));
         }
         if (role == Role::Missile) != k.value.launcher_kind.is_some() {
             return Err(c.err(
@@ -458,7 +509,10 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
     }
     for (i, k) in m.item_kinds.iter().enumerate() {
         if let Some(lk) = &k.value.launcher_kind {
-            if !item_kinds.iter().any(|x| &x.id == lk && x.role == Role::Launcher) {
+            if !item_kinds
+                .iter()
+                .any(|x| &x.id == lk && x.role == Role::Launcher)
+            {
                 return Err(c.err(
                     k,
                     format!("item_kinds[{i}].launcher_kind"),
@@ -477,18 +531,36 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
             return Err(c.err(ty, format!("{key}.id"), format!("`{}` appears twice", v.id)));
         }
         let Some(role) = role_of(&v.kind) else {
-            return Err(c.err(ty, format!("{key}.kind"), format!("`{}` is not an item kind of this treaty", v.kind)));
+            return Err(c.err(
+                ty,
+                format!("{key}.kind"),
+                format!("`{}` is not an item kind of this treaty", v.kind),
+            ));
         };
         if !parties.iter().any(|p| p.code == v.party) {
-            return Err(c.err(ty, format!("{key}.party"), format!("`{}` is not a party to this treaty", v.party)));
+            return Err(c.err(
+                ty,
+                format!("{key}.party"),
+                format!("`{}` is not a party to this treaty", v.party),
+            ));
         }
         let max_rv = match (role, v.max_reentry_vehicles) {
-            (Role::Missile, Some(n)) => Some(c.count(ty, &format!("{key}.max_reentry_vehicles"), n, 1)?),
+            (Role::Missile, Some(n)) => {
+                Some(c.count(ty, &format!("{key}.max_reentry_vehicles"), n, 1)?)
+            }
             (Role::Missile, None) => {
-                return Err(c.err(ty, format!("{key}.max_reentry_vehicles"), "required for a missile type"))
+                return Err(c.err(
+                    ty,
+                    format!("{key}.max_reentry_vehicles"),
+                    "required for a missile type",
+                ))
             }
             (_, Some(_)) => {
-                return Err(c.err(ty, format!("{key}.max_reentry_vehicles"), "only a missile type carries reentry vehicles"))
+                return Err(c.err(
+                    ty,
+                    format!("{key}.max_reentry_vehicles"),
+                    "only a missile type carries reentry vehicles",
+                ))
             }
             (_, None) => None,
         };
@@ -510,7 +582,9 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
             return Err(c.err(l, format!("{key}.id"), format!("`{}` appears twice", v.id)));
         }
         let max = match &v.max {
-            toml::Value::Integer(n) => LimitMax::Fixed(u64::from(c.count(l, &format!("{key}.max"), *n, 0)?)),
+            toml::Value::Integer(n) => {
+                LimitMax::Fixed(u64::from(c.count(l, &format!("{key}.max"), *n, 0)?))
+            }
             toml::Value::String(s) if s == "baseline" => LimitMax::Baseline,
             other => {
                 return Err(c.err(
@@ -522,17 +596,29 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
         };
         let binding_from = c.date(l, &format!("{key}.binding_from"), &v.binding_from)?;
         if binding_from < entry_into_force {
-            return Err(c.err(l, format!("{key}.binding_from"), "is before entry into force"));
+            return Err(c.err(
+                l,
+                format!("{key}.binding_from"),
+                "is before entry into force",
+            ));
         }
         if v.count.is_empty() {
-            return Err(c.err(l, format!("{key}.count"), "a limit needs at least one counting term"));
+            return Err(c.err(
+                l,
+                format!("{key}.count"),
+                "a limit needs at least one counting term",
+            ));
         }
         let mut count = vec![];
         for (j, term) in v.count.iter().enumerate() {
             let tkey = format!("{key}.count[{j}]");
             for kind in &term.kinds {
                 if role_of(kind).is_none() {
-                    return Err(c.err(l, format!("{tkey}.kinds"), format!("`{kind}` is not an item kind of this treaty")));
+                    return Err(c.err(
+                        l,
+                        format!("{tkey}.kinds"),
+                        format!("`{kind}` is not an item kind of this treaty"),
+                    ));
                 }
             }
             let mut statuses = vec![];
@@ -541,18 +627,26 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
                     c.err(
                         l,
                         format!("{tkey}.statuses"),
-                        format!("`{s}`: expected deployed, non_deployed, test, converted or eliminated"),
+                        format!(
+                            "`{s}`: expected deployed, non_deployed, test, converted or eliminated"
+                        ),
                     )
                 })?);
             }
             let each = match term.each.as_str() {
                 "one" => Each::One,
                 "declared_reentry_vehicles" => {
-                    if let Some(k) = term.kinds.iter().find(|k| role_of(k) != Some(Role::Missile)) {
+                    if let Some(k) = term
+                        .kinds
+                        .iter()
+                        .find(|k| role_of(k) != Some(Role::Missile))
+                    {
                         return Err(c.err(
                             l,
                             format!("{tkey}.each"),
-                            format!("declared_reentry_vehicles applies only to missiles, not `{k}`"),
+                            format!(
+                                "declared_reentry_vehicles applies only to missiles, not `{k}`"
+                            ),
                         ));
                     }
                     Each::DeclaredReentryVehicles
@@ -590,13 +684,26 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
             .split_once('-')
             .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
             .filter(|&(mo, d)| NaiveDate::from_ymd_opt(2001, mo, d).is_some());
-        as_of.push(parsed.ok_or_else(|| c.err(dx, "data_exchanges.as_of", format!("`{s}`: expected MM-DD")))?);
+        as_of.push(
+            parsed.ok_or_else(|| {
+                c.err(dx, "data_exchanges.as_of", format!("`{s}`: expected MM-DD"))
+            })?,
+        );
     }
     let data_exchanges = DataExchangeRule {
         as_of,
-        first_regular_as_of: c.date(dx, "data_exchanges.first_regular_as_of", &dx.value.first_regular_as_of)?,
+        first_regular_as_of: c.date(
+            dx,
+            "data_exchanges.first_regular_as_of",
+            &dx.value.first_regular_as_of,
+        )?,
         due_days: c.count(dx, "data_exchanges.due_days", dx.value.due_days, 0)?,
-        initial_due_days: c.count(dx, "data_exchanges.initial_due_days", dx.value.initial_due_days, 0)?,
+        initial_due_days: c.count(
+            dx,
+            "data_exchanges.initial_due_days",
+            dx.value.initial_due_days,
+            0,
+        )?,
         source: dx.value.source.clone(),
     };
 
@@ -621,18 +728,31 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
     for (i, x) in m.inspections.iter().enumerate() {
         let key = format!("inspections[{i}]");
         if inspections.iter().any(|y| y.id == x.value.id) {
-            return Err(c.err(x, format!("{key}.id"), format!("`{}` appears twice", x.value.id)));
+            return Err(c.err(
+                x,
+                format!("{key}.id"),
+                format!("`{}` appears twice", x.value.id),
+            ));
         }
         let mut kinds = vec![];
         for fk in &x.value.facility_kinds {
             kinds.push(FacilityKind::parse(fk).ok_or_else(|| {
-                c.err(x, format!("{key}.facility_kinds"), format!("`{fk}` is not a facility kind"))
+                c.err(
+                    x,
+                    format!("{key}.facility_kinds"),
+                    format!("`{fk}` is not a facility kind"),
+                )
             })?);
         }
         inspections.push(InspectionType {
             id: x.value.id.clone(),
             name: x.value.name.clone(),
-            per_treaty_year: c.count(x, &format!("{key}.per_treaty_year"), x.value.per_treaty_year, 0)?,
+            per_treaty_year: c.count(
+                x,
+                &format!("{key}.per_treaty_year"),
+                x.value.per_treaty_year,
+                0,
+            )?,
             facility_kinds: kinds,
             source: x.value.source.clone(),
         });

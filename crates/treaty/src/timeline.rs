@@ -100,7 +100,8 @@ impl Treaty {
         };
         let in_force = status == TimelineStatus::InForce;
         let used = self.extensions.iter().filter(|e| e.agreed <= date).count() as u32;
-        let extension_possible = status != TimelineStatus::Expired && used < self.extension_rule.max_count;
+        let extension_possible =
+            status != TimelineStatus::Expired && used < self.extension_rule.max_count;
         let mut upcoming = vec![];
         for l in &self.limits {
             if l.binding_from > date && l.binding_from < expires {
@@ -154,7 +155,11 @@ impl Treaty {
                 .collect(),
             extensions_used: used,
             extension_possible,
-            extension_max_years: if extension_possible { self.extension_rule.max_years } else { 0 },
+            extension_max_years: if extension_possible {
+                self.extension_rule.max_years
+            } else {
+                0
+            },
             treaty_year: self.treaty_year(date).map(|(k, s, e)| (k + 1, s, e)),
             upcoming,
         }

@@ -24,27 +24,45 @@ fn new_start_has_the_article_ii_limits() {
         vec![
             ("deployed_delivery_vehicles", Some(700), d(2018, 2, 5)),
             ("deployed_warheads", Some(1550), d(2018, 2, 5)),
-            ("deployed_and_nondeployed_launchers", Some(800), d(2018, 2, 5)),
+            (
+                "deployed_and_nondeployed_launchers",
+                Some(800),
+                d(2018, 2, 5)
+            ),
         ]
     );
     let w = t.limit("deployed_warheads").expect("warhead limit");
     assert_eq!(w.count[0].each, Each::DeclaredReentryVehicles);
     assert_eq!(w.count[1].kinds, vec!["heavy_bomber".to_string()]);
     assert_eq!(w.count[1].each, Each::One);
-    let l = t.limit("deployed_and_nondeployed_launchers").expect("launchers");
-    assert_eq!(l.count[0].statuses, vec![Status::Deployed, Status::NonDeployed]);
+    let l = t
+        .limit("deployed_and_nondeployed_launchers")
+        .expect("launchers");
+    assert_eq!(
+        l.count[0].statuses,
+        vec![Status::Deployed, Status::NonDeployed]
+    );
     assert_eq!(t.parties.len(), 2);
-    assert_eq!(t.inspections.iter().map(|i| i.per_treaty_year).sum::<u32>(), 18);
+    assert_eq!(
+        t.inspections.iter().map(|i| i.per_treaty_year).sum::<u32>(),
+        18
+    );
     assert_eq!(t.notifications.deadline_days, 5);
 }
 
 #[test]
 fn expiry_dates_of_each_builtin() {
     assert_eq!(new_start().expires(), d(2021, 2, 5));
-    assert_eq!(Treaty::load("new-start-2021").expect("loads").expires(), d(2026, 2, 5));
+    assert_eq!(
+        Treaty::load("new-start-2021").expect("loads").expires(),
+        d(2026, 2, 5)
+    );
     let f = Treaty::load("freeze-2020").expect("loads");
     assert_eq!(f.expires(), d(2022, 2, 5));
-    assert_eq!(f.limit("total_warhead_stockpile").map(|l| l.max), Some(LimitMax::Baseline));
+    assert_eq!(
+        f.limit("total_warhead_stockpile").map(|l| l.max),
+        Some(LimitMax::Baseline)
+    );
     // The derived treaty keeps the base's limits.
     assert_eq!(f.limits.len(), 4);
 }
@@ -88,7 +106,10 @@ fn data_exchange_schedule_starts_with_the_initial_exchange() {
     assert_eq!(s[0], (d(2011, 2, 5), d(2011, 3, 22)));
     assert_eq!(s[1], (d(2011, 9, 1), d(2011, 10, 1)));
     assert_eq!(s[2], (d(2012, 3, 1), d(2012, 3, 31)));
-    assert_eq!(*s.last().expect("non-empty"), (d(2020, 9, 1), d(2020, 10, 1)));
+    assert_eq!(
+        *s.last().expect("non-empty"),
+        (d(2020, 9, 1), d(2020, 10, 1))
+    );
     assert_eq!(s.len(), 1 + 19);
 }
 
@@ -168,7 +189,11 @@ fn rejects_unknown_key_with_line() {
     let e = err_of(&text);
     assert!(e.starts_with("mini.toml:"), "{e}");
     assert!(e.contains("unknown field `maxx`"), "{e}");
-    let line: usize = e.split(':').nth(1).and_then(|x| x.parse().ok()).expect("line number");
+    let line: usize = e
+        .split(':')
+        .nth(1)
+        .and_then(|x| x.parse().ok())
+        .expect("line number");
     assert_eq!(text.lines().nth(line - 1).map(str::trim), Some("maxx = 3"));
 }
 
@@ -223,7 +248,10 @@ fn rejects_second_extension() {
 
 #[test]
 fn rejects_duplicate_party() {
-    let text = MINI.replace("[[parties]]\ncode = \"US\"\nname = \"A\"", "[[parties]]\ncode = \"US\"\nname = \"A\"\n[[parties]]\ncode = \"US\"\nname = \"B\"");
+    let text = MINI.replace(
+        "[[parties]]\ncode = \"US\"\nname = \"A\"",
+        "[[parties]]\ncode = \"US\"\nname = \"A\"\n[[parties]]\ncode = \"US\"\nname = \"B\"",
+    );
     let e = err_of(&text);
     assert!(e.contains("`US` appears twice"), "{e}");
 }

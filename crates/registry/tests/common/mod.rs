@@ -23,14 +23,25 @@ pub struct B {
 
 impl B {
     pub fn new(party: &str, date: NaiveDate) -> B {
-        B { party: party.into(), next: 1, date, out: vec![] }
+        B {
+            party: party.into(),
+            next: 1,
+            date,
+            out: vec![],
+        }
     }
     pub fn on(&mut self, date: NaiveDate) -> &mut Self {
         self.date = date;
         self
     }
     pub fn push(&mut self, event: Event) -> &mut Self {
-        let n = Notification { party: self.party.clone(), number: self.next, date: self.date, sent: self.date, event };
+        let n = Notification {
+            party: self.party.clone(),
+            number: self.next,
+            date: self.date,
+            sent: self.date,
+            event,
+        };
         self.next += 1;
         self.out.push(n);
         self
@@ -42,9 +53,20 @@ impl B {
         self
     }
     pub fn facility(&mut self, id: &str, kind: FacilityKind) -> &mut Self {
-        self.push(Event::FacilityDeclared { facility: id.into(), facility_kind: kind, name: id.into() })
+        self.push(Event::FacilityDeclared {
+            facility: id.into(),
+            facility_kind: kind,
+            name: id.into(),
+        })
     }
-    pub fn entry(&mut self, item: &str, kind: &str, ty: &str, fac: &str, status: Status) -> &mut Self {
+    pub fn entry(
+        &mut self,
+        item: &str,
+        kind: &str,
+        ty: &str,
+        fac: &str,
+        status: Status,
+    ) -> &mut Self {
         self.push(Event::AccountabilityEntry {
             item: item.into(),
             item_kind: kind.into(),
@@ -56,25 +78,41 @@ impl B {
         })
     }
     pub fn deploy(&mut self, item: &str, launcher: Option<&str>, rv: Option<u32>) -> &mut Self {
-        self.push(Event::Deployment { item: item.into(), launcher: launcher.map(Into::into), reentry_vehicles: rv })
+        self.push(Event::Deployment {
+            item: item.into(),
+            launcher: launcher.map(Into::into),
+            reentry_vehicles: rv,
+        })
     }
     pub fn remove(&mut self, item: &str) -> &mut Self {
         self.push(Event::RemovalFromDeployment { item: item.into() })
     }
     pub fn depart(&mut self, item: &str, fac: &str) -> &mut Self {
-        self.push(Event::Departure { item: item.into(), facility: fac.into() })
+        self.push(Event::Departure {
+            item: item.into(),
+            facility: fac.into(),
+        })
     }
     pub fn arrive(&mut self, item: &str, fac: &str) -> &mut Self {
-        self.push(Event::Arrival { item: item.into(), facility: fac.into() })
+        self.push(Event::Arrival {
+            item: item.into(),
+            facility: fac.into(),
+        })
     }
     pub fn eliminate(&mut self, item: &str) -> &mut Self {
         self.push(Event::Elimination { item: item.into() })
     }
     pub fn convert(&mut self, item: &str, to: ConvertedTo) -> &mut Self {
-        self.push(Event::Conversion { item: item.into(), to })
+        self.push(Event::Conversion {
+            item: item.into(),
+            to,
+        })
     }
     pub fn rv(&mut self, item: &str, rv: u32) -> &mut Self {
-        self.push(Event::ReentryVehicleChange { item: item.into(), reentry_vehicles: rv })
+        self.push(Event::ReentryVehicleChange {
+            item: item.into(),
+            reentry_vehicles: rv,
+        })
     }
     pub fn exchange(&mut self, ddv: u64, dw: u64, l: u64) -> &mut Self {
         self.push(Event::DataExchange {
@@ -97,13 +135,37 @@ impl B {
             .facility("WHI", FacilityKind::AirBase)
             .facility("HILL", FacilityKind::Storage)
             .facility("DM", FacilityKind::ConversionElimination)
-            .entry("S1", "icbm_launcher", "minuteman-iii-silo", "MAL", Status::NonDeployed)
-            .entry("S2", "icbm_launcher", "minuteman-iii-silo", "MAL", Status::NonDeployed)
+            .entry(
+                "S1",
+                "icbm_launcher",
+                "minuteman-iii-silo",
+                "MAL",
+                Status::NonDeployed,
+            )
+            .entry(
+                "S2",
+                "icbm_launcher",
+                "minuteman-iii-silo",
+                "MAL",
+                Status::NonDeployed,
+            )
             .entry("M1", "icbm", "minuteman-iii", "MAL", Status::NonDeployed)
             .entry("M2", "icbm", "minuteman-iii", "MAL", Status::NonDeployed)
             .deploy("M1", Some("S1"), Some(1))
-            .entry("T1", "slbm_launcher", "ohio-tube", "KB", Status::NonDeployed)
-            .entry("T2", "slbm_launcher", "ohio-tube", "KB", Status::NonDeployed)
+            .entry(
+                "T1",
+                "slbm_launcher",
+                "ohio-tube",
+                "KB",
+                Status::NonDeployed,
+            )
+            .entry(
+                "T2",
+                "slbm_launcher",
+                "ohio-tube",
+                "KB",
+                Status::NonDeployed,
+            )
             .entry("D1", "slbm", "trident-ii-d5", "KB", Status::NonDeployed)
             .deploy("D1", Some("T1"), Some(4))
             .entry("B1", "heavy_bomber", "b-2a", "WHI", Status::NonDeployed)
@@ -111,7 +173,13 @@ impl B {
             .entry("B2", "heavy_bomber", "b-52h", "WHI", Status::NonDeployed)
             .entry("B3", "heavy_bomber", "b-52h", "WHI", Status::Test)
             .entry("B4", "heavy_bomber", "b-52h", "WHI", Status::Converted)
-            .entry("TL", "icbm_launcher", "minuteman-iii-silo", "MAL", Status::Test);
+            .entry(
+                "TL",
+                "icbm_launcher",
+                "minuteman-iii-silo",
+                "MAL",
+                Status::Test,
+            );
         b
     }
 }

@@ -1,0 +1,363 @@
+//! `accord bench replay`: replay speed, measured against serde_json in the same run.
+//!
+//! The parent generates the notifications and writes them as JSON Lines;
+//! a child process (this binary again) does the measuring, so its peak
+//! memory is the replay's own and not the generator's.
+
+use crate::table;
+use accord_registry::notification::parse_one;
+use accord_registry::{compliance, Event, Meta, Notification, Store};
+use accord_synth::{Targets, Template, YearOptions};
+use accord_treaty::Treaty;
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Subcommand)]
+pub(crate) enum Cmd {
+    /// Generate N notifications, then replay them and evaluate compliance at
+    /// every data-exchange date; report notifications per second, peak memory,
+    /// and the ratio to serde_json parsing the same lines.
+    Replay {
+        /// Change notifications to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        notifications: usize,
+        /// Days they span (from 1 Sep 2020; must end before the treaty expires).
+        #[arg(long, default_value_t = 1800)]
+        days: u32,
+        /// Runs of each measurement (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Also time the SQLite path (ingest with validation, and replay from the store).
+        #[arg(long)]
+        sqlite: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// (internal) measure a JSON Lines file; used by `bench replay`.
+    #[command(hide = true)]
+    ReplayFile {
+        file: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        #[arg(long)]
+        sqlite: bool,
+    },
+}
+
+/// What one replay measurement found.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Measured {
+    notifications: usize,
+    bytes: usize,
+    data_exchange_dates: usize,
+    serde_value_parse_s: f64,
+    serde_typed_parse_s: f64,
+    replay_s: f64,
+    replay_notifications_per_s: f64,
+    ratio_replay_to_serde_value: f64,
+    ratio_replay_to_serde_typed: f64,
+    replay_peak_mib: f64,
+    sqlite_ingest_s: Option<f64>,
+    sqlite_replay_s: Option<f64>,
+    sqlite_peak_mib: Option<f64>,
+    findings: usize,
+}
+
+/// A spinner on standard error, shown only when `show` and a terminal is attached.
+pub(crate) fn spinner(show: bool, msg: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Resets the kernel's peak-RSS counter for this process (Linux), so the
+/// next reading covers only what follows.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
+    match cmd {
+        Cmd::Replay {
+            notifications,
+            days,
+            repeat,
+            sqlite,
+            json,
+        } => {
+            let treaty = Treaty::load(crate::registry::DEFAULT_TREATY)?;
+            let template = Template::load("US").map_err(anyhow::Error::msg)?;
+            let start = NaiveDate::from_ymd_opt(2020, 9, 1).unwrap_or(NaiveDate::MIN);
+            let pb = spinner(
+                true,
+                &format!("generating {notifications} notifications (synthetic, seed 1)"),
+            );
+            let targets = Targets {
+                deployed_delivery_vehicles: 675,
+                deployed_warheads: 1457,
+                launchers: 800,
+            };
+            let (all, _) = crate::registry::synthesize(
+                &treaty,
+                &template,
+                targets,
+                start,
+                1,
+                Some(YearOptions {
+                    days,
+                    notifications,
+                    late: 0,
+                    seed: 1,
+                }),
+            )?;
+            if let Some(end) = all.iter().map(|n| n.date).max() {
+                if !treaty.in_force_on(end) {
+                    bail!("--days: the notifications would run to {end}, past the treaty's expiry");
+                }
+            }
+            let dir = std::env::temp_dir().join(format!("accord-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let file = dir.join("notifications.jsonl");
+            {
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&file)?);
+                for n in &all {
+                    writeln!(f, "{}", n.to_json())?;
+                }
+                f.flush()?;
+            }
+            drop(all);
+            pb.set_message(format!("measuring ({repeat} runs each)"));
+            let exe = std::env::current_exe()?;
+            let mut cmd = std::process::Command::new(exe);
+            cmd.args(["bench", "replay-file"])
+                .arg(&file)
+                .args(["--repeat", &repeat.to_string()]);
+            if sqlite {
+                cmd.arg("--sqlite");
+            }
+            let out = cmd.output().context("running the measuring child")?;
+            pb.finish_and_clear();
+            let _ = std::fs::remove_dir_all(&dir);
+            if !out.status.success() {
+                bail!(
+                    "measuring child failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let m: Measured = serde_json::from_slice(&out.stdout)?;
+            if json {
+                crate::print_json(&m)?;
+            } else {
+                print_measured(&m);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ReplayFile {
+            file,
+            repeat,
+            sqlite,
+        } => {
+            let m = measure(&file, repeat.max(1), sqlite)?;
+            crate::print_json(&m)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_measured(m: &Measured) {
+    println!(
+        "replay of {} SYNTHETIC notifications ({:.1} MiB of JSON Lines), compliance at {} data-exchange dates",
+        m.notifications,
+        m.bytes as f64 / 1048576.0,
+        m.data_exchange_dates
+    );
+    let mut rows = vec![
+        vec![
+            "serde_json → Value (the raw primitive)".to_string(),
+            format!("{:.3}", m.serde_value_parse_s),
+            "1.00".into(),
+            String::new(),
+        ],
+        vec![
+            "serde_json → Notification (typed)".to_string(),
+            format!("{:.3}", m.serde_typed_parse_s),
+            format!("{:.2}", m.serde_typed_parse_s / m.serde_value_parse_s),
+            String::new(),
+        ],
+        vec![
+            "replay: parse + fold + evaluate".to_string(),
+            format!("{:.3}", m.replay_s),
+            format!("{:.2}", m.ratio_replay_to_serde_value),
+            format!("{:.0}", m.replay_peak_mib),
+        ],
+    ];
+    if let (Some(i), Some(r)) = (m.sqlite_ingest_s, m.sqlite_replay_s) {
+        rows.push(vec![
+            "SQLite: validated ingest".into(),
+            format!("{i:.3}"),
+            format!("{:.2}", i / m.serde_value_parse_s),
+            String::new(),
+        ]);
+        rows.push(vec![
+            "SQLite: read + replay".into(),
+            format!("{r:.3}"),
+            format!("{:.2}", r / m.serde_value_parse_s),
+            format!("{:.0}", m.sqlite_peak_mib.unwrap_or(0.0)),
+        ]);
+    }
+    print!(
+        "{}",
+        table::render(
+            &["stage (median)", "seconds", "× serde Value", "peak MiB"],
+            &rows
+        )
+    );
+    println!(
+        "  replay: {:.0} notifications/s; {:.2}× serde_json → Value, {:.2}× serde_json → typed (target ≤ 3×); findings {}",
+        m.replay_notifications_per_s, m.ratio_replay_to_serde_value, m.ratio_replay_to_serde_typed, m.findings
+    );
+}
+
+fn measure(file: &PathBuf, repeat: usize, sqlite: bool) -> Result<Measured> {
+    let treaty = Treaty::load(crate::registry::DEFAULT_TREATY)?;
+    let text = std::fs::read_to_string(file)?;
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+
+    let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
+        let mut xs = vec![];
+        for _ in 0..repeat {
+            let t = Instant::now();
+            f()?;
+            xs.push(t.elapsed().as_secs_f64());
+        }
+        Ok(median(xs))
+    };
+    let value = time(&mut || {
+        let v: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l))
+            .collect::<Result<_, _>>()?;
+        std::hint::black_box(v);
+        Ok(())
+    })?;
+    let typed = time(&mut || {
+        let v: Vec<Notification> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l))
+            .collect::<Result<_, _>>()?;
+        std::hint::black_box(v);
+        Ok(())
+    })?;
+    let mut findings = 0;
+    let mut dates_n = 0;
+    reset_peak();
+    let replay = time(&mut || {
+        let all: Vec<Notification> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| parse_one(l, &format!("line {}", i + 1)))
+            .collect::<Result<_, _>>()?;
+        let dates: Vec<NaiveDate> = all
+            .iter()
+            .filter(|n| matches!(n.event, Event::DataExchange { .. }))
+            .map(|n| n.date)
+            .collect();
+        let party = all.first().map(|n| n.party.clone()).unwrap_or_default();
+        let reports = compliance::evaluate(&treaty, &party, &all, &dates, true);
+        findings = reports.iter().map(|r| r.findings.len()).max().unwrap_or(0);
+        dates_n = dates.len();
+        Ok(())
+    })?;
+    let replay_peak = peak_mib();
+
+    let (mut ingest, mut sreplay, mut speak) = (None, None, None);
+    if sqlite {
+        let parsed: Vec<(String, Notification)> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| parse_one(l, &format!("line {}", i + 1)).map(|n| (String::new(), n)))
+            .collect::<Result<_, _>>()?;
+        let party = parsed
+            .first()
+            .map(|n| n.1.party.clone())
+            .unwrap_or_default();
+        let dir = file.with_extension("store");
+        let _ = std::fs::remove_dir_all(&dir);
+        let meta = Meta {
+            party,
+            treaty: treaty.id.clone(),
+            synthetic: true,
+            provenance: "bench".into(),
+        };
+        let t = Instant::now();
+        let mut st = Store::create(&dir, meta)?;
+        st.append(&treaty, &parsed)?;
+        ingest = Some(t.elapsed().as_secs_f64());
+        let dates: Vec<NaiveDate> = parsed
+            .iter()
+            .filter(|n| matches!(n.1.event, Event::DataExchange { .. }))
+            .map(|n| n.1.date)
+            .collect();
+        drop(parsed);
+        reset_peak();
+        sreplay = Some(time(&mut || {
+            std::hint::black_box(st.evaluate(&treaty, &dates)?);
+            Ok(())
+        })?);
+        speak = Some(peak_mib());
+        drop(st);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(Measured {
+        notifications: lines.len(),
+        bytes: text.len(),
+        data_exchange_dates: dates_n,
+        serde_value_parse_s: value,
+        serde_typed_parse_s: typed,
+        replay_s: replay,
+        replay_notifications_per_s: lines.len() as f64 / replay,
+        ratio_replay_to_serde_value: replay / value,
+        ratio_replay_to_serde_typed: replay / typed,
+        replay_peak_mib: replay_peak,
+        sqlite_ingest_s: ingest,
+        sqlite_replay_s: sreplay,
+        sqlite_peak_mib: speak,
+        findings,
+    })
+}

@@ -1,0 +1,380 @@
+//! `accord demo`: the whole treaty cycle on an embedded store.
+
+use crate::registry::{print_findings, synthesize, write_registry};
+use crate::table;
+use accord_registry::{Event, Report};
+use accord_report::{aggregates_svg, Html, Panel, Series};
+use accord_synth::{Targets, Template, YearOptions, SYNTHETIC};
+use accord_treaty::Treaty;
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Directory for the registries and the report (replaced if it holds an earlier demo).
+    #[arg(long, default_value = "accord-demo")]
+    out: PathBuf,
+    /// Seed for the synthetic forces and their year.
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    /// Print a JSON summary (every report) instead of the narrative.
+    #[arg(long)]
+    json: bool,
+}
+
+const MARKER: &str = ".accord-demo";
+
+/// The published numbers as of 1 Sep 2020 (data/new-start-aggregates.csv).
+const START: [(&str, u64, u64, u64); 2] = [("US", 675, 1457, 800), ("RU", 510, 1447, 764)];
+const START_SOURCE: &str =
+    "https://www.globalsecurity.org/wmd/library/news/usa/2020/usa-201201-state01.htm";
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap_or(NaiveDate::MIN)
+}
+
+fn prepare(out: &Path) -> Result<()> {
+    if out.exists() {
+        if !out.join(MARKER).exists() {
+            bail!(
+                "--out: {} exists and is not an earlier accord demo; choose another directory",
+                out.display()
+            );
+        }
+        std::fs::remove_dir_all(out)
+            .with_context(|| format!("removing the earlier demo in {}", out.display()))?;
+    }
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    std::fs::write(out.join(MARKER), "made by `accord demo`; safe to delete\n")?;
+    Ok(())
+}
+
+pub(crate) fn run(a: Args) -> Result<ExitCode> {
+    let clock = Instant::now();
+    let treaty = Treaty::load("new-start-2021")?;
+    let signed = Treaty::load("new-start")?;
+    prepare(&a.out)?;
+    let date = d(2020, 9, 1);
+    let say = |s: &str| {
+        if !a.json {
+            println!("{s}");
+        }
+    };
+    say("accord demo — New START on an embedded SQLite store, no network");
+    say(&format!("  {SYNTHETIC}"));
+    say("");
+    say(
+        "1. The treaty as data (treaties/new-start.toml, extended by treaties/new-start-2021.toml)",
+    );
+    for l in &treaty.limits {
+        say(&format!(
+            "   Art. {:8} {:<86} {:>5}  binding from {}",
+            l.article,
+            l.name,
+            l.max.fixed().unwrap_or(0),
+            l.binding_from
+        ));
+    }
+    let tl = signed.timeline(d(2020, 10, 20));
+    say(&format!(
+        "   On 20 Oct 2020 New START as signed had {} days left (expiry {}); extension still possible: {} (up to {} years).",
+        tl.days_left.unwrap_or(0),
+        tl.expires,
+        if tl.extension_possible { "yes" } else { "no" },
+        tl.extension_max_years
+    ));
+    say(&format!(
+        "   As extended on 3 Feb 2021 it ran to {}.",
+        treaty.expires()
+    ));
+    say("");
+
+    say(&format!(
+        "2. Both parties generated at the published 1 Sep 2020 numbers ({START_SOURCE}),"
+    ));
+    say("   then a year of notifications each (swaps, depot visits, reloads, eliminations, data exchanges);");
+    say("   one US notification is sent late on purpose, to show what a finding looks like.");
+    let mut reports: Vec<(String, Vec<Report>)> = vec![];
+    let mut counts = vec![];
+    for (i, (party, v, w, l)) in START.iter().enumerate() {
+        let template = Template::load(party).map_err(anyhow::Error::msg)?;
+        let year = YearOptions {
+            days: 365,
+            late: usize::from(*party == "US"),
+            seed: a.seed + i as u64,
+            ..YearOptions::default()
+        };
+        let targets = Targets {
+            deployed_delivery_vehicles: *v,
+            deployed_warheads: *w,
+            launchers: *l,
+        };
+        let (all, provenance) = synthesize(
+            &treaty,
+            &template,
+            targets,
+            date,
+            a.seed + i as u64,
+            Some(year),
+        )?;
+        let dir = a.out.join(party);
+        let mut st = write_registry(&dir, &treaty, party, &all, &provenance)?;
+        let dates: Vec<NaiveDate> = {
+            let mut x: Vec<NaiveDate> = all
+                .iter()
+                .filter(|n| matches!(n.event, Event::DataExchange { .. }))
+                .map(|n| n.date)
+                .collect();
+            x.push(d(2021, 10, 1));
+            x.sort();
+            x.dedup();
+            x
+        };
+        let r = st.evaluate(&treaty, &dates)?;
+        let identical = st.rebuild(&treaty)?;
+        counts.push((
+            party.to_string(),
+            st.items()?.len(),
+            all.len(),
+            identical,
+            dir,
+        ));
+        reports.push((party.to_string(), r));
+    }
+    for (party, items, n, _, dir) in &counts {
+        say(&format!(
+            "   {party}: {items} items, {n} notifications → {}/registry.sqlite",
+            dir.display()
+        ));
+    }
+    say("");
+
+    say("3. Each party against the limits at every data exchange (item-level fold on each as-of date)");
+    for (party, rs) in &reports {
+        say(&format!("   {party}"));
+        let ids: Vec<String> = treaty.limits.iter().map(|l| l.id.clone()).collect();
+        let rows: Vec<Vec<String>> = rs
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.date.to_string()];
+                for id in &ids {
+                    let lc = r.limits.iter().find(|l| &l.id == id);
+                    row.push(lc.map_or_else(String::new, |l| {
+                        format!(
+                            "{}{}",
+                            table::against(l.value, l.max),
+                            if l.exceeded { " !" } else { "" }
+                        )
+                    }));
+                }
+                row.push(r.findings.len().to_string());
+                row
+            })
+            .collect();
+        let mut head = vec!["as of"];
+        head.extend(ids.iter().map(String::as_str));
+        head.push("findings");
+        if !a.json {
+            for line in table::render(&head, &rows).lines() {
+                println!("   {line}");
+            }
+        }
+    }
+    say("");
+    say("4. Findings on 1 Oct 2021");
+    for (party, rs) in &reports {
+        if let Some(last) = rs.last() {
+            if !a.json {
+                print_findings(&format!("   {party} "), &last.findings);
+            }
+        }
+    }
+    say("");
+
+    let history_rows = crate::history::load(None, &treaty)?;
+    let since: Vec<_> = history_rows
+        .iter()
+        .filter(|r| r.date >= d(2018, 2, 5))
+        .collect();
+    let hist_findings: usize = history_rows.iter().map(|r| r.findings.len()).sum();
+    say("5. The published history (data/new-start-aggregates.csv, every row sourced)");
+    say(&format!(
+        "   {} rows; {} from 5 Feb 2018 on, when the limits bound: findings {}.",
+        history_rows.len(),
+        since.len(),
+        hist_findings
+    ));
+    say("   Russia's 1,566 deployed warheads on 1 Sep 2011 were above 1,550, before the limits bound: not a finding.");
+    say("");
+
+    let report_path = a.out.join("report.html");
+    let (agg_svg, hist_svg) = write_report(&a.out, &treaty, &reports, &history_rows)?;
+    let all_identical = counts.iter().all(|c| c.3);
+    say(&format!(
+        "6. Rebuilt both registries from their notifications alone: {}.",
+        if all_identical {
+            "identical"
+        } else {
+            "DIFFERENT"
+        }
+    ));
+    say(&format!(
+        "Report: {}  (charts: {}, {})",
+        report_path.display(),
+        agg_svg.display(),
+        hist_svg.display()
+    ));
+    say(&format!("Done in {:.1} s.", clock.elapsed().as_secs_f64()));
+    if a.json {
+        let v: Vec<_> = reports
+            .iter()
+            .map(|(p, rs)| serde_json::json!({"party": p, "reports": rs}))
+            .collect();
+        crate::print_json(&serde_json::json!({
+            "synthetic": true,
+            "treaty": treaty.id,
+            "parties": v,
+            "history": {"rows": history_rows.len(), "findings": hist_findings},
+            "rebuild_identical": all_identical,
+            "report": report_path,
+        }))?;
+    }
+    if !all_identical {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_report(
+    out: &Path,
+    treaty: &Treaty,
+    reports: &[(String, Vec<Report>)],
+    history_rows: &[accord_registry::history::CheckedRow],
+) -> Result<(PathBuf, PathBuf)> {
+    let panels: Vec<Panel> = treaty
+        .limits
+        .iter()
+        .map(|l| Panel {
+            limit: l.id.clone(),
+            title: format!("{} (Art. {})", l.name, l.article),
+            max: l.max.fixed(),
+            binding_from: l.binding_from,
+        })
+        .collect();
+    let mut series = vec![];
+    for (party, rs) in reports {
+        for p in &panels {
+            series.push(Series {
+                label: format!("{party} (synthetic)"),
+                limit: p.limit.clone(),
+                points: rs
+                    .iter()
+                    .map(|r| (r.date, r.aggregates.get(&p.limit).copied()))
+                    .collect(),
+            });
+        }
+    }
+    let agg = aggregates_svg(
+        "SYNTHETIC forces at each data exchange, against New START's limits",
+        &panels,
+        &series,
+        "Synthetic: generated by accord from the published 1 Sep 2020 numbers; the items are not real.",
+    )
+    .map_err(anyhow::Error::msg)?;
+    let hist = crate::history::chart(history_rows, treaty)?;
+    let agg_path = out.join("aggregates.svg");
+    let hist_path = out.join("history.svg");
+    std::fs::write(&agg_path, &agg)?;
+    std::fs::write(&hist_path, &hist)?;
+
+    let mut h = Html::default();
+    h.h(1, "accord — New START compliance report");
+    h.banner(SYNTHETIC);
+    h.p(&format!(
+        "Treaty: {} ({}), in force {} to {}. Limits: {}.",
+        treaty.name,
+        treaty.full_name,
+        treaty.entry_into_force,
+        treaty.expires(),
+        treaty
+            .limits
+            .iter()
+            .map(|l| format!(
+                "{} ≤ {} from {}",
+                l.id,
+                l.max.fixed().unwrap_or(0),
+                l.binding_from
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    h.h(2, "Each party at every data exchange (synthetic)");
+    h.svg(&agg);
+    for (party, rs) in reports {
+        h.h(3, party);
+        let mut head = vec!["as of".to_string()];
+        head.extend(treaty.limits.iter().map(|l| l.id.clone()));
+        head.push("findings".into());
+        let rows: Vec<Vec<String>> = rs
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.date.to_string()];
+                for l in &r.limits {
+                    row.push(format!(
+                        "{}{}",
+                        table::against(l.value, l.max),
+                        if l.exceeded { " EXCEEDED" } else { "" }
+                    ));
+                }
+                row.push(if r.findings.is_empty() {
+                    "none".into()
+                } else {
+                    format!("{} finding(s)", r.findings.len())
+                });
+                row
+            })
+            .collect();
+        let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
+        h.table(&head_ref, &rows);
+        if let Some(last) = rs.last() {
+            if !last.findings.is_empty() {
+                h.p(&format!("Findings up to {}:", last.date));
+                h.list(
+                    &last
+                        .findings
+                        .iter()
+                        .map(|f| format!("[{}] {}", f.kind, f.message))
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+    }
+    h.h(2, "Published aggregate data exchanges, 2011–2023");
+    h.svg(&hist);
+    let rows: Vec<Vec<String>> = history_rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.date.to_string(), r.party.clone()];
+            row.extend(r.limits.iter().map(|l| l.value.to_string()));
+            row.push(if r.findings.is_empty() {
+                String::new()
+            } else {
+                r.findings.join("; ")
+            });
+            row.push(r.source_url.clone());
+            row
+        })
+        .collect();
+    let mut head = vec!["date", "party"];
+    head.extend(treaty.limits.iter().map(|l| l.id.as_str()));
+    head.push("finding");
+    head.push("source");
+    h.table(&head, &rows);
+    h.p("Cells reading unconfirmed or not_provided are shown as such, never as zero.");
+    let page = h.page("accord — New START compliance report");
+    std::fs::write(out.join("report.html"), page)?;
+    Ok((agg_path, hist_path))
+}

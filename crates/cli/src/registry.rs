@@ -1,0 +1,439 @@
+//! `accord generate`, `accord check`, `accord registry …`
+
+use crate::table;
+use accord_registry::notification::parse_file;
+use accord_registry::{store, Meta, Notification, Report, Store};
+use accord_synth::{
+    generate as synth, year_of_notifications, Targets, Template, YearOptions, SYNTHETIC,
+};
+use accord_treaty::Treaty;
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Default treaty: New START as it was in force (signed 2010, extended 2021).
+pub(crate) const DEFAULT_TREATY: &str = "new-start-2021";
+
+#[derive(clap::Args)]
+pub(crate) struct GenerateArgs {
+    /// The party (a party code of the treaty, with a force template: US, RU).
+    #[arg(long)]
+    party: String,
+    /// The date the aggregates hold on (YYYY-MM-DD).
+    #[arg(long)]
+    date: NaiveDate,
+    /// Deployed ICBMs, SLBMs and heavy bombers to reproduce.
+    #[arg(long)]
+    deployed_delivery_vehicles: u64,
+    /// Deployed warheads to reproduce (Article III counting).
+    #[arg(long)]
+    deployed_warheads: u64,
+    /// Deployed and non-deployed launchers and heavy bombers to reproduce.
+    #[arg(long)]
+    launchers: u64,
+    /// Seed: the same seed gives the same registry, item for item.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Directory to create the registry in (must not hold one).
+    #[arg(long)]
+    out: PathBuf,
+    /// Add a year of realistic notifications after the date.
+    #[arg(long)]
+    year_of_notifications: bool,
+    /// How many change notifications to add (implies --year-of-notifications;
+    /// up to millions, for benchmarks).
+    #[arg(long)]
+    notifications: Option<usize>,
+    /// Days the added notifications span.
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    /// How many of the added notifications to send late, on purpose.
+    #[arg(long, default_value_t = 0)]
+    late: usize,
+    /// Treaty (built-in name or path).
+    #[arg(long, default_value = DEFAULT_TREATY)]
+    treaty: String,
+    /// Force template: a party code of a built-in one, or a path.
+    #[arg(long)]
+    template: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Generates the notifications of a synthetic registry.
+pub(crate) fn synthesize(
+    treaty: &Treaty,
+    template: &Template,
+    targets: Targets,
+    date: NaiveDate,
+    seed: u64,
+    year: Option<YearOptions>,
+) -> Result<(Vec<Notification>, String)> {
+    let force = synth(treaty, template, targets, date, seed)?;
+    let mut all = force.notifications.clone();
+    if let Some(opts) = year {
+        all.extend(year_of_notifications(
+            treaty,
+            template,
+            &force.notifications,
+            opts,
+        )?);
+    }
+    Ok((all, force.provenance))
+}
+
+/// Writes notifications into a new store (validated on the way in) and as JSON Lines.
+pub(crate) fn write_registry(
+    dir: &Path,
+    treaty: &Treaty,
+    party: &str,
+    all: &[Notification],
+    provenance: &str,
+) -> Result<Store> {
+    let meta = Meta {
+        party: party.to_string(),
+        treaty: treaty.id.clone(),
+        synthetic: true,
+        provenance: provenance.to_string(),
+    };
+    let mut st = Store::create(dir, meta)?;
+    let batch: Vec<(String, Notification)> = all
+        .iter()
+        .map(|n| (format!("generated #{}", n.number), n.clone()))
+        .collect();
+    st.append(treaty, &batch)?;
+    let path = dir.join("notifications.jsonl");
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(&path).with_context(|| format!("{}", path.display()))?,
+    );
+    writeln!(f, "# {provenance}")?;
+    for n in all {
+        writeln!(f, "{}", n.to_json())?;
+    }
+    f.flush()?;
+    Ok(st)
+}
+
+pub(crate) fn generate(a: GenerateArgs) -> Result<ExitCode> {
+    let treaty = Treaty::load(&a.treaty)?;
+    if treaty.party(&a.party).is_none() {
+        bail!("--party: `{}` is not a party to {}", a.party, treaty.id);
+    }
+    if !treaty.in_force_on(a.date) {
+        bail!(
+            "--date: {} is outside the life of {} ({} to {})",
+            a.date,
+            treaty.id,
+            treaty.entry_into_force,
+            treaty.expires()
+        );
+    }
+    if a.out.join(store::STORE_FILE).exists() {
+        bail!(
+            "--out: {} already holds a registry; choose a new directory",
+            a.out.display()
+        );
+    }
+    let template =
+        Template::load(a.template.as_deref().unwrap_or(&a.party)).map_err(anyhow::Error::msg)?;
+    if template.party != a.party {
+        bail!(
+            "--template: the template is for {}, not {}",
+            template.party,
+            a.party
+        );
+    }
+    let year = (a.year_of_notifications || a.notifications.is_some()).then(|| YearOptions {
+        days: a.days,
+        notifications: a
+            .notifications
+            .unwrap_or(YearOptions::default().notifications),
+        late: a.late,
+        seed: a.seed,
+    });
+    let targets = Targets {
+        deployed_delivery_vehicles: a.deployed_delivery_vehicles,
+        deployed_warheads: a.deployed_warheads,
+        launchers: a.launchers,
+    };
+    let spinner =
+        crate::bench::spinner(year.is_some_and(|y| y.notifications > 20_000), "generating");
+    let (all, provenance) = synthesize(&treaty, &template, targets, a.date, a.seed, year)?;
+    if let Some(end) = all.iter().map(|n| n.date).max() {
+        if !treaty.in_force_on(end) {
+            bail!(
+                "--days: the notifications would run to {end}, past the treaty's expiry {}",
+                treaty.expires()
+            );
+        }
+    }
+    spinner.set_message(format!("storing {} notifications", all.len()));
+    let st = write_registry(&a.out, &treaty, &a.party, &all, &provenance)?;
+    spinner.finish_and_clear();
+    let report = st.evaluate(&treaty, &[a.date])?.remove(0);
+    let items = st.items()?.len();
+    if a.json {
+        crate::print_json(&serde_json::json!({
+            "party": a.party,
+            "date": a.date,
+            "treaty": treaty.id,
+            "synthetic": true,
+            "provenance": provenance,
+            "out": a.out,
+            "items": items,
+            "notifications": all.len(),
+            "aggregates": report.aggregates,
+        }))?;
+    } else {
+        println!("{SYNTHETIC}");
+        println!(
+            "generated {} registry in {}: {items} items, {} notifications (seed {})",
+            a.party,
+            a.out.display(),
+            all.len(),
+            a.seed
+        );
+        print_report(&treaty, &report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub(crate) struct CheckArgs {
+    /// The registry directory.
+    dir: PathBuf,
+    /// The date to check (YYYY-MM-DD).
+    #[arg(long)]
+    date: NaiveDate,
+    /// Treaty (built-in name or path); default: the one the registry was made under.
+    #[arg(long)]
+    treaty: Option<String>,
+    /// Print JSON: party, date, the three aggregates, limits, findings.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn check(a: CheckArgs) -> Result<ExitCode> {
+    let st = Store::open(&a.dir)?;
+    let treaty = Treaty::load(a.treaty.as_deref().unwrap_or(&st.meta().treaty))?;
+    let report = st.evaluate(&treaty, &[a.date])?.remove(0);
+    if a.json {
+        crate::print_json(&report)?;
+    } else {
+        if st.meta().synthetic {
+            println!("{SYNTHETIC}");
+        }
+        print_report(&treaty, &report);
+    }
+    Ok(crate::finding_code(!report.findings.is_empty()))
+}
+
+/// The human form of a compliance report.
+pub(crate) fn print_report(treaty: &Treaty, r: &Report) {
+    println!(
+        "{} on {} under {}{}",
+        r.party,
+        r.date,
+        treaty.name,
+        if r.in_force {
+            ""
+        } else {
+            " (not in force on this date)"
+        }
+    );
+    let rows: Vec<Vec<String>> = r
+        .limits
+        .iter()
+        .map(|l| {
+            vec![
+                l.id.clone(),
+                l.value.to_string(),
+                l.max.map_or_else(|| "—".into(), |m| m.to_string()),
+                if l.binding {
+                    "yes".into()
+                } else {
+                    format!("from {}", l.binding_from)
+                },
+                if l.exceeded {
+                    "EXCEEDED".into()
+                } else if l.max.is_some_and(|m| l.value > m) {
+                    "above (not binding)".into()
+                } else {
+                    "ok".into()
+                },
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(&["limit", "value", "max", "binding", "status"], &rows)
+    );
+    print_findings("  ", &r.findings);
+}
+
+pub(crate) fn print_findings(indent: &str, findings: &[accord_registry::Finding]) {
+    if findings.is_empty() {
+        println!("{indent}findings: none");
+    } else {
+        println!("{indent}findings: {}", findings.len());
+        for f in findings {
+            println!("{indent}  [{}] {}: {}", f.kind, f.date, f.message);
+        }
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub(crate) enum Cmd {
+    /// Create an empty registry for a party.
+    Init {
+        /// Directory.
+        dir: PathBuf,
+        /// Party code.
+        #[arg(long)]
+        party: String,
+        /// Treaty.
+        #[arg(long, default_value = DEFAULT_TREATY)]
+        treaty: String,
+    },
+    /// Add notifications (JSON Lines, a JSON array, or one JSON object).
+    /// All or nothing: a bad one rejects the file and changes nothing.
+    Add {
+        /// Directory.
+        dir: PathBuf,
+        /// Notification file.
+        file: PathBuf,
+    },
+    /// Re-fold every stored notification and rewrite the state tables
+    /// (exit 1 if they had differed from the notifications).
+    Rebuild {
+        /// Directory.
+        dir: PathBuf,
+    },
+    /// Write the stored notifications as JSON Lines.
+    Export {
+        /// Directory.
+        dir: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Summarize a registry: what it is and what it holds now.
+    Show {
+        /// Directory.
+        dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
+    match cmd {
+        Cmd::Init { dir, party, treaty } => {
+            let t = Treaty::load(&treaty)?;
+            if t.party(&party).is_none() {
+                bail!("--party: `{party}` is not a party to {}", t.id);
+            }
+            Store::create(
+                &dir,
+                Meta {
+                    party: party.clone(),
+                    treaty: t.id.clone(),
+                    synthetic: false,
+                    provenance: "declared by operators".into(),
+                },
+            )?;
+            println!(
+                "created an empty {party} registry under {} in {}",
+                t.id,
+                dir.display()
+            );
+        }
+        Cmd::Add { dir, file } => {
+            let mut st = Store::open(&dir)?;
+            let treaty = Treaty::load(&st.meta().treaty)?;
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).with_context(|| name.clone())?;
+            let parsed = parse_file(&name, &text)?;
+            let batch: Vec<(String, Notification)> = parsed
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (format!("{name}: notification {}", i + 1), n))
+                .collect();
+            let added = st.append(&treaty, &batch)?;
+            println!(
+                "added {added} notifications to {} ({} in all)",
+                dir.display(),
+                st.len()?
+            );
+        }
+        Cmd::Rebuild { dir } => {
+            let mut st = Store::open(&dir)?;
+            let treaty = Treaty::load(&st.meta().treaty)?;
+            if st.rebuild(&treaty)? {
+                println!(
+                    "rebuilt {} from {} notifications: identical",
+                    dir.display(),
+                    st.len()?
+                );
+            } else {
+                println!(
+                    "rebuilt {} from {} notifications: the stored state DIFFERED and was replaced",
+                    dir.display(),
+                    st.len()?
+                );
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Export { dir, out } => {
+            let st = Store::open(&dir)?;
+            let mut w: Box<dyn std::io::Write> = match &out {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p).with_context(|| p.display().to_string())?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            for (_, body) in st.bodies()? {
+                writeln!(w, "{body}")?;
+            }
+            w.flush()?;
+        }
+        Cmd::Show { dir, json } => {
+            let st = Store::open(&dir)?;
+            let items = st.items()?;
+            let summary = store::summarize(&items);
+            if json {
+                let counts: Vec<_> = summary
+                    .iter()
+                    .map(|((k, s), n)| serde_json::json!({"kind": k, "status": s, "count": n}))
+                    .collect();
+                crate::print_json(&serde_json::json!({
+                    "party": st.meta().party, "treaty": st.meta().treaty, "synthetic": st.meta().synthetic,
+                    "provenance": st.meta().provenance, "notifications": st.len()?, "items": items.len(), "counts": counts,
+                }))?;
+            } else {
+                let m = st.meta();
+                if m.synthetic {
+                    println!("{SYNTHETIC}");
+                }
+                println!(
+                    "{} registry under {} — {} notifications, {} items",
+                    m.party,
+                    m.treaty,
+                    st.len()?,
+                    items.len()
+                );
+                println!("  provenance: {}", m.provenance);
+                let rows: Vec<Vec<String>> = summary
+                    .iter()
+                    .map(|((k, s), n)| vec![k.clone(), s.clone(), n.to_string()])
+                    .collect();
+                print!("{}", table::render(&["kind", "status", "items"], &rows));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
