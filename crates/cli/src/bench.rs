@@ -46,8 +46,9 @@ pub(crate) enum Cmd {
         file: PathBuf,
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// value | typed | replay | sqlite
         #[arg(long)]
-        sqlite: bool,
+        phase: String,
     },
 }
 
@@ -58,6 +59,7 @@ pub(crate) struct Measured {
     bytes: usize,
     data_exchange_dates: usize,
     serde_value_parse_s: f64,
+    serde_value_peak_mib: f64,
     serde_typed_parse_s: f64,
     replay_s: f64,
     replay_notifications_per_s: f64,
@@ -88,12 +90,6 @@ pub(crate) fn spinner(show: bool, msg: &str) -> ProgressBar {
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs.get(xs.len() / 2).copied().unwrap_or(0.0)
-}
-
-/// Resets the kernel's peak-RSS counter for this process (Linux), so the
-/// next reading covers only what follows.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn peak_mib() -> f64 {
@@ -159,25 +155,46 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 f.flush()?;
             }
             drop(all);
-            pb.set_message(format!("measuring ({repeat} runs each)"));
             let exe = std::env::current_exe()?;
-            let mut cmd = std::process::Command::new(exe);
-            cmd.args(["bench", "replay-file"])
-                .arg(&file)
-                .args(["--repeat", &repeat.to_string()]);
-            if sqlite {
-                cmd.arg("--sqlite");
-            }
-            let out = cmd.output().context("running the measuring child")?;
+            let phase = |name: &str| -> Result<Phase> {
+                pb.set_message(format!("measuring {name} ({repeat} runs)"));
+                let out = std::process::Command::new(&exe)
+                    .args(["bench", "replay-file"])
+                    .arg(&file)
+                    .args(["--repeat", &repeat.to_string(), "--phase", name])
+                    .output()
+                    .context("running the measuring child")?;
+                if !out.status.success() {
+                    bail!(
+                        "measuring child ({name}) failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                Ok(serde_json::from_slice(&out.stdout)?)
+            };
+            let value = phase("value")?;
+            let typed = phase("typed")?;
+            let replay = phase("replay")?;
+            let sql = if sqlite { Some(phase("sqlite")?) } else { None };
             pb.finish_and_clear();
             let _ = std::fs::remove_dir_all(&dir);
-            if !out.status.success() {
-                bail!(
-                    "measuring child failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            let m: Measured = serde_json::from_slice(&out.stdout)?;
+            let m = Measured {
+                notifications: replay.notifications,
+                bytes: replay.bytes,
+                data_exchange_dates: replay.data_exchange_dates,
+                serde_value_parse_s: value.seconds,
+                serde_value_peak_mib: value.peak_mib,
+                serde_typed_parse_s: typed.seconds,
+                replay_s: replay.seconds,
+                replay_notifications_per_s: replay.notifications as f64 / replay.seconds,
+                ratio_replay_to_serde_value: replay.seconds / value.seconds,
+                ratio_replay_to_serde_typed: replay.seconds / typed.seconds,
+                replay_peak_mib: replay.peak_mib,
+                sqlite_ingest_s: sql.as_ref().and_then(|p| p.ingest_s),
+                sqlite_replay_s: sql.as_ref().map(|p| p.seconds),
+                sqlite_peak_mib: sql.as_ref().map(|p| p.peak_mib),
+                findings: replay.findings,
+            };
             if json {
                 crate::print_json(&m)?;
             } else {
@@ -188,9 +205,9 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         Cmd::ReplayFile {
             file,
             repeat,
-            sqlite,
+            phase,
         } => {
-            let m = measure(&file, repeat.max(1), sqlite)?;
+            let m = measure(&file, repeat.max(1), &phase)?;
             crate::print_json(&m)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -209,7 +226,7 @@ fn print_measured(m: &Measured) {
             "serde_json → Value (the raw primitive)".to_string(),
             format!("{:.3}", m.serde_value_parse_s),
             "1.00".into(),
-            String::new(),
+            format!("{:.0}", m.serde_value_peak_mib),
         ],
         vec![
             "serde_json → Notification (typed)".to_string(),
@@ -251,14 +268,25 @@ fn print_measured(m: &Measured) {
     );
 }
 
-fn measure(file: &PathBuf, repeat: usize, sqlite: bool) -> Result<Measured> {
+/// One phase, measured in its own process.
+#[derive(Debug, Serialize, Deserialize)]
+struct Phase {
+    notifications: usize,
+    bytes: usize,
+    data_exchange_dates: usize,
+    seconds: f64,
+    peak_mib: f64,
+    ingest_s: Option<f64>,
+    findings: usize,
+}
+
+fn measure(file: &PathBuf, repeat: usize, phase: &str) -> Result<Phase> {
     let treaty = Treaty::load(crate::registry::DEFAULT_TREATY)?;
     let text = std::fs::read_to_string(file)?;
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-
     let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
         let mut xs = vec![];
         for _ in 0..repeat {
@@ -268,96 +296,88 @@ fn measure(file: &PathBuf, repeat: usize, sqlite: bool) -> Result<Measured> {
         }
         Ok(median(xs))
     };
-    let value = time(&mut || {
-        let v: Vec<serde_json::Value> = lines
-            .iter()
-            .map(|l| serde_json::from_str(l))
-            .collect::<Result<_, _>>()?;
-        std::hint::black_box(v);
-        Ok(())
-    })?;
-    let typed = time(&mut || {
-        let v: Vec<Notification> = lines
-            .iter()
-            .map(|l| serde_json::from_str(l))
-            .collect::<Result<_, _>>()?;
-        std::hint::black_box(v);
-        Ok(())
-    })?;
     let mut findings = 0;
     let mut dates_n = 0;
-    reset_peak();
-    let replay = time(&mut || {
-        let all: Vec<Notification> = lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| parse_one(l, &format!("line {}", i + 1)))
-            .collect::<Result<_, _>>()?;
-        let dates: Vec<NaiveDate> = all
-            .iter()
-            .filter(|n| matches!(n.event, Event::DataExchange { .. }))
-            .map(|n| n.date)
-            .collect();
-        let party = all.first().map(|n| n.party.clone()).unwrap_or_default();
-        let reports = compliance::evaluate(&treaty, &party, &all, &dates, true);
-        findings = reports.iter().map(|r| r.findings.len()).max().unwrap_or(0);
-        dates_n = dates.len();
-        Ok(())
-    })?;
-    let replay_peak = peak_mib();
-
-    let (mut ingest, mut sreplay, mut speak) = (None, None, None);
-    if sqlite {
-        let parsed: Vec<(String, Notification)> = lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| parse_one(l, &format!("line {}", i + 1)).map(|n| (String::new(), n)))
-            .collect::<Result<_, _>>()?;
-        let party = parsed
-            .first()
-            .map(|n| n.1.party.clone())
-            .unwrap_or_default();
-        let dir = file.with_extension("store");
-        let _ = std::fs::remove_dir_all(&dir);
-        let meta = Meta {
-            party,
-            treaty: treaty.id.clone(),
-            synthetic: true,
-            provenance: "bench".into(),
-        };
-        let t = Instant::now();
-        let mut st = Store::create(&dir, meta)?;
-        st.append(&treaty, &parsed)?;
-        ingest = Some(t.elapsed().as_secs_f64());
-        let dates: Vec<NaiveDate> = parsed
-            .iter()
-            .filter(|n| matches!(n.1.event, Event::DataExchange { .. }))
-            .map(|n| n.1.date)
-            .collect();
-        drop(parsed);
-        reset_peak();
-        sreplay = Some(time(&mut || {
-            std::hint::black_box(st.evaluate(&treaty, &dates)?);
+    let mut ingest_s = None;
+    let seconds = match phase {
+        "value" => time(&mut || {
+            let v: Vec<serde_json::Value> = lines
+                .iter()
+                .map(|l| serde_json::from_str(l))
+                .collect::<Result<_, _>>()?;
+            std::hint::black_box(v);
             Ok(())
-        })?);
-        speak = Some(peak_mib());
-        drop(st);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(Measured {
+        })?,
+        "typed" => time(&mut || {
+            let v: Vec<Notification> = lines
+                .iter()
+                .map(|l| serde_json::from_str(l))
+                .collect::<Result<_, _>>()?;
+            std::hint::black_box(v);
+            Ok(())
+        })?,
+        "replay" => time(&mut || {
+            let all: Vec<Notification> = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| parse_one(l, &format!("line {}", i + 1)))
+                .collect::<Result<_, _>>()?;
+            let dates: Vec<NaiveDate> = all
+                .iter()
+                .filter(|n| matches!(n.event, Event::DataExchange { .. }))
+                .map(|n| n.date)
+                .collect();
+            let party = all.first().map(|n| n.party.clone()).unwrap_or_default();
+            let reports = compliance::evaluate(&treaty, &party, &all, &dates, true);
+            findings = reports.iter().map(|r| r.findings.len()).max().unwrap_or(0);
+            dates_n = dates.len();
+            Ok(())
+        })?,
+        "sqlite" => {
+            let parsed: Vec<(String, Notification)> = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| parse_one(l, &format!("line {}", i + 1)).map(|n| (String::new(), n)))
+                .collect::<Result<_, _>>()?;
+            let party = parsed
+                .first()
+                .map(|n| n.1.party.clone())
+                .unwrap_or_default();
+            let dir = file.with_extension("store");
+            let _ = std::fs::remove_dir_all(&dir);
+            let meta = Meta {
+                party,
+                treaty: treaty.id.clone(),
+                synthetic: true,
+                provenance: "bench".into(),
+            };
+            let t = Instant::now();
+            let mut st = Store::create(&dir, meta)?;
+            st.append(&treaty, &parsed)?;
+            ingest_s = Some(t.elapsed().as_secs_f64());
+            let dates: Vec<NaiveDate> = parsed
+                .iter()
+                .filter(|n| matches!(n.1.event, Event::DataExchange { .. }))
+                .map(|n| n.1.date)
+                .collect();
+            drop(parsed);
+            let s = time(&mut || {
+                std::hint::black_box(st.evaluate(&treaty, &dates)?);
+                Ok(())
+            })?;
+            drop(st);
+            let _ = std::fs::remove_dir_all(&dir);
+            s
+        }
+        other => bail!("--phase: `{other}`: expected value, typed, replay or sqlite"),
+    };
+    Ok(Phase {
         notifications: lines.len(),
         bytes: text.len(),
         data_exchange_dates: dates_n,
-        serde_value_parse_s: value,
-        serde_typed_parse_s: typed,
-        replay_s: replay,
-        replay_notifications_per_s: lines.len() as f64 / replay,
-        ratio_replay_to_serde_value: replay / value,
-        ratio_replay_to_serde_typed: replay / typed,
-        replay_peak_mib: replay_peak,
-        sqlite_ingest_s: ingest,
-        sqlite_replay_s: sreplay,
-        sqlite_peak_mib: speak,
+        seconds,
+        peak_mib: peak_mib(),
+        ingest_s,
         findings,
     })
 }

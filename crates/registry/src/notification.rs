@@ -344,7 +344,11 @@ fn locate_in_event(text: &str, message: &str) -> Option<String> {
                 };
                 find(&p, v, literal)
             }),
-            other => (other.to_string() == literal).then(|| prefix.to_string()),
+            // Compare the JSON rendering (a string keeps its quotes), not the value.
+            other => {
+                let rendered = serde_json::to_string(other).unwrap_or_default();
+                (rendered == literal).then(|| prefix.to_string())
+            }
         }
     }
     event

@@ -354,13 +354,15 @@ impl State {
                             ),
                         )
                     }
-                    Location::InTransit { from } => return f(
-                        FindingKind::ItemInTwoPlaces,
-                        format!(
+                    Location::InTransit { from } => {
+                        return f(
+                            FindingKind::ItemInTwoPlaces,
+                            format!(
                             "{item} departs {facility} but left {} and has not arrived anywhere",
                             self.facilities[from as usize].id
                         ),
-                    ),
+                        )
+                    }
                 }
                 if it.status == Status::Deployed {
                     return f(

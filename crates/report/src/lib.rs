@@ -200,7 +200,7 @@ pub struct Html {
 impl Html {
     /// A heading.
     pub fn h(&mut self, level: u8, text: &str) -> &mut Self {
-        let _ = write!(self.body, "<h{level}>{}</h{level}>\n", esc(text));
+        let _ = writeln!(self.body, "<h{level}>{}</h{level}>", esc(text));
         self
     }
     /// A paragraph of plain text.

@@ -278,14 +278,9 @@ pub fn generate(
 
 /// A launcher's identifier: by unit and tube where the group has units.
 fn launcher_id(code: &str, group: &str, k: u64, per_unit: u64) -> String {
-    if per_unit > 0 {
-        format!(
-            "{code}-{group}-U{:02}-L{:02}",
-            k / per_unit + 1,
-            k % per_unit + 1
-        )
-    } else {
-        format!("{code}-{group}-L{:04}", k + 1)
+    match (k.checked_div(per_unit), k.checked_rem(per_unit)) {
+        (Some(unit), Some(tube)) => format!("{code}-{group}-U{:02}-L{:02}", unit + 1, tube + 1),
+        _ => format!("{code}-{group}-L{:04}", k + 1),
     }
 }
 

@@ -150,13 +150,13 @@ pub fn year_of_notifications(
                     ty: it.item_type.to_string(),
                 });
             }
-            (Some(Role::Missile), Status::NonDeployed) => {
-                if template.maintenance.missile_storage.get(&*it.item_type) == Some(&facility) {
-                    spares
-                        .entry(it.item_type.to_string())
-                        .or_default()
-                        .push(it.id.to_string());
-                }
+            (Some(Role::Missile), Status::NonDeployed)
+                if template.maintenance.missile_storage.get(&*it.item_type) == Some(&facility) =>
+            {
+                spares
+                    .entry(it.item_type.to_string())
+                    .or_default()
+                    .push(it.id.to_string());
             }
             (Some(Role::HeavyBomber), Status::Deployed) => {
                 bombers.push((it.id.to_string(), facility))
@@ -457,13 +457,13 @@ pub fn year_of_notifications(
         let mut all: Vec<Notification> = force.to_vec();
         all.extend(out.iter().cloned());
         let reports = compliance::evaluate(treaty, &party, &all, &as_ofs, true);
-        let mut gen2 = out.len();
+        let first_gen = out.len();
         let mut keyed: Vec<(NaiveDate, usize, Notification)> = out
             .into_iter()
             .enumerate()
             .map(|(i, n)| (n.sent, i, n))
             .collect();
-        for r in reports {
+        for (gen2, r) in (first_gen..).zip(reports) {
             let due = treaty.data_exchange_due(r.date).unwrap_or(r.date);
             let span = (due - r.date).num_days().max(1) as u64;
             let sent = r.date + Days::new(rng.gen_range(span / 4..=span * 3 / 4));
@@ -484,7 +484,6 @@ pub fn year_of_notifications(
                     event: Event::DataExchange { counts },
                 },
             ));
-            gen2 += 1;
         }
         keyed.sort_by_key(|(s, g, _)| (*s, *g));
         out = keyed.into_iter().map(|(_, _, n)| n).collect();

@@ -362,15 +362,16 @@ impl Ctx<'_> {
 }
 
 fn require<T>(x: Option<T>, sources: &[Source], key: &str) -> Result<T, TreatyError> {
-    x.ok_or_else(|| {
-        let s = sources.last().map(|s| s.name.clone()).unwrap_or_default();
-        TreatyError::Invalid {
-            file: s,
-            line: 1,
-            key: key.to_string(),
-            message: "missing (and no base treaty provides it)".to_string(),
-        }
-    })
+    x.ok_or_else(|| missing(sources, key))
+}
+
+fn missing(sources: &[Source], key: &str) -> TreatyError {
+    TreatyError::Invalid {
+        file: sources.last().map(|s| s.name.clone()).unwrap_or_default(),
+        line: 1,
+        key: key.to_string(),
+        message: "missing (and no base treaty provides it)".to_string(),
+    }
 }
 
 fn validate(m: Merged) -> Result<Treaty, TreatyError> {
@@ -445,7 +446,7 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
     }
 
     if m.parties.is_empty() {
-        return Err(require::<()>(None, &m.sources, "parties").unwrap_err());
+        return Err(missing(&m.sources, "parties"));
     }
     let mut parties = vec![];
     let mut seen = HashSet::new();

@@ -1,0 +1,296 @@
+//! The command line as a user meets it: exit codes, JSON shapes, bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn accord(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
+}
+
+fn generate(
+    dir: &Path,
+    out: &str,
+    date: &str,
+    v: &str,
+    w: &str,
+    l: &str,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        "generate",
+        "--party",
+        "US",
+        "--date",
+        date,
+        "--deployed-delivery-vehicles",
+        v,
+        "--deployed-warheads",
+        w,
+        "--launchers",
+        l,
+        "--seed",
+        "7",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    accord(dir, &args)
+}
+
+#[test]
+fn demo_runs_the_cycle_and_writes_the_report() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = accord(tmp.path(), &["demo"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("SYNTHETIC"));
+    assert!(
+        out.contains("2020-09-01                   675 / 700        1457 / 1550"),
+        "{out}"
+    );
+    assert!(out.contains("510 / 700        1447 / 1550"), "{out}");
+    assert!(out.contains("[late_notification]"), "{out}");
+    assert!(out.contains("108 days left"), "{out}");
+    assert!(out.contains("identical"));
+    let html = std::fs::read_to_string(tmp.path().join("accord-demo/report.html")).expect("report");
+    assert!(
+        html.contains("SYNTHETIC") && html.contains("<svg") && html.contains("late_notification")
+    );
+    // A second run replaces the first; a foreign directory is refused.
+    assert_eq!(accord(tmp.path(), &["demo"]).status.code(), Some(0));
+    std::fs::create_dir_all(tmp.path().join("mine")).expect("dir");
+    let o = accord(tmp.path(), &["demo", "--out", "mine"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("is not an earlier accord demo"));
+}
+
+#[test]
+fn generate_then_check_json_shape_and_exit_codes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = generate(
+        tmp.path(),
+        "us",
+        "2020-09-01",
+        "675",
+        "1457",
+        "800",
+        &["--year-of-notifications"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(tmp.path().join("us/notifications.jsonl").is_file());
+    let o = accord(
+        tmp.path(),
+        &["check", "us", "--date", "2020-09-01", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let j = json(&o);
+    assert_eq!(j["party"], "US");
+    assert_eq!(j["date"], "2020-09-01");
+    assert_eq!(j["deployed_delivery_vehicles"], 675);
+    assert_eq!(j["deployed_warheads"], 1457);
+    assert_eq!(j["deployed_and_nondeployed_launchers"], 800);
+    assert_eq!(j["synthetic"], true);
+    assert_eq!(j["findings"].as_array().map(Vec::len), Some(0));
+    assert_eq!(j["limits"][1]["max"], 1550);
+}
+
+#[test]
+fn non_compliant_force_exits_1_with_the_finding() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        generate(tmp.path(), "x", "2019-09-01", "668", "1600", "800", &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = accord(
+        tmp.path(),
+        &["check", "x", "--date", "2019-09-01", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let j = json(&o);
+    assert_eq!(j["findings"][0]["kind"], "limit_exceeded");
+    assert!(j["findings"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("1600 is above the limit of 1550")));
+}
+
+#[test]
+fn registry_add_rejects_bad_input_and_changes_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        generate(tmp.path(), "us", "2020-09-01", "675", "1457", "800", &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = accord(tmp.path(), &["registry", "export", "us"]).stdout;
+    let good = r#"{"party":"US","number":90001,"date":"2020-09-10","sent":"2020-09-11","event":{"kind":"removal_from_deployment","item":"US-MAL-M0001"}}"#;
+    let cases = [
+        (good.replace("90001", "-3"), "field `number`"),
+        (
+            good.replace("\"US\"", "\"FR\""),
+            "field `party`: `FR` is not a party",
+        ),
+        (
+            good.replace("2020-09-10", "2027-01-01")
+                .replace("2020-09-11", "2027-01-02"),
+            "outside the life",
+        ),
+        (
+            good.replace("US-MAL-M0001", "US-NOPE"),
+            "never entered accountability",
+        ),
+        (good.replace("\"item\"", "\"itme\""), "unknown field `itme`"),
+        (good.replace("90001", "1"), "already used"),
+    ];
+    for (line, want) in cases {
+        // A good notification first: the whole file is refused, not just the bad line.
+        let body = format!("{}\n{line}\n", good.replace("90001", "90002"));
+        std::fs::write(tmp.path().join("n.jsonl"), body).expect("write");
+        let o = accord(tmp.path(), &["registry", "add", "us", "n.jsonl"]);
+        assert_eq!(o.status.code(), Some(2), "{want}: {}", text(&o));
+        assert!(text(&o).contains(want), "want `{want}` in: {}", text(&o));
+        assert_eq!(
+            accord(tmp.path(), &["registry", "export", "us"]).stdout,
+            before,
+            "nothing stored"
+        );
+    }
+    std::fs::write(tmp.path().join("n.jsonl"), good).expect("write");
+    let o = accord(tmp.path(), &["registry", "add", "us", "n.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = accord(tmp.path(), &["registry", "rebuild", "us"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains("identical"));
+}
+
+#[test]
+fn parse_errors_name_the_file_line_and_field() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        generate(tmp.path(), "us", "2020-09-01", "675", "1457", "800", &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let good = r#"{"party":"US","number":90001,"date":"2020-09-10","sent":"2020-09-11","event":{"kind":"reentry_vehicle_change","item":"US-BAN-M0001","reentry_vehicles":4}}"#;
+    std::fs::write(
+        tmp.path().join("n.jsonl"),
+        format!("{good}\n{}\n", good.replace(":4}", ":-4}")),
+    )
+    .expect("write");
+    let o = accord(tmp.path(), &["registry", "add", "us", "n.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("n.jsonl:2: field `event.reentry_vehicles`"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn history_json_svg_and_findings() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = accord(tmp.path(), &["history", "--json", "--svg", "h.svg"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let j = json(&o);
+    assert_eq!(j.as_array().map(Vec::len), Some(50));
+    assert_eq!(j[3]["party"], "RU");
+    assert_eq!(j[3]["limits"][1]["value"]["value"], 1566);
+    assert_eq!(j[3]["limits"][1]["above"], true);
+    assert_eq!(j[3]["limits"][1]["exceeded"], false);
+    assert_eq!(j[49]["limits"][0]["value"], "not_provided");
+    assert!(std::fs::read_to_string(tmp.path().join("h.svg"))
+        .expect("svg")
+        .starts_with("<svg"));
+    let csv =
+        accord_registry_csv().replace("2011-09-01,RU,516,1566,871", "2019-06-01,RU,516,1566,871");
+    std::fs::write(tmp.path().join("a.csv"), csv).expect("write");
+    let o = accord(tmp.path(), &["history", "--aggregates", "a.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    std::fs::write(
+        tmp.path().join("b.csv"),
+        "date,party,deployed_warheads,source_url\n2011-02-05,US,x,http://s\n",
+    )
+    .expect("write");
+    let o = accord(tmp.path(), &["history", "--aggregates", "b.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("b.csv:2: field `deployed_warheads`: `x`"),
+        "{}",
+        text(&o)
+    );
+}
+
+fn accord_registry_csv() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/new-start-aggregates.csv"),
+    )
+    .expect("csv")
+}
+
+#[test]
+fn treaty_show_timeline_and_bad_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = accord(tmp.path(), &["treaty", "show", "new-start"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains("max 1550, binding from 2018-02-05"));
+    let o = accord(
+        tmp.path(),
+        &[
+            "treaty",
+            "timeline",
+            "new-start",
+            "--date",
+            "2020-10-20",
+            "--json",
+        ],
+    );
+    let j = json(&o);
+    assert_eq!(j["days_left"], 108);
+    assert_eq!(j["extension_possible"], true);
+    let src = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../treaties/new-start.toml"),
+    )
+    .expect("toml");
+    std::fs::write(
+        tmp.path().join("bad.toml"),
+        src.replace("max = 1550", "max = 1550\nmaximum = 3"),
+    )
+    .expect("write");
+    let o = accord(tmp.path(), &["treaty", "show", "bad.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("bad.toml:") && text(&o).contains("unknown field `maximum`"),
+        "{}",
+        text(&o)
+    );
+    let o = accord(tmp.path(), &["treaty", "show", "no-such-treaty"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn help_teaches_the_exit_codes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = accord(tmp.path(), &["--help"]);
+    assert!(text(&o).contains("Exit codes: 0 ok, 1 a finding, 2 bad usage or input"));
+    let o = accord(tmp.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2));
+}
