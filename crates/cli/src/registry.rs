@@ -1,7 +1,7 @@
 //! `accord generate`, `accord check`, `accord registry …`
 
 use crate::table;
-use accord_registry::notification::parse_file;
+use accord_registry::notification::parse_file_located;
 use accord_registry::{store, Meta, Notification, Report, Store};
 use accord_synth::{
     generate as synth, year_of_notifications, Targets, Template, YearOptions, SYNTHETIC,
@@ -357,12 +357,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             let treaty = Treaty::load(&st.meta().treaty)?;
             let name = file.display().to_string();
             let text = std::fs::read_to_string(&file).with_context(|| name.clone())?;
-            let parsed = parse_file(&name, &text)?;
-            let batch: Vec<(String, Notification)> = parsed
-                .into_iter()
-                .enumerate()
-                .map(|(i, n)| (format!("{name}: notification {}", i + 1), n))
-                .collect();
+            let batch = parse_file_located(&name, &text)?;
             let added = st.append(&treaty, &batch)?;
             println!(
                 "added {added} notifications to {} ({} in all)",

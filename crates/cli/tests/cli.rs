@@ -159,6 +159,14 @@ fn registry_add_rejects_bad_input_and_changes_nothing() {
         ),
         (good.replace("\"item\"", "\"itme\""), "unknown field `itme`"),
         (good.replace("90001", "1"), "already used"),
+        (
+            good.replace(r#""kind":"removal_from_deployment","item":"US-MAL-M0001""#, r#""kind":"accountability_entry","item":"US-MAL-M0001","item_kind":"icbm","item_type":"minuteman-iii","facility":"US-MALMSTROM","status":"non_deployed""#),
+            "US-MAL-M0001 is already in the registry",
+        ),
+        (
+            good.replace(r#""kind":"removal_from_deployment","item":"US-MAL-M0001""#, r#""kind":"reentry_vehicle_change","item":"US-MAL-M0001","reentry_vehicles":1.5"#),
+            "n.jsonl:2: field `event.reentry_vehicles`: invalid type: floating point `1.5`",
+        ),
     ];
     for (line, want) in cases {
         // A good notification first: the whole file is refused, not just the bad line.

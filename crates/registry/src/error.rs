@@ -27,7 +27,7 @@ pub enum InputError {
         message: String,
     },
     /// A notification would be an impossible transition in the registry.
-    #[error("{at}: notification {number} rejected: {}", .finding.message)]
+    #[error("{at}: field `{}`: rejected, {}", .finding.item.as_ref().map_or("event", |_| "event.item"), .finding.message)]
     Rejected {
         /// Where it came from.
         at: String,

@@ -367,6 +367,18 @@ fn strip_position(m: &str) -> String {
 /// Parses JSON Lines (blank lines and lines starting with `#` are skipped),
 /// or a JSON array, or a single JSON object. Errors name `file:line`.
 pub fn parse_file(file: &str, text: &str) -> Result<Vec<Notification>, InputError> {
+    Ok(parse_file_located(file, text)?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect())
+}
+
+/// Like [`parse_file`], keeping where each notification came from
+/// (`file:line`, or `file: element i` in an array).
+pub fn parse_file_located(
+    file: &str,
+    text: &str,
+) -> Result<Vec<(String, Notification)>, InputError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         let values: Vec<serde_json::Value> =
@@ -378,11 +390,15 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<Notification>, InputErro
         return values
             .iter()
             .enumerate()
-            .map(|(i, v)| parse_one(&v.to_string(), &format!("{file}: element {i}")))
+            .map(|(i, v)| {
+                let at = format!("{file}: element {i}");
+                parse_one(&v.to_string(), &at).map(|n| (at, n))
+            })
             .collect();
     }
     if trimmed.starts_with('{') && !text.trim().contains('\n') || looks_like_one_object(text) {
-        return Ok(vec![parse_one(text, &format!("{file}:1"))?]);
+        let at = format!("{file}:1");
+        return Ok(vec![(at.clone(), parse_one(text, &at)?)]);
     }
     let mut out = vec![];
     for (i, line) in text.lines().enumerate() {
@@ -390,7 +406,9 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<Notification>, InputErro
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
-        out.push(parse_one(l, &format!("{file}:{}", i + 1))?);
+        let at = format!("{file}:{}", i + 1);
+        let n = parse_one(l, &at)?;
+        out.push((at, n));
     }
     Ok(out)
 }
