@@ -268,6 +268,16 @@ fn print_measured(m: &Measured) {
     );
 }
 
+/// serde_json alone: every line into `T`, kept until all are parsed.
+fn parse_all<T: serde::de::DeserializeOwned>(lines: &[&str]) -> Result<()> {
+    let v: Vec<T> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l))
+        .collect::<Result<_, _>>()?;
+    std::hint::black_box(v);
+    Ok(())
+}
+
 /// One phase, measured in its own process.
 #[derive(Debug, Serialize, Deserialize)]
 struct Phase {
@@ -300,22 +310,8 @@ fn measure(file: &PathBuf, repeat: usize, phase: &str) -> Result<Phase> {
     let mut dates_n = 0;
     let mut ingest_s = None;
     let seconds = match phase {
-        "value" => time(&mut || {
-            let v: Vec<serde_json::Value> = lines
-                .iter()
-                .map(|l| serde_json::from_str(l))
-                .collect::<Result<_, _>>()?;
-            std::hint::black_box(v);
-            Ok(())
-        })?,
-        "typed" => time(&mut || {
-            let v: Vec<Notification> = lines
-                .iter()
-                .map(|l| serde_json::from_str(l))
-                .collect::<Result<_, _>>()?;
-            std::hint::black_box(v);
-            Ok(())
-        })?,
+        "value" => time(&mut || parse_all::<serde_json::Value>(&lines))?,
+        "typed" => time(&mut || parse_all::<Notification>(&lines))?,
         "replay" => time(&mut || {
             let all: Vec<Notification> = lines
                 .iter()

@@ -3,7 +3,7 @@
 use crate::registry::{print_findings, synthesize, write_registry};
 use crate::table;
 use accord_registry::{Event, Report};
-use accord_report::{aggregates_svg, Html, Panel, Series};
+use accord_report::{aggregates_svg, Html, Series};
 use accord_synth::{Targets, Template, YearOptions, SYNTHETIC};
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
@@ -254,16 +254,7 @@ fn write_report(
     reports: &[(String, Vec<Report>)],
     history_rows: &[accord_registry::history::CheckedRow],
 ) -> Result<(PathBuf, PathBuf)> {
-    let panels: Vec<Panel> = treaty
-        .limits
-        .iter()
-        .map(|l| Panel {
-            limit: l.id.clone(),
-            title: format!("{} (Art. {})", l.name, l.article),
-            max: l.max.fixed(),
-            binding_from: l.binding_from,
-        })
-        .collect();
+    let panels = crate::history::panels(treaty);
     let mut series = vec![];
     for (party, rs) in reports {
         for p in &panels {

@@ -42,9 +42,9 @@ pub(crate) fn load(aggregates: Option<&PathBuf>, treaty: &Treaty) -> Result<Vec<
     Ok(history::check(&rows, treaty))
 }
 
-/// The history chart.
-pub(crate) fn chart(rows: &[CheckedRow], treaty: &Treaty) -> Result<String> {
-    let panels: Vec<Panel> = treaty
+/// One chart panel per fixed limit of the treaty.
+pub(crate) fn panels(treaty: &Treaty) -> Vec<Panel> {
+    treaty
         .limits
         .iter()
         .filter(|l| l.max.fixed().is_some())
@@ -54,7 +54,12 @@ pub(crate) fn chart(rows: &[CheckedRow], treaty: &Treaty) -> Result<String> {
             max: l.max.fixed(),
             binding_from: l.binding_from,
         })
-        .collect();
+        .collect()
+}
+
+/// The history chart.
+pub(crate) fn chart(rows: &[CheckedRow], treaty: &Treaty) -> Result<String> {
+    let panels = panels(treaty);
     let mut series = vec![];
     for p in &treaty.parties {
         for panel in &panels {
