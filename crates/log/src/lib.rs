@@ -1,0 +1,49 @@
+//! The tamper-evident log: every notification a party makes, in an
+//! append-only RFC 9162 Merkle tree whose state the party signs (C2SP
+//! checkpoints as Ed25519 signed notes) and witnesses cosign (C2SP
+//! `cosignature/v1`). Proofs let the other party, or anyone holding the
+//! key, check what was said and when, and that nothing was rewritten.
+//!
+//! ```
+//! use accord_log::merkle::{MemoryTree, inclusion_proof, verify_inclusion, leaf_hash};
+//! let mut t = MemoryTree::new();
+//! for e in [b"a".as_slice(), b"b", b"c"] { t.append(e); }
+//! let proof = inclusion_proof(&t, 1, 3)?;
+//! verify_inclusion(1, 3, &leaf_hash(b"b"), &proof, &t.root())?;
+//! # Ok::<(), accord_log::merkle::ProofError>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod merkle;
+pub mod note;
+pub mod store;
+pub mod witness;
+
+pub use audit::{audit, AuditReport, Problem};
+pub use note::{
+    open_checkpoint, Checkpoint, Note, NoteError, Signer, VerifiedCheckpoint, Verifier,
+};
+pub use store::{LogError, LogStore, MAX_ENTRY_BYTES};
+pub use witness::{Evidence, Witness, WitnessError};
+
+/// An entry's bytes: the RFC 8785 canonical form of a JSON value.
+///
+/// The same notification always gives the same bytes, whatever the key
+/// order or number formatting it arrived in, so its leaf hash is stable.
+pub fn canonical_entry(json_text: &str) -> Result<Vec<u8>, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(json_text).map_err(|e| format!("not JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("an entry must be a JSON object".into());
+    }
+    let bytes =
+        serde_json_canonicalizer::to_vec(&v).map_err(|e| format!("cannot canonicalise: {e}"))?;
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return Err(format!(
+            "{} bytes; an entry is at most {MAX_ENTRY_BYTES} bytes",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,458 @@
+//! The durable log: one SQLite file (WAL, `synchronous = FULL`).
+//!
+//! - `entries(idx, data)`: the entries, exactly as appended;
+//! - `nodes(id, hash)`: every complete subtree, leaves included, with `id` its
+//!   [`postorder`] number, so a proof is a handful of primary-key lookups and
+//!   an audit streams nodes in the order it recomputes them;
+//! - `checkpoints(size, note)`: every checkpoint the log signed.
+//!
+//! An append writes its entries and the nodes they complete in one
+//! transaction; it returns (and the command line acknowledges) only after the
+//! commit is on disk. A process killed at any instant leaves the last
+//! committed state, which audits clean.
+
+use crate::merkle::{
+    self, decomposition, node_count, postorder, Compact, Hash, NodeSource, ProofError,
+};
+use crate::note::{open_checkpoint, Checkpoint, NoteError, Signer, Verifier};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Largest entry accepted, in bytes.
+pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+";
+
+/// Errors of the log store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// SQLite failed.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The store.
+        path: String,
+        /// The error.
+        source: rusqlite::Error,
+    },
+    /// There is no log at the path, or it is not one.
+    #[error("{path}: {message}")]
+    NotALog {
+        /// The path.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// An entry was refused; nothing was appended.
+    #[error("entry {index} of the batch: {message}")]
+    BadEntry {
+        /// Position in the batch.
+        index: usize,
+        /// Why.
+        message: String,
+    },
+    /// A proof could not be made or does not hold.
+    #[error(transparent)]
+    Proof(#[from] ProofError),
+    /// A note or key problem.
+    #[error(transparent)]
+    Note(#[from] NoteError),
+    /// The log will not sign: its tree disagrees with what it signed before.
+    #[error("refusing to sign: {0}")]
+    WouldEquivocate(String),
+    /// The key does not belong to this log.
+    #[error("the key {key} is not this log's key ({log})")]
+    WrongKey {
+        /// The key given.
+        key: String,
+        /// The log's verifier key.
+        log: String,
+    },
+}
+
+/// A log on disk.
+pub struct LogStore {
+    conn: Connection,
+    path: PathBuf,
+    origin: String,
+    vkey: Verifier,
+    size: u64,
+}
+
+impl std::fmt::Debug for LogStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LogStore({}, {}, size {})",
+            self.path.display(),
+            self.origin,
+            self.size
+        )
+    }
+}
+
+fn open_conn(path: &Path) -> Result<Connection, LogError> {
+    let err = |source| LogError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(err)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+        .map_err(err)?;
+    conn.execute_batch(SCHEMA).map_err(err)?;
+    Ok(conn)
+}
+
+impl LogStore {
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> LogError + '_ {
+        move |source| LogError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Creates a new, empty log for `origin`, signed by the key whose verifier is `vkey`.
+    pub fn init(path: &Path, origin: &str, vkey: &Verifier) -> Result<LogStore, LogError> {
+        if path.exists() {
+            return Err(LogError::NotALog {
+                path: path.display().to_string(),
+                message: "already exists".into(),
+            });
+        }
+        if origin.is_empty() || origin.contains('\n') {
+            return Err(LogError::NotALog {
+                path: path.display().to_string(),
+                message: "origin must be one non-empty line".into(),
+            });
+        }
+        let conn = open_conn(path)?;
+        let s = LogStore {
+            conn,
+            path: path.to_path_buf(),
+            origin: origin.to_string(),
+            vkey: vkey.clone(),
+            size: 0,
+        };
+        s.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('origin', ?1), ('vkey', ?2)",
+                params![origin, vkey.to_string()],
+            )
+            .map_err(s.sql())?;
+        Ok(s)
+    }
+
+    /// Opens a log.
+    pub fn open(path: &Path) -> Result<LogStore, LogError> {
+        if !path.is_file() {
+            return Err(LogError::NotALog {
+                path: path.display().to_string(),
+                message: "no log here (make one with `accord log init`)".into(),
+            });
+        }
+        let conn = open_conn(path)?;
+        let get = |k: &str| -> Result<String, LogError> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+                .optional()
+                .map_err(|source| LogError::Sqlite {
+                    path: path.display().to_string(),
+                    source,
+                })?
+                .ok_or_else(|| LogError::NotALog {
+                    path: path.display().to_string(),
+                    message: format!("meta `{k}` missing"),
+                })
+        };
+        let origin = get("origin")?;
+        let vkey = Verifier::parse(&get("vkey")?)?;
+        let size: i64 = conn
+            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
+                r.get(0)
+            })
+            .map_err(|source| LogError::Sqlite {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(LogStore {
+            conn,
+            path: path.to_path_buf(),
+            origin,
+            vkey,
+            size: size.max(0) as u64,
+        })
+    }
+
+    /// The origin line of this log's checkpoints.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log's verifier key.
+    pub fn verifier(&self) -> &Verifier {
+        &self.vkey
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends entries in one durable transaction; returns their indexes.
+    /// Every entry must be 1 to [`MAX_ENTRY_BYTES`] bytes, or nothing is appended.
+    pub fn append(&mut self, entries: &[Vec<u8>]) -> Result<Range<u64>, LogError> {
+        for (i, e) in entries.iter().enumerate() {
+            if e.is_empty() || e.len() > MAX_ENTRY_BYTES {
+                return Err(LogError::BadEntry {
+                    index: i,
+                    message: format!(
+                        "{} bytes; an entry is 1 to {MAX_ENTRY_BYTES} bytes",
+                        e.len()
+                    ),
+                });
+            }
+        }
+        let start = self.size;
+        let parts: Vec<Hash> = decomposition(start)
+            .into_iter()
+            .map(|(l, i)| self.node(l, i))
+            .collect::<Result<_, _>>()?;
+        let mut compact = Compact::from_parts(start, &parts).ok_or_else(|| LogError::NotALog {
+            path: self.path.display().to_string(),
+            message: "tree state unreadable".into(),
+        })?;
+        let path = self.path.display().to_string();
+        let err = |source| LogError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut put_entry = tx
+                .prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)")
+                .map_err(err)?;
+            let mut put_node = tx
+                .prepare_cached("INSERT INTO nodes (id, hash) VALUES (?1, ?2)")
+                .map_err(err)?;
+            let mut id = node_count(start);
+            let mut failed = None;
+            for (k, e) in entries.iter().enumerate() {
+                put_entry
+                    .execute(params![(start + k as u64) as i64, e])
+                    .map_err(err)?;
+                compact.push(merkle::leaf_hash(e), |_, _, h| {
+                    if failed.is_none() {
+                        if let Err(x) = put_node.execute(params![id as i64, &h[..]]) {
+                            failed = Some(x);
+                        }
+                    }
+                    id += 1;
+                });
+                if let Some(x) = failed.take() {
+                    return Err(err(x));
+                }
+            }
+        }
+        tx.commit().map_err(err)?;
+        self.size = start + entries.len() as u64;
+        Ok(start..self.size)
+    }
+
+    /// The stored bytes of entry `index`.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
+        self.conn
+            .prepare_cached("SELECT data FROM entries WHERE idx = ?1")
+            .and_then(|mut s| s.query_row([index as i64], |r| r.get(0)).optional())
+            .map_err(self.sql())?
+            .ok_or_else(|| {
+                LogError::Proof(ProofError::Sizes(format!(
+                    "no entry {index}: the log has {} entries",
+                    self.size
+                )))
+            })
+    }
+
+    /// The root of the tree at `size` (at most the current size).
+    pub fn root(&self, size: u64) -> Result<Hash, LogError> {
+        self.check_size(size)?;
+        Ok(merkle::root(self, size)?)
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), LogError> {
+        if size > self.size {
+            return Err(LogError::Proof(ProofError::Sizes(format!(
+                "size {size} is beyond the log's {} entries",
+                self.size
+            ))));
+        }
+        Ok(())
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
+        self.check_size(size)?;
+        Ok(merkle::inclusion_proof(self, index, size)?)
+    }
+
+    /// The consistency proof from `old` to `new` entries.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LogError> {
+        self.check_size(new)?;
+        Ok(merkle::consistency_proof(self, old, new)?)
+    }
+
+    /// Every stored checkpoint `(size, note)`, by size.
+    pub fn checkpoints(&self) -> Result<Vec<(u64, String)>, LogError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT size, note FROM checkpoints ORDER BY size")
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The latest signed checkpoint, if any.
+    pub fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, LogError> {
+        self.conn
+            .query_row(
+                "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+
+    /// Signs a checkpoint of the current tree if the tree has grown since the
+    /// last one, and returns the latest signed checkpoint note.
+    ///
+    /// The log never signs two checkpoints of one size with different roots,
+    /// nor one its stored tree cannot prove consistent with the last one.
+    pub fn checkpoint(&mut self, signer: &Signer) -> Result<String, LogError> {
+        if signer.verifier() != self.vkey {
+            return Err(LogError::WrongKey {
+                key: signer.verifier().to_string(),
+                log: self.vkey.to_string(),
+            });
+        }
+        let root = self.root(self.size)?;
+        if let Some((size, note)) = self.latest_checkpoint()? {
+            let last = open_checkpoint(&note, &self.vkey, &[])?.checkpoint;
+            if size == self.size {
+                if last.hash != root {
+                    return Err(LogError::WouldEquivocate(format!(
+                        "the tree at size {size} has root {} but the log signed {}",
+                        merkle::hex(&root),
+                        merkle::hex(&last.hash)
+                    )));
+                }
+                return Ok(note);
+            }
+            if size > self.size {
+                return Err(LogError::WouldEquivocate(format!(
+                    "the log signed size {size} but holds only {} entries",
+                    self.size
+                )));
+            }
+            if size > 0 {
+                let proof = self.consistency_proof(size, self.size)?;
+                merkle::verify_consistency(size, self.size, &last.hash, &root, &proof).map_err(|e| {
+                    LogError::WouldEquivocate(format!("the stored tree is not consistent with the checkpoint at size {size}: {e}"))
+                })?;
+            }
+        }
+        let cp = Checkpoint {
+            origin: self.origin.clone(),
+            size: self.size,
+            hash: root,
+            extensions: vec![],
+        };
+        let note = signer.sign(&cp.to_text())?;
+        self.conn
+            .execute(
+                "INSERT INTO checkpoints (size, note) VALUES (?1, ?2)",
+                params![self.size as i64, note],
+            )
+            .map_err(self.sql())?;
+        Ok(note)
+    }
+
+    /// Streams `(index, data)` of every entry, in order.
+    pub fn for_each_entry(&self, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), LogError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT idx, data FROM entries ORDER BY idx")
+            .map_err(self.sql())?;
+        let mut rows = st.query([]).map_err(self.sql())?;
+        while let Some(r) = rows.next().map_err(self.sql())? {
+            let idx: i64 = r.get(0).map_err(self.sql())?;
+            let data = r
+                .get_ref(1)
+                .map_err(self.sql())?
+                .as_blob()
+                .map_err(|e| self.sql()(e.into()))?;
+            if !f(idx as u64, data) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams `(id, hash bytes)` of every stored node, in postorder.
+    pub fn for_each_node(&self, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), LogError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, hash FROM nodes ORDER BY id")
+            .map_err(self.sql())?;
+        let mut rows = st.query([]).map_err(self.sql())?;
+        while let Some(r) = rows.next().map_err(self.sql())? {
+            let id: i64 = r.get(0).map_err(self.sql())?;
+            let h = r
+                .get_ref(1)
+                .map_err(self.sql())?
+                .as_blob()
+                .map_err(|e| self.sql()(e.into()))?;
+            if !f(id as u64, h) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Two cursors at once, for the streaming audit.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs raw SQL (tamper tests and demonstrations only).
+    #[doc(hidden)]
+    pub fn execute_raw(&self, sql: &str, p: &[&dyn rusqlite::ToSql]) -> Result<usize, LogError> {
+        self.conn.execute(sql, p).map_err(self.sql())
+    }
+}
+
+impl NodeSource for LogStore {
+    fn node(&self, level: u32, index: u64) -> Result<Hash, ProofError> {
+        let id = postorder(level, index);
+        let missing = ProofError::MissingNode { level, index };
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT hash FROM nodes WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id as i64], |r| r.get(0)).optional())
+            .map_err(|_| missing.clone())?;
+        blob.and_then(|b| b.try_into().ok()).ok_or(missing)
+    }
+}
