@@ -107,7 +107,7 @@ struct Mth<'a, S: NodeSource + ?Sized> {
 impl<S: NodeSource + ?Sized> Mth<'_, S> {
     fn get(&mut self, begin: u64, end: u64) -> Result<Hash, ProofError> {
         let n = end - begin;
-        if n.is_power_of_two() && begin % n == 0 {
+        if n.is_power_of_two() && begin.is_multiple_of(n) {
             return self.src.node(n.trailing_zeros(), begin / n);
         }
         if let Some(h) = self.memo.get(&(begin, end)) {

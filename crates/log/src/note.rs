@@ -124,8 +124,9 @@ impl Signer {
         let rest = t
             .strip_prefix("PRIVATE+KEY+")
             .ok_or_else(|| NoteError::Key("a signer key starts with PRIVATE+KEY+".into()))?;
-        let mut parts = rest.rsplitn(3, '+');
-        let (Some(b64), Some(hexid), Some(name)) = (parts.next(), parts.next(), parts.next())
+        // A name has no '+'; base64 may: split from the left.
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(hexid), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(NoteError::Key("expected PRIVATE+KEY+name+keyid+key".into()));
         };
@@ -252,8 +253,9 @@ impl Verifier {
     /// Parses `name+hexid+base64(type || key)`, for type 0x01 or 0x04.
     pub fn parse(text: &str) -> Result<Verifier, NoteError> {
         let t = text.trim();
-        let mut parts = t.rsplitn(3, '+');
-        let (Some(b64), Some(hexid), Some(name)) = (parts.next(), parts.next(), parts.next())
+        // A name has no '+'; base64 may: split from the left.
+        let mut parts = t.splitn(3, '+');
+        let (Some(name), Some(hexid), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(NoteError::Key(format!("`{t}`: expected name+keyid+key")));
         };
