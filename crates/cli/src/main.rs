@@ -7,6 +7,7 @@
 mod bench;
 mod demo;
 mod history;
+mod log;
 mod registry;
 mod table;
 mod treaty;
@@ -45,7 +46,15 @@ enum Command {
     Registry(registry::Cmd),
     /// Check every published aggregate data exchange against the limits.
     History(history::Args),
-    /// Measure replay speed against serde_json in the same run.
+    /// Make a signer key (mode 0600) and its verifier key.
+    Keygen(log::KeygenArgs),
+    /// The tamper-evident log: append, checkpoint, prove, verify, audit.
+    #[command(subcommand)]
+    Log(log::LogCmd),
+    /// A witness: cosign consistent checkpoints, keep evidence of split views.
+    #[command(subcommand)]
+    Witness(log::WitnessCmd),
+    /// Measure speed against the raw primitive in the same run.
     #[command(subcommand)]
     Bench(bench::Cmd),
 }
@@ -59,6 +68,9 @@ fn main() -> ExitCode {
         Command::Check(a) => registry::check(a),
         Command::Registry(c) => registry::run(c),
         Command::History(a) => history::run(a),
+        Command::Keygen(a) => log::keygen(a),
+        Command::Log(c) => log::run(c),
+        Command::Witness(c) => log::witness(c),
         Command::Bench(c) => bench::run(c),
     };
     match result {

@@ -253,11 +253,19 @@ impl Verifier {
     /// Parses `name+hexid+base64(type || key)`, for type 0x01 or 0x04.
     pub fn parse(text: &str) -> Result<Verifier, NoteError> {
         let t = text.trim();
+        // Never echo the input: a private key passed by mistake must not be printed.
+        if t.starts_with("PRIVATE+KEY+") {
+            return Err(NoteError::Key(
+                "this is a private signer key, not a verifier key (use the .vkey file)".into(),
+            ));
+        }
         // A name has no '+'; base64 may: split from the left.
         let mut parts = t.splitn(3, '+');
         let (Some(name), Some(hexid), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(NoteError::Key(format!("`{t}`: expected name+keyid+key")));
+            return Err(NoteError::Key(
+                "expected a verifier key, name+keyid+key".into(),
+            ));
         };
         check_name(name)?;
         let raw = B64

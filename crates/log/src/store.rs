@@ -188,6 +188,24 @@ impl LogStore {
         })
     }
 
+    /// Records where the signer key file is (the path, never the key).
+    pub fn set_key_path(&self, path: &str) -> Result<(), LogError> {
+        self.conn
+            .execute("INSERT INTO meta (key, value) VALUES ('key_path', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [path])
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// The recorded signer key path, if any.
+    pub fn key_path(&self) -> Result<Option<String>, LogError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'key_path'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(self.sql())
+    }
+
     /// The origin line of this log's checkpoints.
     pub fn origin(&self) -> &str {
         &self.origin

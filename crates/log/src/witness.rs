@@ -205,6 +205,7 @@ impl std::fmt::Debug for Witness {
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS logs (origin TEXT PRIMARY KEY, vkey TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, note TEXT);
 CREATE TABLE IF NOT EXISTS evidence (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 impl Witness {
@@ -230,6 +231,29 @@ impl Witness {
             path: self.path.display().to_string(),
             source,
         }
+    }
+
+    /// Records where the witness's signer key file is (the path, never the key).
+    pub fn set_key_path(&self, path: &str) -> Result<(), WitnessError> {
+        self.conn
+            .execute("INSERT INTO meta (key, value) VALUES ('key_path', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [path])
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// The signer key path recorded in a witness state, if any.
+    pub fn key_path(state: &Path) -> Result<Option<String>, WitnessError> {
+        let err = |source| WitnessError::State {
+            path: state.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(state).map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        conn.query_row("SELECT value FROM meta WHERE key = 'key_path'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(err)
     }
 
     /// The witness's cosigner verifier key (type 0x04).
