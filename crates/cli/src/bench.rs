@@ -40,6 +40,23 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The log: durable append throughput (batches of 1, 100, 10,000) against
+    /// raw SQLite commits of the same rows; a full audit of N entries against
+    /// the SHA-256 floor; inclusion and consistency proof latency at N.
+    Log {
+        /// Entries in the audited log.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Runs of the audit and the floor (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// (internal) audit a log in its own process; used by `bench log`.
+    #[command(hide = true)]
+    AuditFile { store: PathBuf, vkey: PathBuf },
     /// (internal) measure a JSON Lines file; used by `bench replay`.
     #[command(hide = true)]
     ReplayFile {
@@ -87,12 +104,12 @@ pub(crate) fn spinner(show: bool, msg: &str) -> ProgressBar {
     pb
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs.get(xs.len() / 2).copied().unwrap_or(0.0)
 }
 
-fn peak_mib() -> f64 {
+pub(crate) fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -202,6 +219,12 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Log {
+            entries,
+            repeat,
+            json,
+        } => crate::bench_log::run(entries, repeat, json),
+        Cmd::AuditFile { store, vkey } => crate::bench_log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,
             repeat,

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_log;
 mod demo;
 mod history;
 mod log;

@@ -15,8 +15,10 @@
 
 use crate::merkle::{self, node_count, Compact, Hash};
 use crate::note::{open_checkpoint, Verifier};
-use crate::store::{LogError, LogStore};
+use crate::store::{LogError, LogStore, NODES_PER_CHUNK};
 use serde::Serialize;
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// One thing the audit found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,11 +142,110 @@ fn b64(h: &Hash) -> String {
     base64::engine::general_purpose::STANDARD.encode(h)
 }
 
+/// A batch of `(integer, blob)` rows in one buffer: row `k` is
+/// `bytes[ends[k-1]..ends[k]]`.
+#[derive(Default)]
+struct Rows {
+    keys: Vec<u64>,
+    ends: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl Rows {
+    fn row(&self, k: usize) -> &[u8] {
+        let lo = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.bytes[lo..self.ends[k]]
+    }
+}
+
+type Batch = Result<Rows, String>;
+
+/// Streams `(integer, blob)` rows in batches over a bounded channel until
+/// done, the receiver hangs up, or an error (sent as a message).
+fn stream(path: &Path, sql: &str, batch: usize, tx: SyncSender<Batch>) {
+    let run = || -> Result<(), String> {
+        let conn =
+            rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| e.to_string())?;
+        let mut st = conn.prepare(sql).map_err(|e| e.to_string())?;
+        let mut rows = st.query([]).map_err(|e| e.to_string())?;
+        let mut buf = Rows::default();
+        while let Some(r) = rows.next().map_err(|e| e.to_string())? {
+            let k: i64 = r.get(0).map_err(|e| e.to_string())?;
+            let v = r
+                .get_ref(1)
+                .map_err(|e| e.to_string())?
+                .as_blob()
+                .map_err(|e| e.to_string())?;
+            buf.keys.push(k.max(0) as u64);
+            buf.bytes.extend_from_slice(v);
+            buf.ends.push(buf.bytes.len());
+            if buf.keys.len() == batch && tx.send(Ok(std::mem::take(&mut buf))).is_err() {
+                return Ok(());
+            }
+        }
+        if !buf.keys.is_empty() {
+            let _ = tx.send(Ok(buf));
+        }
+        Ok(())
+    };
+    if let Err(e) = run() {
+        let _ = tx.send(Err(e));
+    }
+}
+
+/// The stored nodes, one at a time, from chunk rows (chunk `k` holds ids
+/// `256k`, `256k + 1`, …).
+struct NodeCursor {
+    rx: Receiver<Batch>,
+    rows: Rows,
+    row: usize,
+    at: usize,
+    done: bool,
+}
+
+impl NodeCursor {
+    fn next(&mut self) -> Result<Option<(u64, Hash)>, String> {
+        loop {
+            if self.row < self.rows.keys.len() {
+                let blob = self.rows.row(self.row);
+                if self.at + 32 <= blob.len() {
+                    let id = self.rows.keys[self.row] * NODES_PER_CHUNK + (self.at / 32) as u64;
+                    let mut h = [0u8; 32];
+                    h.copy_from_slice(&blob[self.at..self.at + 32]);
+                    self.at += 32;
+                    return Ok(Some((id, h)));
+                }
+                self.row += 1;
+                self.at = 0;
+                continue;
+            }
+            if self.done {
+                return Ok(None);
+            }
+            match self.rx.recv() {
+                Ok(Ok(r)) => {
+                    self.rows = r;
+                    self.row = 0;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => self.done = true,
+            }
+        }
+    }
+}
+
 /// Audits a log against its verifier key.
 pub fn audit(store: &LogStore, vkey: &Verifier) -> Result<AuditReport, LogError> {
     let mut problems = vec![];
+    let path = store.path().to_path_buf();
+    let fail = |m: String| LogError::NotALog {
+        path: path.display().to_string(),
+        message: m,
+    };
     let sql = |source| LogError::Sqlite {
-        path: store.path().display().to_string(),
+        path: path.display().to_string(),
         source,
     };
     // Checkpoints are few: load, check signatures and bodies up front.
@@ -178,89 +279,101 @@ pub fn audit(store: &LogStore, vkey: &Verifier) -> Result<AuditReport, LogError>
     }
     let mut next_cp = 0usize;
 
-    let conn = store.connection();
-    let mut nodes_st = conn
-        .prepare("SELECT id, hash FROM nodes ORDER BY id")
-        .map_err(sql)?;
-    let mut nodes = nodes_st.query([]).map_err(sql)?;
-    let mut entries_st = conn
-        .prepare("SELECT idx, data FROM entries ORDER BY idx")
-        .map_err(sql)?;
-    let mut entries = entries_st.query([]).map_err(sql)?;
-
+    // Two reader threads stream entries and node chunks from their own
+    // read-only connections through bounded channels; this thread hashes.
+    // Reading and hashing overlap, and memory stays bounded.
+    let (etx, erx) = sync_channel::<Batch>(4);
+    let (ntx, nrx) = sync_channel::<Batch>(4);
     let mut compact = Compact::new();
-    let mut expect_id = 0u64;
     let mut compared = 0u64;
-    let mut nodes_ended = false;
-    let mut last_bad_leaf: Option<u64> = None;
-    let mut pending: Vec<(u32, u64, Hash)> = Vec::with_capacity(64);
-
-    while let Some(row) = entries.next().map_err(sql)? {
-        let idx = row.get::<_, i64>(0).map_err(sql)? as u64;
-        if idx != compact.size() {
-            problems.push(Problem::EntryMissing {
-                index: compact.size(),
-            });
-            break;
-        }
-        let data = row
-            .get_ref(1)
-            .map_err(sql)?
-            .as_blob()
-            .map_err(|e| sql(e.into()))?;
-        pending.clear();
-        compact.push(merkle::leaf_hash(data), |level, index, h| {
-            pending.push((level, index, *h))
+    std::thread::scope(|scope| -> Result<(), LogError> {
+        scope.spawn(|| {
+            stream(
+                &path,
+                "SELECT idx, data FROM entries ORDER BY idx",
+                4096,
+                etx,
+            )
         });
-        for &(level, index, h) in &pending {
-            let stored: Option<Vec<u8>> = if nodes_ended {
-                None
-            } else {
-                match nodes.next().map_err(sql)? {
-                    Some(n) => {
-                        let id = n.get::<_, i64>(0).map_err(sql)? as u64;
-                        if id != expect_id {
-                            nodes_ended = true;
-                            None
+        scope.spawn(|| {
+            stream(
+                &path,
+                "SELECT chunk, data FROM nodes ORDER BY chunk",
+                64,
+                ntx,
+            )
+        });
+        let mut nodes = NodeCursor {
+            rx: nrx,
+            rows: Rows::default(),
+            row: 0,
+            at: 0,
+            done: false,
+        };
+        let mut expect_id = 0u64;
+        let mut nodes_ended = false;
+        let mut last_bad_leaf: Option<u64> = None;
+        let mut pending: Vec<(u32, u64, Hash)> = Vec::with_capacity(64);
+        'entries: for batch in erx.iter() {
+            let batch = batch.map_err(fail)?;
+            for k in 0..batch.keys.len() {
+                if batch.keys[k] != compact.size() {
+                    problems.push(Problem::EntryMissing {
+                        index: compact.size(),
+                    });
+                    break 'entries;
+                }
+                pending.clear();
+                compact.push(merkle::leaf_hash(batch.row(k)), |level, index, h| {
+                    pending.push((level, index, *h))
+                });
+                for &(level, index, h) in &pending {
+                    let stored = if nodes_ended {
+                        None
+                    } else {
+                        match nodes.next().map_err(fail)? {
+                            Some((id, hash)) if id == expect_id => Some(hash),
+                            _ => {
+                                nodes_ended = true;
+                                None
+                            }
+                        }
+                    };
+                    expect_id += 1;
+                    let Some(stored) = stored else { continue };
+                    compared += 1;
+                    if stored != h {
+                        if level == 0 {
+                            problems.push(Problem::EntryAltered { index });
+                            last_bad_leaf = Some(index);
+                        } else if last_bad_leaf.is_some_and(|b| b >= index << level) {
+                            // A consequence of an altered entry below it.
                         } else {
-                            Some(n.get(1).map_err(sql)?)
+                            problems.push(Problem::NodeAltered { level, index });
                         }
                     }
-                    None => {
-                        nodes_ended = true;
-                        None
+                }
+                while next_cp < checkpoints.len() && checkpoints[next_cp].0 == compact.size() {
+                    let (size, signed) = checkpoints[next_cp];
+                    let root = compact.root();
+                    if root != signed {
+                        problems.push(Problem::CheckpointRoot {
+                            size,
+                            signed: b64(&signed),
+                            recomputed: b64(&root),
+                        });
                     }
-                }
-            };
-            expect_id += 1;
-            let Some(stored) = stored else { continue };
-            compared += 1;
-            if stored.as_slice() != h {
-                if level == 0 {
-                    problems.push(Problem::EntryAltered { index });
-                    last_bad_leaf = Some(index);
-                } else if last_bad_leaf.is_some_and(|b| b >= index << level) {
-                    // A consequence of an altered entry below it.
-                } else {
-                    problems.push(Problem::NodeAltered { level, index });
+                    next_cp += 1;
                 }
             }
         }
-        while next_cp < checkpoints.len() && checkpoints[next_cp].0 == compact.size() {
-            let (size, signed) = checkpoints[next_cp];
-            let root = compact.root();
-            if root != signed {
-                problems.push(Problem::CheckpointRoot {
-                    size,
-                    signed: b64(&signed),
-                    recomputed: b64(&root),
-                });
-            }
-            next_cp += 1;
-        }
-    }
+        // Hanging up ends the readers if we stopped early.
+        drop(erx);
+        drop(nodes);
+        Ok(())
+    })?;
     let total = compact.size();
-    // Checkpoints of size 0 sign the empty tree.
+    // A checkpoint of size 0 signs the empty tree.
     for &(size, signed) in &checkpoints {
         if size == 0 && signed != merkle::empty_root() {
             problems.push(Problem::CheckpointRoot {
@@ -276,8 +389,13 @@ pub fn audit(store: &LogStore, vkey: &Verifier) -> Result<AuditReport, LogError>
         }
     }
     let expected = node_count(total);
-    let found: i64 = conn
-        .query_row("SELECT COUNT(*) FROM nodes", [], |r| r.get(0))
+    let found: i64 = store
+        .connection()
+        .query_row(
+            "SELECT COALESCE(SUM(length(data)), 0) / 32 FROM nodes",
+            [],
+            |r| r.get(0),
+        )
         .map_err(sql)?;
     if found.max(0) as u64 != expected {
         problems.push(Problem::NodesIncomplete {

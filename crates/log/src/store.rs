@@ -1,9 +1,12 @@
 //! The durable log: one SQLite file (WAL, `synchronous = FULL`).
 //!
 //! - `entries(idx, data)`: the entries, exactly as appended;
-//! - `nodes(id, hash)`: every complete subtree, leaves included, with `id` its
-//!   [`postorder`] number, so a proof is a handful of primary-key lookups and
-//!   an audit streams nodes in the order it recomputes them;
+//! - `nodes(chunk, data)`: every complete subtree's hash, leaves included,
+//!   in [`postorder`]: node `id` is bytes `32·(id mod 256)..` of chunk
+//!   `id / 256`. Postorder is the order nodes complete, so an append only
+//!   extends the last chunk and adds new ones; a proof reads 32 bytes per
+//!   node by primary key; an audit streams 256 nodes a row in the order it
+//!   recomputes them;
 //! - `checkpoints(size, note)`: every checkpoint the log signed.
 //!
 //! An append writes its entries and the nodes they complete in one
@@ -19,13 +22,16 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// Node hashes per row of the `nodes` table.
+pub const NODES_PER_CHUNK: u64 = 256;
+
 /// Largest entry accepted, in bytes.
 pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 ";
 
@@ -249,6 +255,11 @@ impl LogStore {
             path: self.path.display().to_string(),
             message: "tree state unreadable".into(),
         })?;
+        // The new nodes are contiguous in postorder, from node_count(start).
+        let mut fresh: Vec<u8> = Vec::with_capacity(entries.len() * 64);
+        for e in entries {
+            compact.push(merkle::leaf_hash(e), |_, _, h| fresh.extend_from_slice(h));
+        }
         let path = self.path.display().to_string();
         let err = |source| LogError::Sqlite {
             path: path.clone(),
@@ -259,26 +270,37 @@ impl LogStore {
             let mut put_entry = tx
                 .prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)")
                 .map_err(err)?;
-            let mut put_node = tx
-                .prepare_cached("INSERT INTO nodes (id, hash) VALUES (?1, ?2)")
-                .map_err(err)?;
-            let mut id = node_count(start);
-            let mut failed = None;
             for (k, e) in entries.iter().enumerate() {
                 put_entry
                     .execute(params![(start + k as u64) as i64, e])
                     .map_err(err)?;
-                compact.push(merkle::leaf_hash(e), |_, _, h| {
-                    if failed.is_none() {
-                        if let Err(x) = put_node.execute(params![id as i64, &h[..]]) {
-                            failed = Some(x);
-                        }
-                    }
-                    id += 1;
-                });
-                if let Some(x) = failed.take() {
-                    return Err(err(x));
-                }
+            }
+            let mut id = node_count(start);
+            let mut rest: &[u8] = &fresh;
+            let offset = id % NODES_PER_CHUNK;
+            if offset != 0 {
+                // Complete the last, partial chunk.
+                let take = (((NODES_PER_CHUNK - offset) * 32) as usize).min(rest.len());
+                // (SQLite's `||` would turn the blob into text: extend it here.)
+                let chunk = (id / NODES_PER_CHUNK) as i64;
+                let mut data: Vec<u8> = tx
+                    .prepare_cached("SELECT data FROM nodes WHERE chunk = ?1")
+                    .and_then(|mut st| st.query_row([chunk], |r| r.get(0)))
+                    .map_err(err)?;
+                data.extend_from_slice(&rest[..take]);
+                tx.prepare_cached("UPDATE nodes SET data = ?2 WHERE chunk = ?1")
+                    .and_then(|mut st| st.execute(params![chunk, data]))
+                    .map_err(err)?;
+                id += (take / 32) as u64;
+                rest = &rest[take..];
+            }
+            let mut put = tx
+                .prepare_cached("INSERT INTO nodes (chunk, data) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for c in rest.chunks((NODES_PER_CHUNK * 32) as usize) {
+                put.execute(params![(id / NODES_PER_CHUNK) as i64, c])
+                    .map_err(err)?;
+                id += (c.len() / 32) as u64;
             }
         }
         tx.commit().map_err(err)?;
@@ -429,24 +451,31 @@ impl LogStore {
         Ok(())
     }
 
-    /// Streams `(id, hash bytes)` of every stored node, in postorder.
-    pub fn for_each_node(&self, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), LogError> {
-        let mut st = self
+    /// Overwrites the stored hash of node `id` (tamper tests and demonstrations only).
+    #[doc(hidden)]
+    pub fn tamper_node(&self, id: u64, hash: &Hash) -> Result<(), LogError> {
+        let off = (id % NODES_PER_CHUNK * 32) as usize;
+        let mut data: Vec<u8> = self
             .conn
-            .prepare("SELECT id, hash FROM nodes ORDER BY id")
+            .query_row(
+                "SELECT data FROM nodes WHERE chunk = ?1",
+                [(id / NODES_PER_CHUNK) as i64],
+                |r| r.get(0),
+            )
             .map_err(self.sql())?;
-        let mut rows = st.query([]).map_err(self.sql())?;
-        while let Some(r) = rows.next().map_err(self.sql())? {
-            let id: i64 = r.get(0).map_err(self.sql())?;
-            let h = r
-                .get_ref(1)
-                .map_err(self.sql())?
-                .as_blob()
-                .map_err(|e| self.sql()(e.into()))?;
-            if !f(id as u64, h) {
-                break;
-            }
+        if data.len() < off + 32 {
+            return Err(LogError::Proof(ProofError::MissingNode {
+                level: 0,
+                index: id,
+            }));
         }
+        data[off..off + 32].copy_from_slice(hash);
+        self.conn
+            .execute(
+                "UPDATE nodes SET data = ?2 WHERE chunk = ?1",
+                params![(id / NODES_PER_CHUNK) as i64, data],
+            )
+            .map_err(self.sql())?;
         Ok(())
     }
 
@@ -466,10 +495,20 @@ impl NodeSource for LogStore {
     fn node(&self, level: u32, index: u64) -> Result<Hash, ProofError> {
         let id = postorder(level, index);
         let missing = ProofError::MissingNode { level, index };
+        // substr is 1-based; it returns fewer bytes past the end of the blob.
         let blob: Option<Vec<u8>> = self
             .conn
-            .prepare_cached("SELECT hash FROM nodes WHERE id = ?1")
-            .and_then(|mut s| s.query_row([id as i64], |r| r.get(0)).optional())
+            .prepare_cached("SELECT substr(data, ?2, 32) FROM nodes WHERE chunk = ?1")
+            .and_then(|mut s| {
+                s.query_row(
+                    params![
+                        (id / NODES_PER_CHUNK) as i64,
+                        (id % NODES_PER_CHUNK * 32 + 1) as i64
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()
+            })
             .map_err(|_| missing.clone())?;
         blob.and_then(|b| b.try_into().ok()).ok_or(missing)
     }

@@ -138,11 +138,8 @@ fn refuses_to_sign_a_rewritten_tree() {
     log.checkpoint(&signer).expect("sign");
     // Rewrite the subtree over the 8 signed entries, then grow the log: the
     // new root would not extend the signed one, so the log will not sign it.
-    log.execute_raw(
-        "UPDATE nodes SET hash = zeroblob(32) WHERE id = ?1",
-        &[&(merkle::postorder(3, 0) as i64)],
-    )
-    .expect("tamper");
+    log.tamper_node(merkle::postorder(3, 0), &[0u8; 32])
+        .expect("tamper");
     log.append(&entries(2)).expect("append");
     assert!(matches!(
         log.checkpoint(&signer),
@@ -207,11 +204,7 @@ fn audit_names_a_rewritten_history_at_the_checkpoint() {
             .find(|&(l, i)| merkle::postorder(l, i) == id)
             .expect("node");
         let h = merkle::NodeSource::node(&mem, l, i).expect("node");
-        log.execute_raw(
-            "UPDATE nodes SET hash = ?1 WHERE id = ?2",
-            &[&h.to_vec(), &(id as i64)],
-        )
-        .expect("tamper");
+        log.tamper_node(id, &h).expect("tamper");
     }
     let r = audit(&log, &signer.verifier()).expect("audit");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
@@ -226,11 +219,8 @@ fn audit_names_an_altered_node_and_a_forged_checkpoint() {
     let dir = tempfile::tempdir().expect("tmp");
     let (mut log, signer) = new_log(&dir, 16);
     log.checkpoint(&signer).expect("sign");
-    log.execute_raw(
-        "UPDATE nodes SET hash = zeroblob(32) WHERE id = ?1",
-        &[&(merkle::postorder(2, 1) as i64)],
-    )
-    .expect("tamper");
+    log.tamper_node(merkle::postorder(2, 1), &[0u8; 32])
+        .expect("tamper");
     let forger = Signer::generate("accord/new-start/US").expect("key");
     let fake = accord_log::Checkpoint {
         origin: "accord/new-start/US".into(),

@@ -1,0 +1,268 @@
+//! `accord bench log`: the log's speed, each figure beside the raw primitive
+//! measured in the same run.
+
+use crate::bench::{median, peak_mib, spinner};
+use crate::table;
+use accord_log::merkle::{self, Compact};
+use accord_log::{audit, canonical_entry, LogStore, Signer, Verifier};
+use anyhow::{bail, Context, Result};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// A ~300-byte canonical entry, like a notification.
+fn entry(i: u64) -> Vec<u8> {
+    let json = format!(
+        r#"{{"party":"US","number":{i},"date":"2021-03-22","sent":"2021-03-24","event":{{"kind":"deployment","item":"US-BAN-M{:04}","launcher":"US-BAN-U03-L{:02}","reentry_vehicles":{}}},"note":"synthetic benchmark entry, padded to about three hundred bytes like a real notification ..........."}}"#,
+        i % 10_000,
+        i % 20,
+        1 + i % 8
+    );
+    canonical_entry(&json).unwrap_or_default()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AppendRow {
+    batch: usize,
+    entries: u64,
+    log_per_s: f64,
+    raw_sqlite_per_s: f64,
+    ratio_log_to_raw: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AuditChild {
+    seconds: f64,
+    peak_mib: f64,
+    clean: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct LogBench {
+    entry_bytes: usize,
+    append: Vec<AppendRow>,
+    audit_entries: u64,
+    audit_s: f64,
+    audit_peak_mib: f64,
+    floor_sha256_s: f64,
+    ratio_audit_to_floor: f64,
+    inclusion_proof_us: f64,
+    consistency_proof_us: f64,
+    proofs_sampled: usize,
+}
+
+/// Raw SQLite: the same rows, the same pragmas, no tree.
+fn raw_sqlite(dir: &Path, batch: usize, n: u64) -> Result<f64> {
+    let path = dir.join(format!("raw-{batch}.sqlite"));
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);")?;
+    let rows: Vec<Vec<u8>> = (0..n).map(entry).collect();
+    let t = Instant::now();
+    let mut conn = conn;
+    for (c, chunk) in rows.chunks(batch).enumerate() {
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("INSERT INTO t (idx, data) VALUES (?1, ?2)")?;
+            for (k, r) in chunk.iter().enumerate() {
+                st.execute(params![(c * batch + k) as i64, r])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
+
+fn log_append(dir: &Path, signer: &Signer, batch: usize, n: u64) -> Result<f64> {
+    let mut log = LogStore::init(
+        &dir.join(format!("log-{batch}.sqlite")),
+        "bench/append",
+        &signer.verifier(),
+    )?;
+    let rows: Vec<Vec<u8>> = (0..n).map(entry).collect();
+    let t = Instant::now();
+    for chunk in rows.chunks(batch) {
+        log.append(chunk)?;
+    }
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
+
+pub(crate) fn run(n: u64, repeat: usize, json: bool) -> Result<ExitCode> {
+    if n < 2 {
+        bail!("--entries: at least 2");
+    }
+    let dir = std::env::temp_dir().join(format!("accord-bench-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = measure(&dir, n, repeat.max(1));
+    let _ = std::fs::remove_dir_all(&dir);
+    let b = result?;
+    if json {
+        crate::print_json(&b)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "durable appends of {}-byte entries (WAL, synchronous=FULL; acknowledged after commit)",
+        b.entry_bytes
+    );
+    let rows: Vec<Vec<String>> = b
+        .append
+        .iter()
+        .map(|r| {
+            vec![
+                r.batch.to_string(),
+                r.entries.to_string(),
+                format!("{:.0}", r.log_per_s),
+                format!("{:.0}", r.raw_sqlite_per_s),
+                format!("{:.2}", r.ratio_log_to_raw),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "batch",
+                "entries",
+                "log entries/s",
+                "raw SQLite rows/s",
+                "log ÷ raw"
+            ],
+            &rows
+        )
+    );
+    println!(
+        "full audit of {} entries: {:.2} s, peak {:.0} MiB; SHA-256 floor (same leaves and interior nodes, in memory) {:.2} s; ratio {:.2} (target ≤ 1.5)",
+        b.audit_entries, b.audit_s, b.audit_peak_mib, b.floor_sha256_s, b.ratio_audit_to_floor
+    );
+    println!(
+        "proofs at {} entries (mean of {}): inclusion {:.1} µs, consistency {:.1} µs",
+        b.audit_entries, b.proofs_sampled, b.inclusion_proof_us, b.consistency_proof_us
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn measure(dir: &Path, n: u64, repeat: usize) -> Result<LogBench> {
+    let signer = Signer::generate("bench/log")?;
+    let pb = spinner(true, "appending");
+    let mut append = vec![];
+    for (batch, count) in [(1usize, 2_000u64), (100, 100_000), (10_000, 500_000)] {
+        pb.set_message(format!("durable appends, batch {batch}"));
+        let count = count.min(n.max(2_000));
+        let raw = raw_sqlite(dir, batch, count)?;
+        let ours = log_append(dir, &signer, batch, count)?;
+        append.push(AppendRow {
+            batch,
+            entries: count,
+            log_per_s: ours,
+            raw_sqlite_per_s: raw,
+            ratio_log_to_raw: ours / raw,
+        });
+    }
+
+    pb.set_message(format!("building a log of {n} entries"));
+    let store_path = dir.join("audit.sqlite");
+    let mut log = LogStore::init(&store_path, "bench/audit", &signer.verifier())?;
+    let mut start = 0u64;
+    while start < n {
+        let end = (start + 50_000).min(n);
+        let rows: Vec<Vec<u8>> = (start..end).map(entry).collect();
+        log.append(&rows)?;
+        start = end;
+    }
+    log.checkpoint(&signer)?;
+    let vkey_path = dir.join("audit.vkey");
+    std::fs::write(&vkey_path, signer.verifier().to_string())?;
+
+    pb.set_message("proof latency");
+    let samples = 2_000usize;
+    let mut x = 0x2545f4914f6cdd1du64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let t = Instant::now();
+    for _ in 0..samples {
+        let i = next() % n;
+        std::hint::black_box(log.inclusion_proof(i, n)?);
+    }
+    let incl = t.elapsed().as_secs_f64() * 1e6 / samples as f64;
+    let t = Instant::now();
+    for _ in 0..samples {
+        let old = 1 + next() % (n - 1);
+        std::hint::black_box(log.consistency_proof(old, n)?);
+    }
+    let cons = t.elapsed().as_secs_f64() * 1e6 / samples as f64;
+    drop(log);
+
+    pb.set_message("SHA-256 floor");
+    let leaves: Vec<Vec<u8>> = (0..n).map(entry).collect();
+    let mut floors = vec![];
+    for _ in 0..repeat {
+        let t = Instant::now();
+        let mut c = Compact::new();
+        for e in &leaves {
+            c.push(merkle::leaf_hash(e), |_, _, _| {});
+        }
+        std::hint::black_box(c.root());
+        floors.push(t.elapsed().as_secs_f64());
+    }
+    let entry_bytes = leaves.first().map_or(0, Vec::len);
+    drop(leaves);
+    let floor = median(floors);
+
+    pb.set_message("full audit (own process)");
+    let exe = std::env::current_exe()?;
+    let mut audits = vec![];
+    let mut peak = 0.0f64;
+    for _ in 0..repeat {
+        let out = std::process::Command::new(&exe)
+            .args(["bench", "audit-file"])
+            .arg(&store_path)
+            .arg(&vkey_path)
+            .output()
+            .context("running the audit child")?;
+        if !out.status.success() {
+            bail!(
+                "audit child failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let a: AuditChild = serde_json::from_slice(&out.stdout)?;
+        if !a.clean {
+            bail!("the benchmark log did not audit clean");
+        }
+        audits.push(a.seconds);
+        peak = peak.max(a.peak_mib);
+    }
+    pb.finish_and_clear();
+    let audit_s = median(audits);
+    Ok(LogBench {
+        entry_bytes,
+        append,
+        audit_entries: n,
+        audit_s,
+        audit_peak_mib: peak,
+        floor_sha256_s: floor,
+        ratio_audit_to_floor: audit_s / floor,
+        inclusion_proof_us: incl,
+        consistency_proof_us: cons,
+        proofs_sampled: samples,
+    })
+}
+
+pub(crate) fn audit_child(store: &Path, vkey: &Path) -> Result<ExitCode> {
+    let v = Verifier::parse(&std::fs::read_to_string(vkey)?)?;
+    let log = LogStore::open(store)?;
+    let t = Instant::now();
+    let r = audit(&log, &v)?;
+    let seconds = t.elapsed().as_secs_f64();
+    crate::print_json(&AuditChild {
+        seconds,
+        peak_mib: peak_mib(),
+        clean: r.is_clean(),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
