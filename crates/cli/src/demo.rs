@@ -99,6 +99,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     say("   one US notification is sent late on purpose, to show what a finding looks like.");
     let mut reports: Vec<(String, Vec<Report>)> = vec![];
     let mut counts = vec![];
+    let mut logs: Vec<crate::regime::PartyLog> = vec![];
     for (i, (party, v, w, l)) in START.iter().enumerate() {
         let template = Template::load(party).map_err(anyhow::Error::msg)?;
         let year = YearOptions {
@@ -121,7 +122,16 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             Some(year),
         )?;
         let dir = a.out.join(party);
-        let mut st = write_registry(&dir, &treaty, party, &all, &provenance)?;
+        std::fs::create_dir_all(&dir)?;
+        // Every notification goes into the party's signed log first; the
+        // registry is then fed from the log, checked against its checkpoint.
+        let origin = crate::regime::origin(&treaty.id, party);
+        let (_, _, signer) = crate::log::keygen_to(&origin, &a.out.join("keys"))?;
+        let plog =
+            crate::regime::log_notifications(&dir.join("log.sqlite"), &origin, signer, &all)?;
+        let from_log = crate::regime::notifications_from_log(&plog.store)?;
+        let mut st = write_registry(&dir, &treaty, party, &from_log, &provenance)?;
+        logs.push(plog);
         let dates: Vec<NaiveDate> = {
             let mut x: Vec<NaiveDate> = all
                 .iter()
@@ -146,7 +156,8 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     }
     for (party, items, n, _, dir) in &counts {
         say(&format!(
-            "   {party}: {items} items, {n} notifications → {}/registry.sqlite",
+            "   {party}: {items} items, {n} notifications → {}/log.sqlite (signed) → {}/registry.sqlite",
+            dir.display(),
             dir.display()
         ));
     }
@@ -210,11 +221,13 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     say("   Russia's 1,566 deployed warheads on 1 Sep 2011 were above 1,550, before the limits bound: not a finding.");
     say("");
 
+    let log_summary = show_logs(&a, &treaty, &logs, &reports, &say)?;
+
     let report_path = a.out.join("report.html");
     let (agg_svg, hist_svg) = write_report(&a.out, &treaty, &reports, &history_rows)?;
     let all_identical = counts.iter().all(|c| c.3);
     say(&format!(
-        "6. Rebuilt both registries from their notifications alone: {}.",
+        "7. Rebuilt both registries from their notifications alone: {}.",
         if all_identical {
             "identical"
         } else {
@@ -239,6 +252,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             "parties": v,
             "history": {"rows": history_rows.len(), "findings": hist_findings},
             "rebuild_identical": all_identical,
+            "logs": log_summary,
             "report": report_path,
         }))?;
     }
@@ -246,6 +260,145 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Section 6: the signed, witnessed logs; one inclusion proof end to end;
+/// and what the audit says when a stored notification is altered.
+fn show_logs(
+    a: &Args,
+    treaty: &Treaty,
+    logs: &[crate::regime::PartyLog],
+    reports: &[(String, Vec<Report>)],
+    say: &dyn Fn(&str),
+) -> Result<serde_json::Value> {
+    use accord_log::merkle;
+    use accord_log::note::open_checkpoint;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    say("6. The tamper-evident exchange: each party's notifications in a signed Merkle log (RFC 9162,");
+    say("   C2SP checkpoints), cosigned by the other party as witness (C2SP cosignature/v1)");
+    let [us, ru] = logs else {
+        bail!("expected two parties")
+    };
+    // Each party witnesses the other's log, with a key of its own for that.
+    let witness = |party: &str| -> Result<accord_log::Witness> {
+        let name = format!("{}/witness", crate::regime::origin(&treaty.id, party));
+        let (_, _, key) = crate::log::keygen_to(&name, &a.out.join("keys"))?;
+        // A witness's cosignatures verify with its type 0x04 key.
+        let cosigner = a
+            .out
+            .join("keys")
+            .join(format!("{}.cosigner.vkey", crate::log::key_stem(&name)));
+        std::fs::write(cosigner, format!("{}\n", key.cosigner_verifier()))?;
+        Ok(accord_log::Witness::open(
+            &a.out.join(party).join("witness.sqlite"),
+            key,
+        )?)
+    };
+    let (w_us, w_ru) = (witness("US")?, witness("RU")?);
+    let us_cosigned = crate::regime::witness_all(&w_ru, us, now)?;
+    let ru_cosigned = crate::regime::witness_all(&w_us, ru, now)?;
+    std::fs::write(a.out.join("US/checkpoint.txt"), &us_cosigned)?;
+    std::fs::write(a.out.join("RU/checkpoint.txt"), &ru_cosigned)?;
+    for (party, note) in [("US", &us_cosigned), ("RU", &ru_cosigned)] {
+        say(&format!(
+            "   {party}'s latest checkpoint, signed by {party} and cosigned by the other party:"
+        ));
+        for line in note.lines() {
+            say(&format!("     {line}"));
+        }
+    }
+    let us_ok = open_checkpoint(&us_cosigned, &us.signer.verifier(), &[w_ru.verifier()])?;
+    say(&format!(
+        "   verified: {}'s signature and {} cosignature(s) on size {}; the witness checked {} consistency proofs on the way",
+        us_ok.checkpoint.origin,
+        us_ok.cosigned_by.len(),
+        us_ok.checkpoint.size,
+        us.checkpoints.len().saturating_sub(1)
+    ));
+
+    // One notification, end to end: the late one.
+    let late = reports
+        .iter()
+        .find(|(p, _)| p == "US")
+        .and_then(|(_, rs)| rs.last())
+        .and_then(|r| {
+            r.findings
+                .iter()
+                .find(|f| f.kind == accord_registry::FindingKind::LateNotification)
+        })
+        .and_then(|f| f.notification);
+    let Some(number) = late else {
+        bail!("the demo's late notification is missing")
+    };
+    let Some(&index) = us.index_of.get(&number) else {
+        bail!("notification {number} is not in the log")
+    };
+    let size = us_ok.checkpoint.size;
+    let entry = us.store.entry(index)?;
+    let proof = us.store.inclusion_proof(index, size)?;
+    let leaf = merkle::leaf_hash(&entry);
+    merkle::verify_inclusion(index, size, &leaf, &proof, &us_ok.checkpoint.hash)?;
+    say(&format!("   inclusion proof, end to end, for US notification {number} (the late one) at log index {index}:"));
+    say(&format!(
+        "     entry (RFC 8785 canonical JSON): {}",
+        String::from_utf8_lossy(&entry)
+    ));
+    say(&format!(
+        "     leaf hash SHA-256(0x00 || entry) = {}",
+        merkle::hex(&leaf)
+    ));
+    say(&format!(
+        "     {} hashes lead to the root {} signed at size {size} by US and cosigned by RU: VERIFIED",
+        proof.len(),
+        merkle::hex(&us_ok.checkpoint.hash)
+    ));
+
+    // The US quietly "fixes" its late notification in its own store.
+    let tampered = a.out.join("US/log-tampered.sqlite");
+    us.store.execute_raw(
+        &format!(
+            "VACUUM INTO '{}'",
+            tampered.display().to_string().replace('\'', "''")
+        ),
+        &[],
+    )?;
+    let copy = accord_log::LogStore::open(&tampered)?;
+    let text = String::from_utf8_lossy(&entry).to_string();
+    let mut v: serde_json::Value = serde_json::from_str(&text)?;
+    v["sent"] = v["date"].clone();
+    let forged = accord_log::canonical_entry(&v.to_string()).map_err(anyhow::Error::msg)?;
+    copy.execute_raw(
+        "UPDATE entries SET data = ?1 WHERE idx = ?2",
+        &[&forged, &(index as i64)],
+    )?;
+    let report = accord_log::audit(&copy, &us.signer.verifier())?;
+    say(&format!(
+        "   tampering: a copy of the US log with notification {number}'s `sent` date rewritten to look on time ({}):",
+        tampered.display()
+    ));
+    say(&format!(
+        "     accord log audit → {} problem(s), exit 1:",
+        report.problems.len()
+    ));
+    for p in report.problems.iter().take(4) {
+        say(&format!("       {p}"));
+    }
+    if report.problems.len() > 4 {
+        say(&format!(
+            "       … and {} more checkpoints signed over it",
+            report.problems.len() - 4
+        ));
+    }
+    say("");
+    Ok(serde_json::json!({
+        "US": {"checkpoint": us_cosigned, "entries": us.store.size()},
+        "RU": {"checkpoint": ru_cosigned, "entries": ru.store.size()},
+        "inclusion": {"notification": number, "leaf_index": index, "tree_size": size,
+                      "hashes": accord_log::witness::encode_hashes(&proof), "verified": true},
+        "tamper_audit": report,
+    }))
 }
 
 fn write_report(

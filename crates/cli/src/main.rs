@@ -9,6 +9,7 @@ mod bench_log;
 mod demo;
 mod history;
 mod log;
+mod regime;
 mod registry;
 mod table;
 mod treaty;

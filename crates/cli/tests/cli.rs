@@ -68,6 +68,40 @@ fn demo_runs_the_cycle_and_writes_the_report() {
     assert!(out.contains("[late_notification]"), "{out}");
     assert!(out.contains("108 days left"), "{out}");
     assert!(out.contains("identical"));
+    assert!(
+        out.contains("— accord/new-start-2021/RU/witness "),
+        "RU cosigns the US checkpoint: {out}"
+    );
+    assert!(
+        out.contains("signed at size 2878 by US and cosigned by RU: VERIFIED"),
+        "{out}"
+    );
+    assert!(out.contains("entry 2487 was altered"), "{out}");
+    // The files the demo leaves are usable with the log commands.
+    let audit = accord(
+        &tmp.path().join("accord-demo"),
+        &[
+            "log",
+            "audit",
+            "--store",
+            "US/log-tampered.sqlite",
+            "--vkey",
+            "keys/accord_new-start-2021_US.vkey",
+        ],
+    );
+    assert_eq!(audit.status.code(), Some(1), "{}", text(&audit));
+    let clean = accord(
+        &tmp.path().join("accord-demo"),
+        &[
+            "log",
+            "audit",
+            "--store",
+            "US/log.sqlite",
+            "--vkey",
+            "keys/accord_new-start-2021_US.vkey",
+        ],
+    );
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
     let html = std::fs::read_to_string(tmp.path().join("accord-demo/report.html")).expect("report");
     assert!(
         html.contains("SYNTHETIC") && html.contains("<svg") && html.contains("late_notification")
