@@ -34,6 +34,14 @@ pub enum FindingKind {
     UnknownItemType,
     /// Any other impossible change of state.
     InvalidTransition,
+    /// More inspections of a type in a treaty year than the quota allows.
+    InspectionQuotaExceeded,
+    /// An inspection counted more (or fewer) reentry vehicles than declared.
+    ReentryVehicleDiscrepancy,
+    /// An inspection found items the party never declared.
+    UndeclaredItems,
+    /// An inspection found an item in another status than declared.
+    StatusDiscrepancy,
 }
 
 impl FindingKind {
@@ -52,6 +60,10 @@ impl FindingKind {
             FindingKind::ItemInTwoPlaces => "item_in_two_places",
             FindingKind::UnknownItemType => "unknown_item_type",
             FindingKind::InvalidTransition => "invalid_transition",
+            FindingKind::InspectionQuotaExceeded => "inspection_quota_exceeded",
+            FindingKind::ReentryVehicleDiscrepancy => "reentry_vehicle_discrepancy",
+            FindingKind::UndeclaredItems => "undeclared_items",
+            FindingKind::StatusDiscrepancy => "status_discrepancy",
         }
     }
 }

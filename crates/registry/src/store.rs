@@ -38,6 +38,13 @@ CREATE TABLE IF NOT EXISTS facilities (
     kind TEXT NOT NULL,
     name TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    id   TEXT NOT NULL,
+    date TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
 CREATE TABLE IF NOT EXISTS items (
     id               TEXT PRIMARY KEY,
     kind             TEXT NOT NULL,
@@ -377,6 +384,53 @@ impl Store {
             dates,
             self.meta.synthetic,
         ))
+    }
+
+    /// Stores a record of another kind (an inspection, say) by id; the
+    /// registry keeps it, the crate that owns the kind gives it meaning.
+    /// An id already stored is refused.
+    pub fn put_record(
+        &self,
+        kind: &str,
+        id: &str,
+        date: NaiveDate,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO records (kind, id, date, body) VALUES (?1, ?2, ?3, ?4)",
+                params![kind, id, date.to_string(), body],
+            )
+            .map_err(self.sql())?;
+        if n == 0 {
+            return Err(InputError::Invalid {
+                at: format!("{kind} {id}"),
+                field: "id".to_string(),
+                message: format!("a {kind} with id {id} is already recorded"),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Every record of a kind, `(id, body)`, by date then id.
+    pub fn records(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, body FROM records WHERE kind = ?1 ORDER BY date, id")
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.sql())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())
+    }
+
+    /// The state on a date: the fold of every notification dated on or before it.
+    pub fn state_on(&self, treaty: &Treaty, date: NaiveDate) -> Result<State, StoreError> {
+        let mut all = self.notifications()?;
+        all.retain(|n| n.date <= date);
+        Ok(fold(treaty, &self.meta.party, &all).0)
     }
 
     /// Runs raw SQL (tests and tamper demonstrations only).
