@@ -141,7 +141,7 @@ pub fn validate(treaty: &Treaty, state: &State, rec: &InspectionRecord) -> Resul
             rec.inspected_party
         )));
     }
-    let Some(fac) = state.facilities().iter().find(|f| &*f.id == rec.site) else {
+    let Some(fac) = state.facilities().iter().find(|f| *f.id == *rec.site) else {
         return Err(refuse(format!(
             "{} is not a declared facility of {}",
             rec.site, rec.inspected_party
