@@ -8,6 +8,7 @@ mod bench;
 mod bench_log;
 mod demo;
 mod history;
+mod inspect;
 mod log;
 mod regime;
 mod registry;
@@ -48,6 +49,9 @@ enum Command {
     Registry(registry::Cmd),
     /// Check every published aggregate data exchange against the limits.
     History(history::Args),
+    /// Inspections: exact odds, sample sizes, optimal plans, simulation, records.
+    #[command(subcommand)]
+    Inspect(inspect::Cmd),
     /// Make a signer key (mode 0600) and its verifier key.
     Keygen(log::KeygenArgs),
     /// The tamper-evident log: append, checkpoint, prove, verify, audit.
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Check(a) => registry::check(a),
         Command::Registry(c) => registry::run(c),
         Command::History(a) => history::run(a),
+        Command::Inspect(c) => inspect::run(c),
         Command::Keygen(a) => log::keygen(a),
         Command::Log(c) => log::run(c),
         Command::Witness(c) => log::witness(c),

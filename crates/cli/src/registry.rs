@@ -219,7 +219,12 @@ pub(crate) struct CheckArgs {
 pub(crate) fn check(a: CheckArgs) -> Result<ExitCode> {
     let st = Store::open(&a.dir)?;
     let treaty = Treaty::load(a.treaty.as_deref().unwrap_or(&st.meta().treaty))?;
-    let report = st.evaluate(&treaty, &[a.date])?.remove(0);
+    let mut report = st.evaluate(&treaty, &[a.date])?.remove(0);
+    // Findings of recorded inspections of this party, too.
+    report
+        .findings
+        .extend(crate::inspect::inspection_findings(&st, &treaty, a.date)?);
+    report.findings.sort_by_key(|f| (f.date, f.notification));
     if a.json {
         crate::print_json(&report)?;
     } else {

@@ -31,6 +31,16 @@
 //! change of `x` lowers the maximum, which is the minimax condition. A site
 //! with `d_j = 0` cannot be protected: `v* ≥ g_j` for it.
 //!
+//! # Two objectives
+//!
+//! With `--objective gain` the weights are the gains `g_j` above: the
+//! inspector minimises the cheater's expected undetected gain. With
+//! `--objective detection` (the default) every site where the violation is
+//! possible weighs 1: the cheater goes where it is least likely to be caught,
+//! and the inspector maximises that smallest detection probability,
+//! `max_x min_j 1 − (1 − x_j d_j)^k`. Both are the same program with
+//! different weights `w_j`, solved the same way.
+//!
 //! `v*` is found by bisection on the exact monotone function to the last bit
 //! of a double, so the plan is exact to floating-point precision. Within a
 //! site, drawing missiles uniformly is optimal by symmetry: any other rule
@@ -38,6 +48,40 @@
 
 use crate::odds::{odds, OddsError};
 use serde::Serialize;
+
+/// What the inspector optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Maximise the probability of catching the cheater's best response.
+    Detection,
+    /// Minimise the cheater's expected undetected gain.
+    Gain,
+}
+
+impl Objective {
+    /// Parses `detection` or `gain`.
+    pub fn parse(s: &str) -> Result<Objective, String> {
+        match s {
+            "detection" => Ok(Objective::Detection),
+            "gain" => Ok(Objective::Gain),
+            other => Err(format!("`{other}`: expected detection or gain")),
+        }
+    }
+
+    fn weight(self, s: &Site) -> f64 {
+        match self {
+            Objective::Detection => {
+                if s.gain > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Objective::Gain => s.gain,
+        }
+    }
+}
 
 /// A site as the game sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,6 +120,8 @@ impl Site {
 pub struct Plan {
     /// How the plan was made: `optimal`, `uniform` or `proportional`.
     pub name: String,
+    /// What the cheater's best response is judged by.
+    pub objective: Objective,
     /// Inspections per treaty year.
     pub inspections: u32,
     /// Each site's probability of being drawn for an inspection.
@@ -104,7 +150,13 @@ pub struct PlannedSite {
 }
 
 /// Evaluates a plan `x` (one probability per site) with `k` inspections.
-pub fn evaluate(name: &str, sites: &[Site], x: &[f64], k: u32) -> Result<Plan, OddsError> {
+pub fn evaluate(
+    name: &str,
+    sites: &[Site],
+    x: &[f64],
+    k: u32,
+    objective: Objective,
+) -> Result<Plan, OddsError> {
     let mut planned = vec![];
     for (s, &p) in sites.iter().zip(x) {
         let d = s.detect_per_inspection()?;
@@ -117,14 +169,21 @@ pub fn evaluate(name: &str, sites: &[Site], x: &[f64], k: u32) -> Result<Plan, O
             expected_undetected_gain: s.gain * miss,
         });
     }
-    // The cheater's best response: the largest expected gain; ties go to the
-    // site least likely to be caught.
+    // The cheater's best response: the largest weighted chance of getting
+    // away with it; ties go to the larger gain, then the least-watched site.
     let best = planned
         .iter()
+        .zip(sites)
         .enumerate()
-        .max_by(|(_, a), (_, b)| {
-            a.expected_undetected_gain
-                .total_cmp(&b.expected_undetected_gain)
+        .filter(|(_, (_, s))| objective.weight(s) > 0.0)
+        .max_by(|(_, (a, sa)), (_, (b, sb))| {
+            let ua = objective.weight(sa) * (1.0 - a.p_detect_year);
+            let ub = objective.weight(sb) * (1.0 - b.p_detect_year);
+            ua.total_cmp(&ub)
+                .then(
+                    a.expected_undetected_gain
+                        .total_cmp(&b.expected_undetected_gain),
+                )
                 .then(b.p_detect_year.total_cmp(&a.p_detect_year))
         })
         .map(|(i, _)| i);
@@ -138,6 +197,7 @@ pub fn evaluate(name: &str, sites: &[Site], x: &[f64], k: u32) -> Result<Plan, O
     };
     Ok(Plan {
         name: name.to_string(),
+        objective,
         inspections: k,
         sites: planned,
         best_response,
@@ -147,29 +207,29 @@ pub fn evaluate(name: &str, sites: &[Site], x: &[f64], k: u32) -> Result<Plan, O
 }
 
 /// The minimax plan (see the module notes).
-pub fn optimal(sites: &[Site], k: u32) -> Result<Plan, OddsError> {
+pub fn optimal(sites: &[Site], k: u32, objective: Objective) -> Result<Plan, OddsError> {
     let d: Vec<f64> = sites
         .iter()
         .map(Site::detect_per_inspection)
         .collect::<Result<_, _>>()?;
-    let gmax = sites.iter().map(|s| s.gain).fold(0.0f64, f64::max);
+    let w: Vec<f64> = sites.iter().map(|s| objective.weight(s)).collect();
+    let gmax = w.iter().copied().fold(0.0f64, f64::max);
     // Sites that cannot be protected bound the value from below.
-    let floor = sites
+    let floor = w
         .iter()
         .zip(&d)
         .filter(|(_, &dj)| dj <= 0.0)
-        .map(|(s, _)| s.gain)
+        .map(|(&wj, _)| wj)
         .fold(0.0f64, f64::max);
     let kf = f64::from(k.max(1));
     let need = |v: f64| -> Vec<f64> {
-        sites
-            .iter()
+        w.iter()
             .zip(&d)
-            .map(|(s, &dj)| {
-                if dj <= 0.0 || s.gain <= v || s.gain <= 0.0 {
+            .map(|(&wj, &dj)| {
+                if dj <= 0.0 || wj <= v || wj <= 0.0 {
                     0.0
                 } else {
-                    (1.0 - (v / s.gain).powf(1.0 / kf)) / dj
+                    (1.0 - (v / wj).powf(1.0 / kf)) / dj
                 }
             })
             .collect()
@@ -209,17 +269,17 @@ pub fn optimal(sites: &[Site], k: u32) -> Result<Plan, OddsError> {
         let s2: f64 = x.iter().sum();
         x.iter().map(|v| v / s2).collect()
     };
-    evaluate("optimal", sites, &x, k)
+    evaluate("optimal", sites, &x, k, objective)
 }
 
 /// Every site equally likely.
-pub fn uniform(sites: &[Site], k: u32) -> Result<Plan, OddsError> {
+pub fn uniform(sites: &[Site], k: u32, objective: Objective) -> Result<Plan, OddsError> {
     let x = vec![1.0 / sites.len().max(1) as f64; sites.len()];
-    evaluate("uniform", sites, &x, k)
+    evaluate("uniform", sites, &x, k, objective)
 }
 
 /// Sites in proportion to their declared warheads.
-pub fn proportional(sites: &[Site], k: u32) -> Result<Plan, OddsError> {
+pub fn proportional(sites: &[Site], k: u32, objective: Objective) -> Result<Plan, OddsError> {
     let total: u64 = sites.iter().map(|s| s.warheads).sum();
     let x: Vec<f64> = if total == 0 {
         vec![1.0 / sites.len().max(1) as f64; sites.len()]
@@ -229,5 +289,5 @@ pub fn proportional(sites: &[Site], k: u32) -> Result<Plan, OddsError> {
             .map(|s| s.warheads as f64 / total as f64)
             .collect()
     };
-    evaluate("proportional", sites, &x, k)
+    evaluate("proportional", sites, &x, k, objective)
 }

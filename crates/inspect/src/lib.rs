@@ -9,7 +9,7 @@ pub mod odds;
 pub mod record;
 pub mod sim;
 
-pub use game::{optimal, proportional, uniform, Plan, Site};
+pub use game::{optimal, proportional, uniform, Objective, Plan, Site};
 pub use model::Violation;
 pub use odds::{ln_p_miss, odds, sample_size, Odds, OddsError, Stage};
 pub use record::{Cheat, InspectionRecord, Refusal};

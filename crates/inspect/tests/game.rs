@@ -1,6 +1,6 @@
 //! Plans, the simulation, and inspection records on a generated registry.
 
-use accord_inspect::game::{evaluate, optimal, proportional, uniform, Site};
+use accord_inspect::game::{evaluate, optimal, proportional, uniform, Objective, Site};
 use accord_inspect::model::{sites, Violation};
 use accord_inspect::record::{conduct, deployed_missiles, findings, Cheat, InspectionRecord};
 use accord_inspect::sim::simulate;
@@ -60,7 +60,7 @@ fn optimal_plan_leaves_the_cheater_indifferent_across_its_support() {
         site("C", 80, 5, 40.0),
         site("D", 40, 5, 1.0),
     ];
-    let p = optimal(&s, 10).expect("plan");
+    let p = optimal(&s, 10, Objective::Gain).expect("plan");
     let sum: f64 = p.sites.iter().map(|x| x.probability).sum();
     assert!((sum - 1.0).abs() < 1e-12);
     let support: Vec<_> = p.sites.iter().filter(|x| x.probability > 1e-9).collect();
@@ -84,9 +84,21 @@ fn optimal_beats_uniform_proportional_and_a_brute_force_grid() {
         site("C", 40, 3, 12.0),
     ];
     let k = 10;
-    let best = optimal(&s, k).expect("plan").expected_undetected_gain;
-    assert!(best <= uniform(&s, k).expect("plan").expected_undetected_gain + 1e-12);
-    assert!(best <= proportional(&s, k).expect("plan").expected_undetected_gain + 1e-12);
+    let best = optimal(&s, k, Objective::Gain)
+        .expect("plan")
+        .expected_undetected_gain;
+    assert!(
+        best <= uniform(&s, k, Objective::Gain)
+            .expect("plan")
+            .expected_undetected_gain
+            + 1e-12
+    );
+    assert!(
+        best <= proportional(&s, k, Objective::Gain)
+            .expect("plan")
+            .expected_undetected_gain
+            + 1e-12
+    );
     // Every plan on a 1/200 grid of the simplex does no better.
     let steps = 200;
     for a in 0..=steps {
@@ -96,7 +108,7 @@ fn optimal_beats_uniform_proportional_and_a_brute_force_grid() {
                 b as f64 / steps as f64,
                 (steps - a - b) as f64 / steps as f64,
             ];
-            let v = evaluate("grid", &s, &x, k)
+            let v = evaluate("grid", &s, &x, k, Objective::Gain)
                 .expect("plan")
                 .expected_undetected_gain;
             assert!(v >= best - 1e-9, "grid point {x:?} gives {v} < {best}");
@@ -109,7 +121,7 @@ fn one_inspection_matches_the_closed_form() {
     // k = 1, equal detection d = 0.1: sum over the support of (1 − v/g_j)/d = 1.
     // Both sites in the support: g = (10, 11) gives 19 = v (1 + 10/11), v = 209/21.
     let s = vec![site("A", 100, 10, 10.0), site("B", 100, 10, 11.0)];
-    let p = optimal(&s, 1).expect("plan");
+    let p = optimal(&s, 1, Objective::Gain).expect("plan");
     assert!(
         (p.expected_undetected_gain - 209.0 / 21.0).abs() < 1e-9,
         "{}",
@@ -118,13 +130,38 @@ fn one_inspection_matches_the_closed_form() {
     // g = (10, 20): even always inspecting B leaves it worth 20 × 0.9 = 18 > 10,
     // so A leaves the support and v = 18 with B inspected every time.
     let s = vec![site("A", 100, 10, 10.0), site("B", 100, 10, 20.0)];
-    let p = optimal(&s, 1).expect("plan");
+    let p = optimal(&s, 1, Objective::Gain).expect("plan");
     assert!(
         (p.expected_undetected_gain - 18.0).abs() < 1e-9,
         "{}",
         p.expected_undetected_gain
     );
     assert!((p.sites[1].probability - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn detection_objective_maximises_the_worst_case_detection_probability() {
+    let (t, s) = state("RU");
+    let sites = sites(&t, &s, Violation::ExtraReentryVehicles { missiles: 5 });
+    let p = optimal(&sites, 10, Objective::Detection).expect("plan");
+    let u = uniform(&sites, 10, Objective::Detection).expect("plan");
+    let w = proportional(&sites, 10, Objective::Detection).expect("plan");
+    assert!(
+        p.p_detect >= u.p_detect - 1e-12 && p.p_detect >= w.p_detect - 1e-12,
+        "{} {} {}",
+        p.p_detect,
+        u.p_detect,
+        w.p_detect
+    );
+    // Every site where the violation is possible is caught at least that
+    // often; sites where it is not (missiles already at capacity) get nothing.
+    for (x, site) in p.sites.iter().zip(&sites) {
+        if site.gain > 0.0 {
+            assert!(x.p_detect_year >= p.p_detect - 1e-9, "{x:?}");
+        } else {
+            assert!(x.probability < 1e-9, "{x:?}");
+        }
+    }
 }
 
 #[test]
@@ -136,16 +173,11 @@ fn plans_on_a_real_force_prefer_the_submarine_bases() {
         5,
         "3 ICBM bases and 2 submarine bases: {sites:?}"
     );
-    let p = optimal(&sites, 10).expect("plan");
-    let u = uniform(&sites, 10).expect("plan");
-    let w = proportional(&sites, 10).expect("plan");
-    assert!(
-        p.p_detect >= u.p_detect && p.p_detect >= w.p_detect,
-        "{} {} {}",
-        p.p_detect,
-        u.p_detect,
-        w.p_detect
-    );
+    let p = optimal(&sites, 10, Objective::Gain).expect("plan");
+    let u = uniform(&sites, 10, Objective::Gain).expect("plan");
+    let w = proportional(&sites, 10, Objective::Gain).expect("plan");
+    assert!(p.expected_undetected_gain <= u.expected_undetected_gain + 1e-12);
+    assert!(p.expected_undetected_gain <= w.expected_undetected_gain + 1e-12);
     let subs: f64 = p
         .sites
         .iter()
@@ -159,7 +191,7 @@ fn plans_on_a_real_force_prefer_the_submarine_bases() {
 fn monte_carlo_agrees_with_the_exact_value() {
     let (t, s) = state("RU");
     let sites = sites(&t, &s, Violation::ExtraReentryVehicles { missiles: 8 });
-    let p = optimal(&sites, 10).expect("plan");
+    let p = optimal(&sites, 10, Objective::Gain).expect("plan");
     let x: Vec<f64> = p.sites.iter().map(|x| x.probability).collect();
     let c = p
         .sites
@@ -177,7 +209,7 @@ fn monte_carlo_agrees_with_the_exact_value() {
     for m in &mut multi {
         m.samples = 3.min(m.items);
     }
-    let p3 = optimal(&multi, 4).expect("plan");
+    let p3 = optimal(&multi, 4, Objective::Gain).expect("plan");
     let x3: Vec<f64> = p3.sites.iter().map(|x| x.probability).collect();
     let c3 = p3
         .sites

@@ -267,3 +267,126 @@ impl Html {
         )
     }
 }
+
+/// A horizontal bar chart (e.g. a plan's site probabilities). Returns SVG text.
+pub fn bars_svg(
+    title: &str,
+    bars: &[(String, f64)],
+    x_label: &str,
+    note: &str,
+) -> Result<String, String> {
+    let (w, h) = (900u32, 90 + 28 * bars.len().max(1) as u32);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (body, foot) = root.split_vertically(h - 22);
+        foot.draw_text(
+            note,
+            &("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
+            (10, 4),
+        )
+        .map_err(|e| e.to_string())?;
+        let top = bars.iter().map(|b| b.1).fold(0.0f64, f64::max).max(1e-9) * 1.1;
+        let n = bars.len().max(1);
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(170)
+            .build_cartesian_2d(0.0..top, 0.0..n as f64)
+            .map_err(|e| e.to_string())?;
+        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let i = y.floor() as usize;
+                labels
+                    .get(n.saturating_sub(1).saturating_sub(i))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .x_desc(x_label)
+            .x_label_formatter(&|x| format!("{x:.2}"))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+                let y = (n - 1 - i) as f64;
+                Rectangle::new([(0.0, y + 0.15), (*v, y + 0.85)], COLORS[0].filled())
+            }))
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
+}
+
+/// A chart of curves `y(x)` in [0, 1] (e.g. detection probability against
+/// inspections spent). Returns SVG text.
+pub fn curves_svg(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    curves: &[(String, Vec<(f64, f64)>)],
+    note: &str,
+) -> Result<String, String> {
+    let (w, h) = (900u32, 480u32);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (body, foot) = root.split_vertically(h - 22);
+        foot.draw_text(
+            note,
+            &("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
+            (10, 4),
+        )
+        .map_err(|e| e.to_string())?;
+        let xmax = curves
+            .iter()
+            .flat_map(|c| c.1.iter().map(|p| p.0))
+            .fold(1.0f64, f64::max);
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..xmax, 0.0..1.05)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.1}"))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, (label, pts)) in curves.iter().enumerate() {
+            let color = COLORS[i % COLORS.len()];
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| e.to_string())?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font(("sans-serif", 12))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
+}

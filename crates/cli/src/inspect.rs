@@ -1,0 +1,515 @@
+//! `accord inspect …`
+
+use crate::table;
+use accord_inspect::game::{self, Objective, Plan, Site};
+use accord_inspect::model::{self, Violation};
+use accord_inspect::odds::{self, Stage};
+use accord_inspect::record::{self, InspectionRecord};
+use accord_registry::{Finding, Store};
+use accord_treaty::Treaty;
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub(crate) enum Cmd {
+    /// The chance that K items sampled without replacement from N include at
+    /// least one of R violating items (exact; N up to 10^15).
+    Odds {
+        /// Items in the population, N.
+        #[arg(long)]
+        population: u64,
+        /// Violating items, R.
+        #[arg(long)]
+        violations: u64,
+        /// Items sampled, K.
+        #[arg(long)]
+        samples: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The smallest sample reaching a target detection probability.
+    SampleSize {
+        /// N.
+        #[arg(long)]
+        population: u64,
+        /// R.
+        #[arg(long)]
+        violations: u64,
+        /// Target probability in (0, 1] (IAEA conventions: 0.9 high, 0.2 low).
+        #[arg(long)]
+        target: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Two stages: M of the sites drawn, then items within each (a JSON file
+    /// of `[{"population", "violations", "samples"}, …]`).
+    TwoStage {
+        /// The sites file.
+        #[arg(long)]
+        sites: PathBuf,
+        /// Sites drawn, M.
+        #[arg(long)]
+        draw: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The optimal randomised plan against a cheater's best response, beside
+    /// a uniform and a proportional-to-warheads plan.
+    Plan {
+        /// The inspected party's registry.
+        dir: PathBuf,
+        /// The date of the registry state to plan against.
+        #[arg(long)]
+        date: NaiveDate,
+        /// What the cheater can do: extra-rv:R (R missiles at one base carry
+        /// extra reentry vehicles) or undeclared:U (U items hidden at a site).
+        #[arg(long, default_value = "extra-rv:1")]
+        violation: String,
+        /// detection: maximise the chance of catching the cheater's best
+        /// response; gain: minimise its expected undetected gain.
+        #[arg(long, default_value = "detection")]
+        objective: String,
+        /// Inspections a year (default: the treaty quota for the type).
+        #[arg(long)]
+        inspections: Option<u32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Draw the site probabilities and detection against inspections spent.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
+    /// Monte Carlo of a treaty year against the cheater's best response; exit
+    /// 1 if the exact value falls outside the 99.9 % interval.
+    Simulate {
+        /// The inspected party's registry.
+        dir: PathBuf,
+        /// The date of the registry state.
+        #[arg(long)]
+        date: NaiveDate,
+        /// Violation model (see `plan`).
+        #[arg(long, default_value = "extra-rv:1")]
+        violation: String,
+        /// optimal, uniform or proportional.
+        #[arg(long, default_value = "optimal")]
+        plan: String,
+        /// detection or gain (see `plan`).
+        #[arg(long, default_value = "detection")]
+        objective: String,
+        /// Inspections a year (default: the treaty quota).
+        #[arg(long)]
+        inspections: Option<u32>,
+        /// Trials.
+        #[arg(long)]
+        trials: u64,
+        /// Seed.
+        #[arg(long)]
+        seed: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record an inspection (JSON) in the inspected party's registry, after
+    /// checking the treaty allows it.
+    Record {
+        /// The inspected party's registry.
+        dir: PathBuf,
+        /// The inspection record file.
+        file: PathBuf,
+    },
+    /// Findings from the recorded inspections up to a date (exit 1 if any).
+    Findings {
+        /// The inspected party's registry.
+        dir: PathBuf,
+        /// The date.
+        #[arg(long)]
+        date: NaiveDate,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn open(dir: &Path) -> Result<(Store, Treaty)> {
+    let st = Store::open(dir)?;
+    let t = Treaty::load(&st.meta().treaty)?;
+    Ok((st, t))
+}
+
+/// The game's sites for a registry on a date, and the default number of inspections.
+pub(crate) fn game_for(
+    st: &Store,
+    t: &Treaty,
+    date: NaiveDate,
+    violation: Violation,
+) -> Result<(Vec<Site>, u32)> {
+    let state = st.state_on(t, date)?;
+    let sites = model::sites(t, &state, violation);
+    if sites.is_empty() {
+        bail!(
+            "{}: no site of {} on {date} where this violation could be made",
+            st.meta().party,
+            violation.inspection_type()
+        );
+    }
+    let quota = t
+        .inspections
+        .iter()
+        .find(|i| i.id == violation.inspection_type())
+        .map_or(0, |i| i.per_treaty_year);
+    Ok((sites, quota))
+}
+
+pub(crate) fn plans(sites: &[Site], k: u32, o: Objective) -> Result<[Plan; 3]> {
+    Ok([
+        game::optimal(sites, k, o)?,
+        game::uniform(sites, k, o)?,
+        game::proportional(sites, k, o)?,
+    ])
+}
+
+fn objective(s: &str) -> Result<Objective> {
+    Objective::parse(s).map_err(|e| anyhow::anyhow!("--objective: {e}"))
+}
+
+/// The recorded inspections of a registry.
+pub(crate) fn recorded(st: &Store) -> Result<Vec<InspectionRecord>> {
+    st.records(record::RECORD_KIND)?
+        .into_iter()
+        .map(|(id, body)| {
+            serde_json::from_str(&body)
+                .with_context(|| format!("stored inspection {id} is corrupt"))
+        })
+        .collect()
+}
+
+/// Inspection findings for a registry up to a date.
+pub(crate) fn inspection_findings(st: &Store, t: &Treaty, date: NaiveDate) -> Result<Vec<Finding>> {
+    Ok(record::findings(t, &recorded(st)?, date))
+}
+
+pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
+    match cmd {
+        Cmd::Odds {
+            population,
+            violations,
+            samples,
+            json,
+        } => {
+            let o = odds::odds(population, violations, samples)?;
+            if json {
+                crate::print_json(&o)?;
+            } else {
+                println!(
+                    "sampling {samples} of {population} with {violations} violating: P(detect) = {}, P(miss) = {}",
+                    o.p_detect,
+                    o.log10_p_miss.map_or("0".to_string(), |l| if o.p_miss > 0.0 { o.p_miss.to_string() } else { format!("10^{l:.6}") })
+                );
+            }
+        }
+        Cmd::SampleSize {
+            population,
+            violations,
+            target,
+            json,
+        } => {
+            let n = odds::sample_size(population, violations, target)?;
+            let reached = odds::odds(population, violations, n)?.p_detect;
+            if json {
+                crate::print_json(&serde_json::json!({
+                    "population": population, "violations": violations, "target": target,
+                    "samples": n, "p_detect": reached,
+                }))?;
+            } else {
+                println!("sample {n} of {population} to detect at least one of {violations} with probability ≥ {target} (reaches {reached})");
+            }
+        }
+        Cmd::TwoStage { sites, draw, json } => {
+            let text =
+                std::fs::read_to_string(&sites).with_context(|| sites.display().to_string())?;
+            let s: Vec<Stage> = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: expected [{{\"population\", \"violations\", \"samples\"}}, …]",
+                    sites.display()
+                )
+            })?;
+            let l = odds::ln_p_miss_two_stage(&s, draw)?;
+            let (pd, pm) = (-l.exp_m1(), l.exp());
+            if json {
+                crate::print_json(
+                    &serde_json::json!({"sites": s.len(), "draw": draw, "p_detect": pd, "p_miss": pm, "log10_p_miss": l / std::f64::consts::LN_10}),
+                )?;
+            } else {
+                println!(
+                    "drawing {draw} of {} sites: P(detect) = {pd}, P(miss) = {pm}",
+                    s.len()
+                );
+            }
+        }
+        Cmd::Plan {
+            dir,
+            date,
+            violation,
+            objective: obj,
+            inspections,
+            json,
+            svg,
+        } => {
+            let v =
+                Violation::parse(&violation).map_err(|e| anyhow::anyhow!("--violation: {e}"))?;
+            let o = objective(&obj)?;
+            let (st, t) = open(&dir)?;
+            let (sites, quota) = game_for(&st, &t, date, v)?;
+            let k = inspections.unwrap_or(quota);
+            let ps = plans(&sites, k, o)?;
+            if let Some(path) = &svg {
+                write_plan_svg(path, &st, &t, date, v, &ps[0], quota, o)?;
+            }
+            if json {
+                crate::print_json(&serde_json::json!({
+                    "party": st.meta().party, "date": date, "synthetic": st.meta().synthetic,
+                    "violation": violation, "objective": o, "inspections": k, "plans": ps,
+                }))?;
+            } else {
+                print_plans(&st, date, v, k, &ps);
+                if let Some(p) = &svg {
+                    println!("  charts: {}", p.display());
+                }
+            }
+        }
+        Cmd::Simulate {
+            dir,
+            date,
+            violation,
+            plan,
+            objective: obj,
+            inspections,
+            trials,
+            seed,
+            json,
+        } => {
+            let v =
+                Violation::parse(&violation).map_err(|e| anyhow::anyhow!("--violation: {e}"))?;
+            let o = objective(&obj)?;
+            if trials == 0 {
+                bail!("--trials: at least 1");
+            }
+            let (st, t) = open(&dir)?;
+            let (sites, quota) = game_for(&st, &t, date, v)?;
+            let k = inspections.unwrap_or(quota);
+            let p = match plan.as_str() {
+                "optimal" => game::optimal(&sites, k, o)?,
+                "uniform" => game::uniform(&sites, k, o)?,
+                "proportional" => game::proportional(&sites, k, o)?,
+                other => bail!("--plan: `{other}`: expected optimal, uniform or proportional"),
+            };
+            let x: Vec<f64> = p.sites.iter().map(|s| s.probability).collect();
+            let c = p
+                .sites
+                .iter()
+                .position(|s| s.facility == p.best_response)
+                .unwrap_or(0);
+            let pb = crate::bench::spinner(trials > 200_000, "simulating");
+            let sim = accord_inspect::simulate(&sites, &x, c, k, trials, seed, p.p_detect);
+            pb.finish_and_clear();
+            if json {
+                crate::print_json(&serde_json::json!({
+                    "party": st.meta().party, "date": date, "synthetic": st.meta().synthetic, "plan": plan,
+                    "violation": violation, "inspections": k, "cheat_site": p.best_response, "simulation": sim,
+                }))?;
+            } else {
+                println!(
+                    "{} treaty years of {k} inspections ({plan} plan) against {} at {}, {}:",
+                    sim.trials,
+                    v.describe(),
+                    p.best_response,
+                    if st.meta().synthetic {
+                        "SYNTHETIC registry"
+                    } else {
+                        "declared registry"
+                    }
+                );
+                println!(
+                    "  caught {} times: rate {:.5}, 99.9 % interval [{:.5}, {:.5}]; exact {:.5}: {}",
+                    sim.detected,
+                    sim.rate,
+                    sim.ci_low,
+                    sim.ci_high,
+                    sim.exact,
+                    if sim.agrees { "agrees" } else { "DISAGREES" }
+                );
+            }
+            return Ok(crate::finding_code(!sim.agrees));
+        }
+        Cmd::Record { dir, file } => {
+            let (st, t) = open(&dir)?;
+            let text =
+                std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
+            let rec: InspectionRecord = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not an inspection record", file.display()))?;
+            let state = st.state_on(&t, rec.date)?;
+            record::validate(&t, &state, &rec)?;
+            st.put_record(
+                record::RECORD_KIND,
+                &rec.id,
+                rec.date,
+                &serde_json::to_string(&rec)?,
+            )?;
+            println!(
+                "recorded inspection {} of {} at {} on {}",
+                rec.id, rec.inspected_party, rec.site, rec.date
+            );
+        }
+        Cmd::Findings { dir, date, json } => {
+            let (st, t) = open(&dir)?;
+            let f = inspection_findings(&st, &t, date)?;
+            if json {
+                crate::print_json(&f)?;
+            } else {
+                crate::registry::print_findings("  ", &f);
+            }
+            return Ok(crate::finding_code(!f.is_empty()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn print_plans(st: &Store, date: NaiveDate, v: Violation, k: u32, ps: &[Plan; 3]) {
+    if st.meta().synthetic {
+        println!("{}", accord_synth::SYNTHETIC);
+    }
+    println!(
+        "{} on {date}: {} inspections a year against {}; objective: {}",
+        st.meta().party,
+        k,
+        v.describe(),
+        match ps[0].objective {
+            Objective::Detection => "maximise the chance of catching the cheater's best response",
+            Objective::Gain => "minimise the cheater's expected undetected gain",
+        }
+    );
+    let rows: Vec<Vec<String>> = ps[0]
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            vec![
+                s.facility.clone(),
+                format!("{:.4}", s.probability),
+                format!("{:.4}", ps[1].sites[i].probability),
+                format!("{:.4}", ps[2].sites[i].probability),
+                format!("{:.4}", s.detect_per_inspection),
+                format!("{:.1}", s.expected_undetected_gain),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "site",
+                "optimal",
+                "uniform",
+                "∝ warheads",
+                "catch / inspection",
+                "cheater's gain (optimal)"
+            ],
+            &rows
+        )
+    );
+    for p in ps {
+        println!(
+            "  {:<13} best response {:<18} P(detect in the year) {:.4}   expected undetected gain {:.2}",
+            p.name, p.best_response, p.p_detect, p.expected_undetected_gain
+        );
+    }
+    println!("  within a site, the missile to inspect is drawn uniformly (optimal by symmetry)");
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_plan_svg(
+    path: &Path,
+    st: &Store,
+    t: &Treaty,
+    date: NaiveDate,
+    v: Violation,
+    plan: &Plan,
+    quota: u32,
+    o: Objective,
+) -> Result<()> {
+    let bars: Vec<(String, f64)> = plan
+        .sites
+        .iter()
+        .map(|s| (s.facility.clone(), s.probability))
+        .collect();
+    let synthetic = if st.meta().synthetic {
+        " (SYNTHETIC registry)"
+    } else {
+        ""
+    };
+    let a = accord_report::bars_svg(
+        &format!(
+            "Optimal plan: probability each site is drawn, {} on {date}{synthetic}",
+            st.meta().party
+        ),
+        &bars,
+        "probability per inspection",
+        &format!(
+            "Against {}; {} inspections a year; exact minimax of the inspection game.",
+            v.describe(),
+            plan.inspections
+        ),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let sizes: Vec<u64> = match v {
+        Violation::ExtraReentryVehicles { .. } => vec![1, 2, 5, 10],
+        Violation::UndeclaredItems { .. } => vec![1],
+    };
+    let mut curves = vec![];
+    for r in sizes {
+        let vr = match v {
+            Violation::ExtraReentryVehicles { .. } => {
+                Violation::ExtraReentryVehicles { missiles: r }
+            }
+            other => other,
+        };
+        let (sites, _) = game_for(st, t, date, vr)?;
+        let mut pts = vec![];
+        for k in 0..=(quota * 2).max(4) {
+            pts.push((f64::from(k), game::optimal(&sites, k, o)?.p_detect));
+        }
+        curves.push((vr.describe(), pts));
+    }
+    let b = accord_report::curves_svg(
+        &format!(
+            "Detection probability against inspections spent, {} on {date}{synthetic}",
+            st.meta().party
+        ),
+        "inspections in the treaty year",
+        "P(detect) at the cheater's best response",
+        &curves,
+        "Optimal plan for each number of inspections; exact hypergeometric odds.",
+    )
+    .map_err(anyhow::Error::msg)?;
+    // One file, two figures stacked.
+    let doc = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"{}\">\n<g>{a}</g>\n<g transform=\"translate(0,{})\">{b}</g>\n</svg>\n",
+        svg_height(&a) + 480,
+        svg_height(&a)
+    );
+    std::fs::write(path, doc).with_context(|| path.display().to_string())?;
+    Ok(())
+}
+
+fn svg_height(svg: &str) -> u32 {
+    svg.split("height=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(400)
+}
