@@ -126,7 +126,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         // Every notification goes into the party's signed log first; the
         // registry is then fed from the log, checked against its checkpoint.
         let origin = crate::regime::origin(&treaty.id, party);
-        let (_, _, signer) = crate::log::keygen_to(&origin, &a.out.join("keys"))?;
+        let (_, _, signer) = crate::log::demo_key(&origin, &a.out.join("keys"), a.seed)?;
         let plog =
             crate::regime::log_notifications(&dir.join("log.sqlite"), &origin, signer, &all)?;
         let from_log = crate::regime::notifications_from_log(&plog.store)?;
@@ -222,12 +222,13 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     say("");
 
     let log_summary = show_logs(&a, &treaty, &logs, &reports, &say)?;
+    let inspections = inspection_year(&a, &treaty, &mut logs, &say)?;
 
     let report_path = a.out.join("report.html");
-    let (agg_svg, hist_svg) = write_report(&a.out, &treaty, &reports, &history_rows)?;
+    let (agg_svg, hist_svg) = write_report(&a.out, &treaty, &reports, &history_rows, &inspections)?;
     let all_identical = counts.iter().all(|c| c.3);
     say(&format!(
-        "7. Rebuilt both registries from their notifications alone: {}.",
+        "8. Rebuilt both registries from their notifications alone: {}.",
         if all_identical {
             "identical"
         } else {
@@ -253,6 +254,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             "history": {"rows": history_rows.len(), "findings": hist_findings},
             "rebuild_identical": all_identical,
             "logs": log_summary,
+            "inspections": inspections,
             "report": report_path,
         }))?;
     }
@@ -284,7 +286,7 @@ fn show_logs(
     // Each party witnesses the other's log, with a key of its own for that.
     let witness = |party: &str| -> Result<accord_log::Witness> {
         let name = format!("{}/witness", crate::regime::origin(&treaty.id, party));
-        let (_, _, key) = crate::log::keygen_to(&name, &a.out.join("keys"))?;
+        let (_, _, key) = crate::log::demo_key(&name, &a.out.join("keys"), a.seed)?;
         // A witness's cosignatures verify with its type 0x04 key.
         let cosigner = a
             .out
@@ -406,6 +408,7 @@ fn write_report(
     treaty: &Treaty,
     reports: &[(String, Vec<Report>)],
     history_rows: &[accord_registry::history::CheckedRow],
+    inspections: &serde_json::Value,
 ) -> Result<(PathBuf, PathBuf)> {
     let panels = crate::history::panels(treaty);
     let mut series = vec![];
@@ -496,6 +499,51 @@ fn write_report(
             }
         }
     }
+    h.h(2, "An inspection year (synthetic)");
+    h.p("Each party spends 10 Type One and 8 Type Two inspections on the other. Type One sites are drawn from the optimal plan (the exact minimax of the inspection game) with randomness from the inspected party's signed checkpoint; within a site, the missile is drawn uniformly. Probabilities are exact: the chance the plan catches the cheater's best response.");
+    let mut rows = vec![];
+    let mut found = vec![];
+    if let Some(m) = inspections.as_object() {
+        for (k, v) in m {
+            let p = |name: &str| {
+                v[name]["p_detect"]
+                    .as_f64()
+                    .map_or(String::new(), |x| format!("{x:.3}"))
+            };
+            rows.push(vec![
+                k.replace('_', " "),
+                v["plan"]["best_response"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                p("plan"),
+                p("uniform"),
+                p("proportional"),
+                v["findings"].as_array().map_or(0, Vec::len).to_string(),
+            ]);
+            for f in v["findings"].as_array().into_iter().flatten() {
+                found.push(format!(
+                    "[{}] {}",
+                    f["kind"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    h.table(
+        &[
+            "inspections",
+            "cheater's best response",
+            "P(catch) optimal",
+            "uniform",
+            "∝ warheads",
+            "findings",
+        ],
+        &rows,
+    );
+    if !found.is_empty() {
+        h.list(&found);
+    }
     h.h(2, "Published aggregate data exchanges, 2011–2023");
     h.svg(&hist);
     let rows: Vec<Vec<String>> = history_rows
@@ -521,4 +569,221 @@ fn write_report(
     let page = h.page("accord — New START compliance report");
     std::fs::write(out.join("report.html"), page)?;
     Ok((agg_path, hist_path))
+}
+
+/// Section 7: an inspection year. Each party spends its quotas on the other
+/// (10 Type One, 8 Type Two in treaty year 10), drawing Type One sites from
+/// the optimal plan with randomness taken from the inspected party's first
+/// signed checkpoint of the period (fixed before the year's draws; anyone can
+/// recompute them). Russia secretly loads extra reentry vehicles on missiles
+/// at its best-response base; the US inspections catch it.
+fn inspection_year(
+    a: &Args,
+    treaty: &Treaty,
+    logs: &mut [crate::regime::PartyLog],
+    say: &dyn Fn(&str),
+) -> Result<serde_json::Value> {
+    use accord_inspect::game::{self, Objective};
+    use accord_inspect::model::{self, Violation};
+    use accord_inspect::record::{self, Cheat};
+    use rand::{Rng, SeedableRng};
+    use sha2::Digest as _;
+
+    let year_start = d(2020, 9, 15);
+    let (ty, from, to) = treaty
+        .treaty_year(year_start)
+        .ok_or_else(|| anyhow::anyhow!("no treaty year"))?;
+    say(&format!(
+        "7. An inspection year (treaty year {}: {from} to {}), SYNTHETIC: each party spends its quotas on the other",
+        ty + 1,
+        to.pred_opt().unwrap_or(to)
+    ));
+    let violation = Violation::ExtraReentryVehicles { missiles: 30 };
+    let mut out = serde_json::Map::new();
+    for (inspector, inspected) in [("US", "RU"), ("RU", "US")] {
+        let st = accord_registry::Store::open(&a.out.join(inspected))?;
+        let state0 = st.state_on(treaty, year_start)?;
+        let sites = model::sites(treaty, &state0, violation);
+        let k = treaty
+            .inspections
+            .iter()
+            .find(|i| i.id == "type_one")
+            .map_or(0, |i| i.per_treaty_year);
+        let k2 = treaty
+            .inspections
+            .iter()
+            .find(|i| i.id == "type_two")
+            .map_or(0, |i| i.per_treaty_year);
+        let plan = game::optimal(&sites, k, Objective::Detection)?;
+        let uni = game::uniform(&sites, k, Objective::Detection)?;
+        let prop = game::proportional(&sites, k, Objective::Detection)?;
+        // The cheat (Russia only): 2 extra reentry vehicles on up to 30 deployed
+        // missiles with room, at its best response to the plan.
+        let mut cheat = Cheat::default();
+        if inspected == "RU" {
+            let base = plan.best_response.clone();
+            let mut loaded = 0;
+            for m in record::deployed_missiles(treaty, &state0, &base) {
+                let Some(it) = state0.item(&m) else { continue };
+                let cap = treaty
+                    .item_type(&it.item_type)
+                    .and_then(|t| t.max_reentry_vehicles)
+                    .unwrap_or(0);
+                if it.reentry_vehicles + 2 <= cap && loaded < 30 {
+                    cheat.extra_reentry_vehicles.insert(m, 2);
+                    loaded += 1;
+                }
+            }
+        }
+        // Randomness: SHA-256 of the inspected party's first signed checkpoint of the period.
+        let idx = if inspected == "US" { 0 } else { 1 };
+        let checkpoint = logs[idx].checkpoints.first().cloned().unwrap_or_default();
+        let seed: [u8; 32] = sha2::Sha256::digest(checkpoint.as_bytes()).into();
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+        let cum: Vec<f64> = plan
+            .sites
+            .iter()
+            .scan(0.0, |acc, s| {
+                *acc += s.probability;
+                Some(*acc)
+            })
+            .collect();
+        let span = (to.pred_opt().unwrap_or(to) - year_start).num_days().max(1) as u64;
+        let mut records = vec![];
+        for i in 0..k {
+            let date = year_start + chrono::Days::new(span * u64::from(i) / u64::from(k + k2));
+            let u: f64 = rng.gen();
+            let j = cum
+                .partition_point(|&c| c <= u)
+                .min(cum.len().saturating_sub(1));
+            let site = plan.sites[j].facility.clone();
+            let state = st.state_on(treaty, date)?;
+            let missiles = record::deployed_missiles(treaty, &state, &site);
+            let pick = if missiles.is_empty() {
+                vec![]
+            } else {
+                vec![missiles[rng.gen_range(0..missiles.len())].clone()]
+            };
+            let id = format!("{inspector}-{}-T1-{:02}", from.format("%Y"), i + 1);
+            records.push(record::conduct(
+                treaty,
+                &state,
+                &cheat,
+                &id,
+                inspector,
+                "type_one",
+                &site,
+                date - chrono::Days::new(1),
+                date,
+                pick,
+            )?);
+        }
+        // Type Two: sites drawn uniformly among those the type may visit; confirm up to 5 items.
+        let two_kinds = treaty
+            .inspections
+            .iter()
+            .find(|i| i.id == "type_two")
+            .map(|i| i.facility_kinds.clone())
+            .unwrap_or_default();
+        let two_sites: Vec<String> = state0
+            .facilities()
+            .iter()
+            .filter(|f| two_kinds.contains(&f.kind))
+            .map(|f| f.id.to_string())
+            .collect();
+        for i in 0..k2 {
+            if two_sites.is_empty() {
+                break;
+            }
+            let date = year_start + chrono::Days::new(span * u64::from(k + i) / u64::from(k + k2));
+            let site = two_sites[rng.gen_range(0..two_sites.len())].clone();
+            let state = st.state_on(treaty, date)?;
+            let fi = state
+                .facilities()
+                .iter()
+                .position(|f| *f.id == *site)
+                .unwrap_or(0) as u32;
+            let items: Vec<String> = state
+                .items()
+                .iter()
+                .filter(|it| {
+                    it.location == accord_registry::Location::At(fi)
+                        && it.status != accord_treaty::Status::Eliminated
+                })
+                .take(5)
+                .map(|it| it.id.to_string())
+                .collect();
+            let id = format!("{inspector}-{}-T2-{:02}", from.format("%Y"), i + 1);
+            records.push(record::conduct(
+                treaty,
+                &state,
+                &cheat,
+                &id,
+                inspector,
+                "type_two",
+                &site,
+                date - chrono::Days::new(1),
+                date,
+                items,
+            )?);
+        }
+        // Records go into the inspected party's registry and the inspecting party's log.
+        let ilog = if inspector == "US" { 0 } else { 1 };
+        let mut entries = vec![];
+        for r in &records {
+            let json = serde_json::to_string(r)?;
+            st.put_record(record::RECORD_KIND, &r.id, r.date, &json)?;
+            entries.push(accord_log::canonical_entry(&json).map_err(anyhow::Error::msg)?);
+        }
+        logs[ilog].store.append(&entries)?;
+        let signer = &logs[ilog].signer;
+        let cp = logs[ilog].store.checkpoint(signer)?;
+        logs[ilog].checkpoints.push(cp);
+        let findings = record::findings(treaty, &records, to);
+        say(&format!(
+            "   {inspector} inspects {inspected}: optimal plan catches the best response ({}) with P = {:.3} (uniform {:.3}, ∝ warheads {:.3});",
+            plan.best_response, plan.p_detect, uni.p_detect, prop.p_detect
+        ));
+        say(&format!(
+            "     sites drawn with randomness from {inspected}'s signed checkpoint at size {} (SHA-256 → ChaCha20); {} Type One, {} Type Two:",
+            accord_log::Checkpoint::parse(&accord_log::Note::parse(&checkpoint)?.text)?.size,
+            k,
+            k2
+        ));
+        let mut by_site: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+        for r in records.iter().filter(|r| r.inspection_type == "type_one") {
+            *by_site.entry(r.site.as_str()).or_default() += 1;
+        }
+        say(&format!(
+            "     Type One at {}",
+            by_site
+                .iter()
+                .map(|(s, n)| format!("{s} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        if !cheat.extra_reentry_vehicles.is_empty() {
+            say(&format!(
+                "     (the cheat: {inspected} secretly loaded 2 extra reentry vehicles on {} missiles at {})",
+                cheat.extra_reentry_vehicles.len(),
+                plan.best_response
+            ));
+        }
+        if findings.is_empty() {
+            say("     findings: none");
+        } else {
+            for f in &findings {
+                say(&format!("     [{}] {}", f.kind, f.message));
+            }
+        }
+        out.insert(
+            format!("{inspector}_inspects_{inspected}"),
+            serde_json::json!({"plan": plan, "uniform": uni, "proportional": prop, "records": records, "findings": findings}),
+        );
+    }
+    say(&format!(
+        "   the records are in each inspected registry (`accord check RU --date {to}` shows them) and in each inspector's log"
+    ));
+    say("");
+    Ok(serde_json::Value::Object(out))
 }

@@ -44,11 +44,26 @@ pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes a signer key and its verifier key; returns their paths.
+/// Writes a fresh signer key and its verifier key; returns their paths.
 pub(crate) fn keygen_to(name: &str, out: &Path) -> Result<(PathBuf, PathBuf, Signer)> {
-    let signer = Signer::generate(name)?;
+    write_keys(Signer::generate(name)?, out)
+}
+
+/// A demo key: derived from a public seed, so a demo run is reproducible
+/// (its signatures, and the randomness drawn from them). Not secret.
+pub(crate) fn demo_key(name: &str, out: &Path, seed: u64) -> Result<(PathBuf, PathBuf, Signer)> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(b"accord demo key, not secret\n");
+    h.update(seed.to_be_bytes());
+    h.update(name.as_bytes());
+    write_keys(Signer::from_seed(name, h.finalize().into())?, out)
+}
+
+fn write_keys(signer: Signer, out: &Path) -> Result<(PathBuf, PathBuf, Signer)> {
+    let name = signer.name().to_string();
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let stem = key_stem(name);
+    let stem = key_stem(&name);
     let key = out.join(format!("{stem}.key"));
     let vkey = out.join(format!("{stem}.vkey"));
     write_secret(&key, &signer.to_key_file())?;

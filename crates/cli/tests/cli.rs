@@ -77,6 +77,23 @@ fn demo_runs_the_cycle_and_writes_the_report() {
         "{out}"
     );
     assert!(out.contains("entry 2487 was altered"), "{out}");
+    // The inspection year: the cheat is caught, reproducibly (demo keys derive from the seed).
+    assert!(
+        out.contains(
+            "[reentry_vehicle_discrepancy] inspection US-2020-T1-05 (US of RU at RU-UZHUR)"
+        ),
+        "{out}"
+    );
+    let check = accord(
+        &tmp.path().join("accord-demo"),
+        &["check", "RU", "--date", "2021-02-05", "--json"],
+    );
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "the inspection finding counts in check"
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("reentry_vehicle_discrepancy"));
     // The files the demo leaves are usable with the log commands.
     let audit = accord(
         &tmp.path().join("accord-demo"),

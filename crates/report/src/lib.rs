@@ -288,25 +288,26 @@ pub fn bars_svg(
         )
         .map_err(|e| e.to_string())?;
         let top = bars.iter().map(|b| b.1).fold(0.0f64, f64::max).max(1e-9) * 1.1;
-        let n = bars.len().max(1);
+        let n = bars.len().max(1) as i32;
+        // A categorical axis: one segment a bar, labelled at its centre.
         let mut chart = ChartBuilder::on(&body)
             .caption(title, ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(170)
-            .build_cartesian_2d(0.0..top, 0.0..n as f64)
+            .build_cartesian_2d(0.0..top, (0..n).into_segmented())
             .map_err(|e| e.to_string())?;
         let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = y.floor() as usize;
-                labels
-                    .get(n.saturating_sub(1).saturating_sub(i))
+            .y_labels(n as usize)
+            .y_label_formatter(&|y| match y {
+                SegmentValue::CenterOf(i) => labels
+                    .get((n - 1 - *i) as usize)
                     .cloned()
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                _ => String::new(),
             })
             .x_desc(x_label)
             .x_label_formatter(&|x| format!("{x:.2}"))
@@ -315,8 +316,16 @@ pub fn bars_svg(
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-                let y = (n - 1 - i) as f64;
-                Rectangle::new([(0.0, y + 0.15), (*v, y + 0.85)], COLORS[0].filled())
+                let y = n - 1 - i as i32;
+                let mut r = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(y)),
+                        (*v, SegmentValue::Exact(y + 1)),
+                    ],
+                    COLORS[0].filled(),
+                );
+                r.set_margin(4, 4, 0, 0);
+                r
             }))
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
@@ -380,7 +389,7 @@ pub fn curves_svg(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .label_font(("sans-serif", 12))
