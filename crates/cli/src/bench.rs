@@ -54,6 +54,20 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Exact odds: evaluations per second for random (N, R, K) with N up to
+    /// 10^9 on one core, beside scipy.stats.hypergeom on the same triples
+    /// (when Python with scipy is present); and Monte Carlo trials per second.
+    Odds {
+        /// Evaluations.
+        #[arg(long, default_value_t = 1_000_000)]
+        evaluations: usize,
+        /// Monte Carlo treaty years to simulate.
+        #[arg(long, default_value_t = 1_000_000)]
+        trials: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// (internal) audit a log in its own process; used by `bench log`.
     #[command(hide = true)]
     AuditFile { store: PathBuf, vkey: PathBuf },
@@ -224,6 +238,11 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             repeat,
             json,
         } => crate::bench_log::run(entries, repeat, json),
+        Cmd::Odds {
+            evaluations,
+            trials,
+            json,
+        } => crate::bench_log::odds(evaluations, trials, json),
         Cmd::AuditFile { store, vkey } => crate::bench_log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,

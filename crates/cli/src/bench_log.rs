@@ -266,3 +266,191 @@ pub(crate) fn audit_child(store: &Path, vkey: &Path) -> Result<ExitCode> {
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ScipyRun {
+    available: bool,
+    #[serde(default)]
+    scipy: Option<String>,
+    #[serde(default)]
+    per_second: Option<f64>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct OddsBench {
+    evaluations: usize,
+    accord_per_second: f64,
+    scipy_per_second: Option<f64>,
+    scipy_version: Option<String>,
+    ratio_accord_to_scipy: Option<f64>,
+    max_relative_difference_ln_p_miss: Option<f64>,
+    /// (N, R, K, accord ln P(miss), scipy ln P(miss)) where they differ most.
+    largest_difference_at: Option<(u64, u64, u64, f64, f64)>,
+    scipy_note: Option<String>,
+    monte_carlo_trials: u64,
+    monte_carlo_trials_per_second: f64,
+}
+
+/// `accord bench odds`.
+pub(crate) fn odds(evaluations: usize, trials: u64, json: bool) -> Result<ExitCode> {
+    use accord_inspect::odds::ln_p_miss;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(42);
+    let triples: Vec<(u64, u64, u64)> = (0..evaluations.max(1))
+        .map(|_| {
+            // Only cases with real work: N log-uniform in [2, 10^9], R
+            // log-uniform in [1, N − 1], K log-uniform in [1, N − R] (so
+            // 0 < P(miss) < 1; uniform draws would make half trivially zero).
+            let logu = |rng: &mut rand_chacha::ChaCha20Rng, hi: u64| -> u64 {
+                (10f64.powf(rng.gen_range(0.0..=(hi as f64).log10())).round() as u64).clamp(1, hi)
+            };
+            let n = logu(&mut rng, 1_000_000_000).max(2);
+            let r = logu(&mut rng, n - 1);
+            let k = logu(&mut rng, n - r);
+            (n, r, k)
+        })
+        .collect();
+    let mut out = vec![0.0f64; triples.len()];
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for (o, &(n, r, k)) in out.iter_mut().zip(&triples) {
+            *o = ln_p_miss(n, r, k)?;
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    std::hint::black_box(&out);
+    let ours = triples.len() as f64 / best;
+
+    // scipy, on the same triples, if present.
+    let dir = std::env::temp_dir().join(format!("accord-bench-odds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join("triples.txt");
+    let output = dir.join("scipy.txt");
+    std::fs::write(
+        &input,
+        triples
+            .iter()
+            .map(|(n, r, k)| format!("{n} {r} {k}\n"))
+            .collect::<String>(),
+    )?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/odds_scipy.py");
+    let scipy = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&input)
+        .arg(&output)
+        .output();
+    let (mut sp, mut sv, mut note, mut maxdiff) = (None, None, None, None);
+    let mut worst_at: Option<(u64, u64, u64, f64, f64)> = None;
+    match scipy {
+        Ok(o) if o.status.success() => {
+            let run: ScipyRun = serde_json::from_slice(&o.stdout).unwrap_or(ScipyRun {
+                available: false,
+                scipy: None,
+                per_second: None,
+                reason: Some("unreadable output".into()),
+            });
+            if run.available {
+                sp = run.per_second;
+                sv = run.scipy;
+                let theirs: Vec<f64> = std::fs::read_to_string(&output)?
+                    .lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect();
+                let mut worst = (0.0f64, 0usize);
+                for (i, (a, b)) in out.iter().zip(&theirs).enumerate() {
+                    // Relative where the values are not tiny, absolute near zero.
+                    if a.is_finite() && b.is_finite() {
+                        let d = (a - b).abs() / a.abs().max(b.abs()).max(1e-6);
+                        if d > worst.0 {
+                            worst = (d, i);
+                        }
+                    }
+                }
+                maxdiff = Some(worst.0);
+                worst_at = triples
+                    .get(worst.1)
+                    .map(|&(n, r, k)| (n, r, k, out[worst.1], theirs[worst.1]));
+            } else {
+                note = run.reason;
+            }
+        }
+        Ok(o) => {
+            note = Some(format!(
+                "the scipy script failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ))
+        }
+        Err(e) => note = Some(format!("python3 not available: {e}")),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Monte Carlo: a year of 10 Type One inspections against the RU best response.
+    let treaty = accord_treaty::Treaty::load(crate::registry::DEFAULT_TREATY)?;
+    let tpl = accord_synth::Template::load("RU").map_err(anyhow::Error::msg)?;
+    let start = chrono::NaiveDate::from_ymd_opt(2020, 9, 1).unwrap_or(chrono::NaiveDate::MIN);
+    let targets = accord_synth::Targets {
+        deployed_delivery_vehicles: 510,
+        deployed_warheads: 1447,
+        launchers: 764,
+    };
+    let force = accord_synth::generate(&treaty, &tpl, targets, start, 7)?;
+    let (state, _) = accord_registry::store::fold(&treaty, "RU", &force.notifications);
+    let sites = accord_inspect::model::sites(
+        &treaty,
+        &state,
+        accord_inspect::Violation::ExtraReentryVehicles { missiles: 5 },
+    );
+    let plan = accord_inspect::optimal(&sites, 10, accord_inspect::Objective::Detection)?;
+    let x: Vec<f64> = plan.sites.iter().map(|s| s.probability).collect();
+    let c = plan
+        .sites
+        .iter()
+        .position(|s| s.facility == plan.best_response)
+        .unwrap_or(0);
+    let t = Instant::now();
+    let sim = accord_inspect::simulate(&sites, &x, c, 10, trials.max(1), 1, plan.p_detect);
+    let mc = sim.trials as f64 / t.elapsed().as_secs_f64();
+
+    let b = OddsBench {
+        evaluations: triples.len(),
+        accord_per_second: ours,
+        scipy_per_second: sp,
+        scipy_version: sv,
+        ratio_accord_to_scipy: sp.map(|s| ours / s),
+        max_relative_difference_ln_p_miss: maxdiff,
+        largest_difference_at: worst_at,
+        scipy_note: note,
+        monte_carlo_trials: sim.trials,
+        monte_carlo_trials_per_second: mc,
+    };
+    if json {
+        crate::print_json(&b)?;
+    } else {
+        println!(
+            "exact odds, {} random non-trivial (N, R, K) with N ≤ 10^9, one core: {:.0} evaluations/s (target ≥ 1,000,000)",
+            b.evaluations, b.accord_per_second
+        );
+        match (b.scipy_per_second, &b.scipy_version) {
+            (Some(s), Some(v)) => println!(
+                "  scipy {v} hypergeom.logpmf, vectorised, same triples: {s:.0} evaluations/s; accord ÷ scipy = {:.2}; largest relative difference in ln P(miss): {:.1e}",
+                b.ratio_accord_to_scipy.unwrap_or(0.0),
+                b.max_relative_difference_ln_p_miss.unwrap_or(0.0)
+            ),
+            _ => println!("  scipy: not measured ({})", b.scipy_note.clone().unwrap_or_default()),
+        }
+        if let Some((n, r, k, ours, theirs)) = b.largest_difference_at {
+            println!("  they differ most at N = {n}, R = {r}, K = {k}: accord ln P(miss) = {ours:e}, scipy {theirs:e} (benches/odds_accuracy.py checks both against mpmath)");
+        }
+        println!(
+            "Monte Carlo: {} treaty years of 10 inspections: {:.0} trials/s (rate {:.4}, exact {:.4})",
+            b.monte_carlo_trials, b.monte_carlo_trials_per_second, sim.rate, sim.exact
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

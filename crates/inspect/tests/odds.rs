@@ -71,6 +71,15 @@ fn agrees_with_mpmath_to_1e_12_relative() {
 }
 
 #[test]
+fn large_population_few_violations_where_scipy_goes_wrong() {
+    // mpmath 1.3.0 (60 digits): ln P(miss) = -4.17424117249384705e-6 for
+    // N = 790,563,676, R = 2, K = 1,650. scipy 1.17.1 hypergeom.logpmf(0, …)
+    // returns +1.9098778381021475e-06 here: a probability above one.
+    let l = ln_p_miss(790_563_676, 2, 1650).expect("valid");
+    assert!(rel(l, -4.174_241_172_493_847_05e-6) < 1e-12, "{l}");
+}
+
+#[test]
 fn miss_probabilities_far_below_1e_300_stay_finite_in_log() {
     // mpmath: P(miss) for N = 10^6, r = n = 10^5 is 3.3891808578850723e-4836.
     let o = odds(1_000_000, 100_000, 100_000).expect("valid");
