@@ -121,6 +121,9 @@ pub(crate) enum Cmd {
         dir: PathBuf,
         /// The inspection record file.
         file: PathBuf,
+        /// Also append it to the inspecting party's log (a log store).
+        #[arg(long)]
+        log: Option<PathBuf>,
     },
     /// Findings from the recorded inspections up to a date (exit 1 if any).
     Findings {
@@ -346,7 +349,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             }
             return Ok(crate::finding_code(!sim.agrees));
         }
-        Cmd::Record { dir, file } => {
+        Cmd::Record { dir, file, log } => {
             let (st, t) = open(&dir)?;
             let text =
                 std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
@@ -354,16 +357,30 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 .with_context(|| format!("{}: not an inspection record", file.display()))?;
             let state = st.state_on(&t, rec.date)?;
             record::validate(&t, &state, &rec)?;
-            st.put_record(
-                record::RECORD_KIND,
-                &rec.id,
-                rec.date,
-                &serde_json::to_string(&rec)?,
-            )?;
+            let json = serde_json::to_string(&rec)?;
+            // The record is appended to the inspector's log first (if asked),
+            // then stored; a duplicate id is refused before either.
+            if st
+                .records(record::RECORD_KIND)?
+                .iter()
+                .any(|(id, _)| *id == rec.id)
+            {
+                bail!("inspection {} is already recorded", rec.id);
+            }
+            let mut logged = None;
+            if let Some(path) = &log {
+                let mut l = accord_log::LogStore::open(path)?;
+                let entry = accord_log::canonical_entry(&json).map_err(anyhow::Error::msg)?;
+                logged = Some(l.append(&[entry])?.start);
+            }
+            st.put_record(record::RECORD_KIND, &rec.id, rec.date, &json)?;
             println!(
                 "recorded inspection {} of {} at {} on {}",
                 rec.id, rec.inspected_party, rec.site, rec.date
             );
+            if let (Some(i), Some(p)) = (logged, &log) {
+                println!("  appended to {} as entry {i}", p.display());
+            }
         }
         Cmd::Findings { dir, date, json } => {
             let (st, t) = open(&dir)?;
