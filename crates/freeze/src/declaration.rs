@@ -1,0 +1,745 @@
+//! Declaring, proving and verifying (see the notes for the construction).
+
+use crate::records::Record;
+use crate::{fail, FreezeError};
+use accord_log::merkle::{Hash, MemoryTree};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use bulletproofs::{BulletproofGens, PedersenGens, RangeProof};
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
+use merlin::Transcript;
+use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use zeroize::Zeroize;
+
+/// The format version, also the transcript's domain label.
+pub const VERSION: &str = "accord-freeze/v1";
+/// Bits of every range proof: counts and differences lie in `[0, 2^32)`.
+pub const BITS: usize = 32;
+/// Site index of a dummy leaf.
+pub const DUMMY_SITE: u32 = u32::MAX;
+
+/// A site and the commitment to its count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicSite {
+    /// Site name.
+    pub site: String,
+    /// `Com(c_s, γ_s)`, compressed Ristretto, base64.
+    pub commitment: String,
+}
+
+/// An aggregated range proof and the commitments it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapProof {
+    /// The proof, base64.
+    pub proof: String,
+    /// `[C_0..C_{S-1}, cap·B − ΣC_s, identity…]`, base64.
+    pub commitments: Vec<String>,
+}
+
+/// The baseline a freeze proof refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineRef {
+    /// SHA-256 of the baseline's public part (hex).
+    pub digest: String,
+    /// Its date.
+    pub date: String,
+}
+
+/// A single range proof that the baseline total minus this total is in `[0, 2^32)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeProof {
+    /// The proof, base64.
+    pub proof: String,
+    /// `ΣC'_s − ΣC_s`, base64.
+    pub commitment: String,
+}
+
+/// The public part of a declaration: safe to publish and to log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Public {
+    /// `accord-freeze/v1`.
+    pub version: String,
+    /// The declaring party.
+    pub party: String,
+    /// The treaty.
+    pub treaty: String,
+    /// As-of date.
+    pub date: String,
+    /// The log checkpoint the proofs are bound to (signed note text), if any.
+    pub checkpoint: Option<String>,
+    /// Merkle root of the salted leaves, base64.
+    pub root: String,
+    /// Leaves, dummies included (a public bound on the number of records).
+    pub padded_size: u64,
+    /// Sites, sorted, with their count commitments.
+    pub sites: Vec<PublicSite>,
+    /// The cap the total is proven not to exceed.
+    pub cap: u64,
+    /// The cap proof.
+    pub cap_proof: CapProof,
+    /// The baseline, for a freeze.
+    pub baseline: Option<BaselineRef>,
+    /// The freeze proof.
+    pub freeze_proof: Option<FreezeProof>,
+}
+
+/// One record as the declaring party keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRecord {
+    /// Leaf index.
+    pub index: u64,
+    /// Salt, hex.
+    pub salt: String,
+    /// The record.
+    pub record: Record,
+}
+
+/// A site as the declaring party keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSite {
+    /// Site name.
+    pub site: String,
+    /// Its count.
+    pub count: u64,
+    /// First leaf index.
+    pub start: u64,
+    /// Blinding γ_s, base64 scalar.
+    pub blinding: String,
+}
+
+/// The secret part: never published, wiped from memory when dropped.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Secret {
+    /// SHA-256 of the public part this belongs to (hex).
+    pub declaration: String,
+    /// The records, by leaf index.
+    pub records: Vec<SecretRecord>,
+    /// The sites, sorted.
+    pub sites: Vec<SecretSite>,
+    /// Dummy leaves: (index, salt hex).
+    pub dummies: Vec<(u64, String)>,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Secret({} records, {} sites, contents withheld)",
+            self.records.len(),
+            self.sites.len()
+        )
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        for r in &mut self.records {
+            r.salt.zeroize();
+        }
+        for s in &mut self.sites {
+            s.blinding.zeroize();
+        }
+        for d in &mut self.dummies {
+            d.1.zeroize();
+        }
+    }
+}
+
+/// A declaration: what is published, and what is kept.
+#[derive(Debug)]
+pub struct Declaration {
+    /// Public part.
+    pub public: Public,
+    /// Secret part.
+    pub secret: Secret,
+}
+
+/// What a verification established.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedDeclaration {
+    /// SHA-256 of the public part.
+    pub digest: String,
+    /// The party.
+    pub party: String,
+    /// Sites.
+    pub sites: usize,
+    /// The proven bound on the total.
+    pub cap: u64,
+    /// Whether a freeze against a baseline was proven too.
+    pub freeze: bool,
+}
+
+/// SHA-256 (hex) of the RFC 8785 form of a public part.
+pub fn digest(p: &Public) -> String {
+    let bytes = serde_json_canonicalizer::to_vec(p).unwrap_or_default();
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `H("accord-freeze/record/v1" ‖ σ ‖ canonical record)`.
+pub fn record_hash(salt: &[u8; 32], r: &Record) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"accord-freeze/record/v1");
+    h.update(salt);
+    h.update(r.canonical());
+    h.finalize().into()
+}
+
+/// `H("accord-freeze/dummy/v1" ‖ σ)`.
+pub fn dummy_hash(salt: &[u8; 32]) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"accord-freeze/dummy/v1");
+    h.update(salt);
+    h.finalize().into()
+}
+
+/// Leaf data: `"accord-freeze/v1\0" ‖ u32 site index ‖ ρ`.
+pub fn leaf_data(site_index: u32, rho: &Hash) -> Vec<u8> {
+    let mut v = Vec::with_capacity(17 + 4 + 32);
+    v.extend_from_slice(b"accord-freeze/v1\0");
+    v.extend_from_slice(&site_index.to_be_bytes());
+    v.extend_from_slice(rho);
+    v
+}
+
+pub(crate) fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub(crate) fn unhex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+pub(crate) fn scalar_b64(s: &Scalar) -> String {
+    B64.encode(s.as_bytes())
+}
+
+pub(crate) fn scalar_from_b64(s: &str) -> Option<Scalar> {
+    let b: [u8; 32] = B64.decode(s).ok()?.try_into().ok()?;
+    Option::from(Scalar::from_canonical_bytes(b))
+}
+
+pub(crate) fn point(
+    s: &str,
+    what: &str,
+) -> Result<(CompressedRistretto, RistrettoPoint), FreezeError> {
+    let b: [u8; 32] = B64
+        .decode(s)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| fail(what, "not a base64 32-byte point"))?;
+    let c = CompressedRistretto(b);
+    let p = c
+        .decompress()
+        .ok_or_else(|| fail(what, "not a valid Ristretto point"))?;
+    Ok((c, p))
+}
+
+/// The transcript every proof of a declaration runs on.
+fn transcript(p: &Public, which: &'static [u8]) -> Transcript {
+    let mut t = Transcript::new(b"accord-freeze v1");
+    t.append_message(b"proof", which);
+    t.append_message(b"party", p.party.as_bytes());
+    t.append_message(b"treaty", p.treaty.as_bytes());
+    t.append_message(b"date", p.date.as_bytes());
+    t.append_message(
+        b"checkpoint",
+        p.checkpoint.as_deref().unwrap_or("").as_bytes(),
+    );
+    t.append_message(b"root", p.root.as_bytes());
+    t.append_u64(b"padded_size", p.padded_size);
+    for s in &p.sites {
+        t.append_message(b"site", s.site.as_bytes());
+        t.append_message(b"commitment", s.commitment.as_bytes());
+    }
+    t.append_u64(b"cap", p.cap);
+    if let Some(b) = &p.baseline {
+        t.append_message(b"baseline", b.digest.as_bytes());
+    }
+    t
+}
+
+/// Inputs to a declaration.
+#[derive(Debug)]
+pub struct DeclareInput<'a> {
+    /// The party.
+    pub party: &'a str,
+    /// The treaty.
+    pub treaty: &'a str,
+    /// As-of date (YYYY-MM-DD).
+    pub date: &'a str,
+    /// The records.
+    pub records: Vec<Record>,
+    /// The cap.
+    pub cap: u64,
+    /// Leaves in all (default: the next power of two, at least 16).
+    pub padded_size: Option<u64>,
+    /// The log checkpoint to bind the proofs to.
+    pub checkpoint: Option<String>,
+    /// A baseline declaration to prove a freeze against.
+    pub baseline: Option<(&'a Public, &'a Secret)>,
+}
+
+/// Declares: commits to every record, proves the cap (and the freeze), and
+/// refuses when the total exceeds the cap or the baseline's total.
+pub fn declare<R: RngCore + CryptoRng>(
+    input: DeclareInput<'_>,
+    rng: &mut R,
+) -> Result<Declaration, FreezeError> {
+    build(input, rng, None)
+}
+
+/// A lie a dishonest declarer tells (attack tests only).
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub enum Lie {
+    /// Commit to fewer records at a site than its leaves hold.
+    UnderCount {
+        /// The site.
+        site: String,
+        /// By how many.
+        by: u64,
+    },
+}
+
+/// Declares with a lie (attack tests only): the proofs are made honestly
+/// for the lying counts.
+#[doc(hidden)]
+pub fn declare_dishonestly<R: RngCore + CryptoRng>(
+    input: DeclareInput<'_>,
+    rng: &mut R,
+    lie: Lie,
+) -> Result<Declaration, FreezeError> {
+    build(input, rng, Some(lie))
+}
+
+fn build<R: RngCore + CryptoRng>(
+    input: DeclareInput<'_>,
+    rng: &mut R,
+    lie: Option<Lie>,
+) -> Result<Declaration, FreezeError> {
+    let total = input.records.len() as u64;
+    if total > input.cap {
+        return Err(FreezeError::Refused(format!(
+            "the total {total} exceeds the cap {}",
+            input.cap
+        )));
+    }
+    let base_total: Option<u64> = input
+        .baseline
+        .map(|(_, s)| s.sites.iter().map(|x| x.count).sum());
+    if let Some(t0) = base_total {
+        if total > t0 {
+            return Err(FreezeError::Refused(format!(
+                "the total {total} exceeds the baseline's {t0}: a freeze cannot be proven"
+            )));
+        }
+    }
+    let mut by_site: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    for r in input.records {
+        by_site.entry(r.site.clone()).or_default().push(r);
+    }
+    let site_names: Vec<String> = by_site.keys().cloned().collect();
+    let padded = input
+        .padded_size
+        .unwrap_or_else(|| total.max(16).next_power_of_two());
+    if padded < total {
+        return Err(FreezeError::Input(format!(
+            "padded size {padded} is below the {total} records"
+        )));
+    }
+    if site_names.len() >= DUMMY_SITE as usize {
+        return Err(FreezeError::Input("too many sites".into()));
+    }
+
+    let pc = PedersenGens::default();
+    let mut tree = MemoryTree::new();
+    let mut secret_records = vec![];
+    let mut secret_sites = vec![];
+    let mut dummies = vec![];
+    let mut public_sites = vec![];
+    let mut values: Vec<u64> = vec![];
+    let mut blindings: Vec<Scalar> = vec![];
+    let mut index = 0u64;
+    for (si, (site, mut recs)) in by_site.into_iter().enumerate() {
+        recs.sort_by(|a, b| a.id.cmp(&b.id));
+        let start = index;
+        for r in recs {
+            let mut salt = [0u8; 32];
+            rng.fill_bytes(&mut salt);
+            tree.append(&leaf_data(si as u32, &record_hash(&salt, &r)));
+            secret_records.push(SecretRecord {
+                index,
+                salt: hex(&salt),
+                record: r,
+            });
+            salt.zeroize();
+            index += 1;
+        }
+        let mut count = index - start;
+        if let Some(Lie::UnderCount { site: ls, by }) = &lie {
+            if *ls == site {
+                count = count.saturating_sub(*by);
+            }
+        }
+        let gamma = Scalar::random(rng);
+        let c = pc.commit(Scalar::from(count), gamma).compress();
+        public_sites.push(PublicSite {
+            site: site.clone(),
+            commitment: B64.encode(c.as_bytes()),
+        });
+        secret_sites.push(SecretSite {
+            site,
+            count,
+            start,
+            blinding: scalar_b64(&gamma),
+        });
+        values.push(count);
+        blindings.push(gamma);
+    }
+    while index < padded {
+        let mut salt = [0u8; 32];
+        rng.fill_bytes(&mut salt);
+        tree.append(&leaf_data(DUMMY_SITE, &dummy_hash(&salt)));
+        dummies.push((index, hex(&salt)));
+        salt.zeroize();
+        index += 1;
+    }
+
+    let mut public = Public {
+        version: VERSION.to_string(),
+        party: input.party.to_string(),
+        treaty: input.treaty.to_string(),
+        date: input.date.to_string(),
+        checkpoint: input.checkpoint,
+        root: B64.encode(tree.root()),
+        padded_size: padded,
+        sites: public_sites,
+        cap: input.cap,
+        cap_proof: CapProof {
+            proof: String::new(),
+            commitments: vec![],
+        },
+        baseline: input.baseline.map(|(p, _)| BaselineRef {
+            digest: digest(p),
+            date: p.date.clone(),
+        }),
+        freeze_proof: None,
+    };
+
+    // Cap proof: [c_s…, cap − T, 0…], blindings [γ_s…, −Σγ, 0…].
+    let sum_gamma: Scalar = blindings.iter().sum();
+    let committed: u64 = values.iter().sum();
+    values.push(input.cap - committed);
+    blindings.push(-sum_gamma);
+    let m = values.len().next_power_of_two();
+    values.resize(m, 0);
+    blindings.resize(m, Scalar::ZERO);
+    let bp = BulletproofGens::new(BITS, m);
+    let mut t = transcript(&public, b"cap");
+    let (proof, commitments) =
+        RangeProof::prove_multiple_with_rng(&bp, &pc, &mut t, &values, &blindings, BITS, rng)
+            .map_err(|e| FreezeError::Input(format!("cap proof: {e}")))?;
+    for b in &mut blindings {
+        b.zeroize();
+    }
+    public.cap_proof = CapProof {
+        proof: B64.encode(proof.to_bytes()),
+        commitments: commitments
+            .iter()
+            .map(|c| B64.encode(c.as_bytes()))
+            .collect(),
+    };
+
+    // Freeze proof: T0 − T with blinding Σγ' − Σγ.
+    if let (Some((_, bsecret)), Some(t0)) = (input.baseline, base_total) {
+        let mut g0 = Scalar::ZERO;
+        for s in &bsecret.sites {
+            g0 += scalar_from_b64(&s.blinding)
+                .ok_or_else(|| FreezeError::Input("baseline secret: a bad blinding".into()))?;
+        }
+        let mut blind = g0 - sum_gamma;
+        let bp1 = BulletproofGens::new(BITS, 1);
+        let mut t = transcript(&public, b"freeze");
+        let (proof, c) =
+            RangeProof::prove_single_with_rng(&bp1, &pc, &mut t, t0 - committed, &blind, BITS, rng)
+                .map_err(|e| FreezeError::Input(format!("freeze proof: {e}")))?;
+        blind.zeroize();
+        public.freeze_proof = Some(FreezeProof {
+            proof: B64.encode(proof.to_bytes()),
+            commitment: B64.encode(c.as_bytes()),
+        });
+    }
+    let secret = Secret {
+        declaration: digest(&public),
+        records: secret_records,
+        sites: secret_sites,
+        dummies,
+    };
+    Ok(Declaration { public, secret })
+}
+
+/// Verifies every proof of a public part; `baseline` is required exactly
+/// when the declaration claims a freeze.
+pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclaration, FreezeError> {
+    if p.version != VERSION {
+        return Err(fail(
+            "version",
+            format!("`{}`, expected {VERSION}", p.version),
+        ));
+    }
+    let root: Vec<u8> = B64
+        .decode(&p.root)
+        .map_err(|_| fail("root", "not base64"))?;
+    if root.len() != 32 {
+        return Err(fail("root", "not 32 bytes"));
+    }
+    if p.padded_size == 0 || p.sites.is_empty() {
+        return Err(fail("structure", "no leaves or no sites"));
+    }
+    if p.sites.windows(2).any(|w| w[0].site >= w[1].site) {
+        return Err(fail("sites", "not sorted and unique"));
+    }
+    let pc = PedersenGens::default();
+    let mut sum = RistrettoPoint::identity();
+    let mut site_points = vec![];
+    for s in &p.sites {
+        let (c, pt) = point(&s.commitment, &format!("commitment of {}", s.site))?;
+        sum += pt;
+        site_points.push(c);
+    }
+    // Cap proof.
+    let s = p.sites.len();
+    let m = (s + 1).next_power_of_two();
+    let cp = &p.cap_proof;
+    if cp.commitments.len() != m {
+        return Err(fail(
+            "cap proof",
+            format!("{} commitments, expected {m}", cp.commitments.len()),
+        ));
+    }
+    let mut comms = vec![];
+    for (i, c) in cp.commitments.iter().enumerate() {
+        comms.push(point(c, &format!("cap proof commitment {i}"))?.0);
+    }
+    if comms[..s] != site_points[..] {
+        return Err(fail(
+            "cap proof",
+            "its commitments are not the sites' commitments",
+        ));
+    }
+    let rest = (pc.commit(Scalar::from(p.cap), Scalar::ZERO) - sum).compress();
+    if comms[s] != rest {
+        return Err(fail("cap proof", "the cap commitment is not cap·B − ΣC_s"));
+    }
+    if comms[s + 1..]
+        .iter()
+        .any(|c| *c != CompressedRistretto::identity())
+    {
+        return Err(fail(
+            "cap proof",
+            "a padding commitment is not the identity",
+        ));
+    }
+    let proof = RangeProof::from_bytes(
+        &B64.decode(&cp.proof)
+            .map_err(|_| fail("cap proof", "not base64"))?,
+    )
+    .map_err(|e| fail("cap proof", e.to_string()))?;
+    let bp = BulletproofGens::new(BITS, m);
+    proof
+        .verify_multiple(&bp, &pc, &mut transcript(p, b"cap"), &comms, BITS)
+        .map_err(|_| {
+            fail(
+                "cap proof",
+                format!(
+                    "does not verify: the total is not shown to be at most {}",
+                    p.cap
+                ),
+            )
+        })?;
+    // Freeze proof.
+    let freeze = match (&p.baseline, &p.freeze_proof, baseline) {
+        (None, None, None) => false,
+        (Some(_), Some(_), None) => {
+            return Err(fail(
+                "freeze proof",
+                "this declaration claims a freeze: give its baseline",
+            ))
+        }
+        (None, None, Some(_)) => {
+            return Err(fail(
+                "freeze proof",
+                "this declaration proves no freeze against a baseline",
+            ))
+        }
+        (Some(r), Some(fp), Some(b)) => {
+            if digest(b) != r.digest {
+                return Err(fail(
+                    "freeze proof",
+                    "the baseline given is not the one this declaration refers to",
+                ));
+            }
+            if b.party != p.party || b.treaty != p.treaty {
+                return Err(fail(
+                    "freeze proof",
+                    "the baseline is another party's or treaty's",
+                ));
+            }
+            let mut bsum = RistrettoPoint::identity();
+            for s in &b.sites {
+                bsum += point(&s.commitment, &format!("baseline commitment of {}", s.site))?.1;
+            }
+            let (c, _) = point(&fp.commitment, "freeze commitment")?;
+            if c != (bsum - sum).compress() {
+                return Err(fail("freeze proof", "its commitment is not ΣC'_s − ΣC_s"));
+            }
+            let proof = RangeProof::from_bytes(
+                &B64.decode(&fp.proof)
+                    .map_err(|_| fail("freeze proof", "not base64"))?,
+            )
+            .map_err(|e| fail("freeze proof", e.to_string()))?;
+            proof
+                .verify_single(
+                    &BulletproofGens::new(BITS, 1),
+                    &pc,
+                    &mut transcript(p, b"freeze"),
+                    &c,
+                    BITS,
+                )
+                .map_err(|_| {
+                    fail(
+                        "freeze proof",
+                        "does not verify: the total is not shown to be at most the baseline's",
+                    )
+                })?;
+            true
+        }
+        _ => {
+            return Err(fail(
+                "freeze proof",
+                "a baseline without a freeze proof, or the reverse",
+            ))
+        }
+    };
+    Ok(VerifiedDeclaration {
+        digest: digest(p),
+        party: p.party.clone(),
+        sites: s,
+        cap: p.cap,
+        freeze,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// A malicious prover: commits to `counts` and proves whatever it can.
+    /// `None` when the bulletproofs prover itself refuses.
+    fn forged(counts: &[u64], cap: u64) -> Option<Public> {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(99);
+        let pc = PedersenGens::default();
+        let gammas: Vec<Scalar> = counts.iter().map(|_| Scalar::random(&mut rng)).collect();
+        let sites: Vec<PublicSite> = counts
+            .iter()
+            .zip(&gammas)
+            .enumerate()
+            .map(|(i, (c, g))| PublicSite {
+                site: format!("S{i}"),
+                commitment: B64.encode(pc.commit(Scalar::from(*c), *g).compress().as_bytes()),
+            })
+            .collect();
+        let mut p = Public {
+            version: VERSION.into(),
+            party: "XX".into(),
+            treaty: "t".into(),
+            date: "2021-01-01".into(),
+            checkpoint: None,
+            root: B64.encode([0u8; 32]),
+            padded_size: 16,
+            sites,
+            cap,
+            cap_proof: CapProof {
+                proof: String::new(),
+                commitments: vec![],
+            },
+            baseline: None,
+            freeze_proof: None,
+        };
+        let sum: u64 = counts.iter().fold(0u64, |a, c| a.wrapping_add(*c));
+        let mut values = counts.to_vec();
+        values.push(cap.wrapping_sub(sum));
+        let mut blinds = gammas.clone();
+        blinds.push(-gammas.iter().sum::<Scalar>());
+        let m = values.len().next_power_of_two();
+        values.resize(m, 0);
+        blinds.resize(m, Scalar::ZERO);
+        let bp = BulletproofGens::new(BITS, m);
+        let (proof, comms) = RangeProof::prove_multiple_with_rng(
+            &bp,
+            &pc,
+            &mut transcript(&p, b"cap"),
+            &values,
+            &blinds,
+            BITS,
+            &mut rng,
+        )
+        .ok()?;
+        p.cap_proof = CapProof {
+            proof: B64.encode(proof.to_bytes()),
+            commitments: comms.iter().map(|c| B64.encode(c.as_bytes())).collect(),
+        };
+        Some(p)
+    }
+
+    #[test]
+    fn honest_forger_baseline_verifies() {
+        // The forger's machinery is sound when it tells the truth.
+        let p = forged(&[5, 7], 20).expect("proves");
+        assert!(verify(&p, None).is_ok());
+    }
+
+    #[test]
+    fn rejects_counts_at_or_above_2_pow_32() {
+        // The bulletproofs prover does make these proofs (from the low 32
+        // bits); it is the verifier that must reject them.
+        for count in [1u64 << 32, (1u64 << 32) + 5, u64::MAX] {
+            let p = forged(&[count], u64::MAX).expect("the forger makes a proof");
+            let e = verify(&p, None).expect_err("a count outside [0, 2^32)");
+            assert!(e.to_string().contains("cap proof"), "{e}");
+        }
+    }
+
+    #[test]
+    fn rejects_a_total_over_the_cap_with_a_forged_proof() {
+        // cap − T is negative: the forger can only offer the u64 that wraps,
+        // whose commitment is not the verifier's cap·B − ΣC_s.
+        let p = forged(&[50, 60], 100).expect("the forger makes a proof");
+        let e = verify(&p, None).expect_err("110 > 100");
+        assert!(e.to_string().contains("cap proof"), "{e}");
+    }
+}
