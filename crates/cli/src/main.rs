@@ -7,6 +7,7 @@
 mod bench;
 mod bench_log;
 mod demo;
+mod freeze;
 mod history;
 mod inspect;
 mod log;
@@ -49,6 +50,9 @@ enum Command {
     Registry(registry::Cmd),
     /// Check every published aggregate data exchange against the limits.
     History(history::Args),
+    /// The verified freeze: declare, prove caps, disclose, challenge.
+    #[command(subcommand)]
+    Freeze(freeze::Cmd),
     /// Inspections: exact odds, sample sizes, optimal plans, simulation, records.
     #[command(subcommand)]
     Inspect(inspect::Cmd),
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Check(a) => registry::check(a),
         Command::Registry(c) => registry::run(c),
         Command::History(a) => history::run(a),
+        Command::Freeze(c) => freeze::run(c),
         Command::Inspect(c) => inspect::run(c),
         Command::Keygen(a) => log::keygen(a),
         Command::Log(c) => log::run(c),
