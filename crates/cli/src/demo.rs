@@ -223,12 +223,13 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
 
     let log_summary = show_logs(&a, &treaty, &logs, &reports, &say)?;
     let inspections = inspection_year(&a, &treaty, &mut logs, &say)?;
+    let freeze = freeze_round(&a, &mut logs, &say)?;
 
     let report_path = a.out.join("report.html");
     let (agg_svg, hist_svg) = write_report(&a.out, &treaty, &reports, &history_rows, &inspections)?;
     let all_identical = counts.iter().all(|c| c.3);
     say(&format!(
-        "8. Rebuilt both registries from their notifications alone: {}.",
+        "9. Rebuilt both registries from their notifications alone: {}.",
         if all_identical {
             "identical"
         } else {
@@ -255,6 +256,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             "rebuild_identical": all_identical,
             "logs": log_summary,
             "inspections": inspections,
+            "freeze": freeze,
             "report": report_path,
         }))?;
     }
@@ -784,6 +786,251 @@ fn inspection_year(
     say(&format!(
         "   the records are in each inspected registry (`accord check RU --date {to}` shows them) and in each inspector's log"
     ));
+    say("");
+    Ok(serde_json::Value::Object(out))
+}
+
+/// A SYNTHETIC 2020 stockpile: `(site, category, type, count)` rows whose
+/// totals follow the Bulletin's Nuclear Notebook 2020 (US 3,800: about 1,600
+/// deployed strategic, 150 non-strategic in Europe; Russia 4,310: 1,570
+/// deployed strategic, 870 strategic reserve, 1,870 non-strategic). The split
+/// among sites and types is an assumption.
+fn stockpile(party: &str) -> Vec<(&'static str, accord_freeze::Category, &'static str, usize)> {
+    use accord_freeze::Category::*;
+    match party {
+        // https://thebulletin.org/2020/01/united-states-nuclear-forces-2020/ ;
+        // MM-III W78/W87 and Trident W76-1/W76-2/W88: https://atomicarchive.com/almanac/forces/us-forces.html
+        "US" => vec![
+            ("US-MALMSTROM", DeployedStrategic, "W78", 67),
+            ("US-MALMSTROM", DeployedStrategic, "W87", 66),
+            ("US-MINOT", DeployedStrategic, "W78", 67),
+            ("US-MINOT", DeployedStrategic, "W87", 66),
+            ("US-WARREN", DeployedStrategic, "W78", 66),
+            ("US-WARREN", DeployedStrategic, "W87", 68),
+            ("US-BANGOR", DeployedStrategic, "W76-1", 380),
+            ("US-BANGOR", DeployedStrategic, "W88", 140),
+            ("US-KINGSBAY", DeployedStrategic, "W76-1", 330),
+            ("US-KINGSBAY", DeployedStrategic, "W76-2", 50),
+            ("US-WHITEMAN", DeployedStrategic, "B83-1", 100),
+            ("US-BARKSDALE", DeployedStrategic, "W80-1", 100),
+            ("US-MINOT-AB", DeployedStrategic, "W80-1", 100),
+            ("US-EUROPE", NonStrategic, "B61-3/4", 150),
+            ("US-KIRTLAND", NonStrategic, "B61-3/4", 80),
+            ("US-KIRTLAND", NonDeployedStrategic, "W76-1", 700),
+            ("US-KIRTLAND", NonDeployedStrategic, "W78", 300),
+            ("US-SWFPAC", NonDeployedStrategic, "W76-1", 350),
+            ("US-SWFLANT", NonDeployedStrategic, "W88", 240),
+            ("US-NELLIS", NonDeployedStrategic, "B61-7", 380),
+        ],
+        // https://defconwarningsystem.com/2020/03/13/russian-nuclear-forces-2020
+        _ => vec![
+            ("RU-DOMBAROVSKY", DeployedStrategic, "RV-SS-18", 120),
+            ("RU-UZHUR", DeployedStrategic, "RV-SS-18", 170),
+            ("RU-KOZELSK", DeployedStrategic, "RV-SS-27-2", 60),
+            ("RU-TATISHCHEVO", DeployedStrategic, "RV-SS-27-1", 60),
+            ("RU-BARNAUL", DeployedStrategic, "RV-SS-27-2", 70),
+            ("RU-IRKUTSK", DeployedStrategic, "RV-SS-27-2", 70),
+            ("RU-NOVOSIBIRSK", DeployedStrategic, "RV-SS-27-2", 70),
+            ("RU-NIZHNYTAGIL", DeployedStrategic, "RV-SS-27-2", 70),
+            ("RU-TEYKOVO", DeployedStrategic, "RV-SS-27-2", 55),
+            ("RU-YOSHKAROLA", DeployedStrategic, "RV-SS-27-2", 55),
+            ("RU-GADZHIYEVO", DeployedStrategic, "RV-Sineva", 250),
+            ("RU-GADZHIYEVO", DeployedStrategic, "RV-Bulava", 130),
+            ("RU-VILYUCHINSK", DeployedStrategic, "RV-Bulava", 240),
+            ("RU-ENGELS", DeployedStrategic, "ALCM", 100),
+            ("RU-UKRAINKA", DeployedStrategic, "ALCM", 50),
+            ("RU-STORE-01", NonDeployedStrategic, "RV-SS-27-2", 300),
+            ("RU-STORE-02", NonDeployedStrategic, "RV-Bulava", 300),
+            ("RU-STORE-03", NonDeployedStrategic, "ALCM", 270),
+            ("RU-STORE-04", NonStrategic, "non-strategic", 320),
+            ("RU-STORE-05", NonStrategic, "non-strategic", 320),
+            ("RU-STORE-06", NonStrategic, "non-strategic", 310),
+            ("RU-STORE-07", NonStrategic, "non-strategic", 310),
+            ("RU-STORE-08", NonStrategic, "non-strategic", 310),
+            ("RU-STORE-09", NonStrategic, "non-strategic", 300),
+        ],
+    }
+}
+
+fn stockpile_records(party: &str) -> Vec<accord_freeze::Record> {
+    let mut out = vec![];
+    let mut n = 0;
+    for (site, category, ty, count) in stockpile(party) {
+        for _ in 0..count {
+            n += 1;
+            out.push(accord_freeze::Record {
+                id: format!("{party}-WH-{n:05}"),
+                warhead_type: ty.into(),
+                category,
+                site: site.into(),
+            });
+        }
+    }
+    out
+}
+
+/// Section 8: the verified freeze. Each party declares its whole stockpile
+/// (baseline, 5 Feb 2021), then again on 1 Aug 2021 with cap and freeze
+/// proofs; each public part goes into the party's log and is cosigned; the
+/// other party challenges sites drawn from that cosigned checkpoint; the
+/// disclosures are verified and compared with what inspectors count.
+fn freeze_round(
+    a: &Args,
+    logs: &mut [crate::regime::PartyLog],
+    say: &dyn Fn(&str),
+) -> Result<serde_json::Value> {
+    use accord_freeze::declaration::DeclareInput;
+    use accord_freeze::{challenge_sites, declare, disclose, verify, verify_disclosure, Selector};
+    use rand::SeedableRng;
+    say("8. The verified freeze (the October 2020 offer, treaty freeze-2020), SYNTHETIC stockpiles of the 2020 size");
+    say("   (Nuclear Notebook 2020: US about 3,800, Russia about 4,310 warheads; sites and types assumed):");
+    let challenged = 10;
+    let mut out = serde_json::Map::new();
+    for (pi, party) in ["US", "RU"].into_iter().enumerate() {
+        let other = if party == "US" { "RU" } else { "US" };
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(a.seed ^ (0xF0 + pi as u64));
+        let truth = stockpile_records(party);
+        let total0 = truth.len() as u64;
+        let dir0 = a.out.join(party).join("freeze-2021-02-05");
+        let dir1 = a.out.join(party).join("freeze-2021-08-01");
+        let t0 = std::time::Instant::now();
+        let cp0 = logs[pi].checkpoints.last().cloned();
+        let base = declare(
+            DeclareInput {
+                party,
+                treaty: "freeze-2020",
+                date: "2021-02-05",
+                records: truth.clone(),
+                cap: total0,
+                padded_size: None,
+                checkpoint: cp0,
+                baseline: None,
+            },
+            &mut rng,
+        )?;
+        // Six months on: the US retires 20; Russia keeps every warhead but
+        // leaves one undeclared at each of four sites.
+        let (declared1, hidden): (Vec<accord_freeze::Record>, Vec<String>) = if party == "US" {
+            (truth[..truth.len() - 20].to_vec(), vec![])
+        } else {
+            let hide_at = ["RU-STORE-02", "RU-STORE-05", "RU-GADZHIYEVO", "RU-BARNAUL"];
+            let mut keep = vec![];
+            let mut hidden = vec![];
+            for r in &truth {
+                if hide_at.contains(&r.site.as_str()) && !hidden.contains(&r.site) {
+                    hidden.push(r.site.clone());
+                    continue;
+                }
+                keep.push(r.clone());
+            }
+            (keep, hidden)
+        };
+        let total1 = declared1.len() as u64;
+        let now = declare(
+            DeclareInput {
+                party,
+                treaty: "freeze-2020",
+                date: "2021-08-01",
+                records: declared1,
+                cap: total0,
+                padded_size: None,
+                checkpoint: logs[pi].checkpoints.last().cloned(),
+                baseline: Some((&base.public, &base.secret)),
+            },
+            &mut rng,
+        )?;
+        let prove_s = t0.elapsed().as_secs_f64();
+        crate::freeze::write_declaration(&dir0, &base.public, &base.secret)?;
+        crate::freeze::write_declaration(&dir1, &now.public, &now.secret)?;
+        let t1 = std::time::Instant::now();
+        verify(&base.public, None)?;
+        let v = verify(&now.public, Some(&base.public))?;
+        let verify_s = t1.elapsed().as_secs_f64();
+        // Both public parts go into the party's log; the other party cosigns.
+        let entries = [&base.public, &now.public]
+            .iter()
+            .map(|p| {
+                accord_log::canonical_entry(&serde_json::to_string(p).unwrap_or_default())
+                    .map_err(anyhow::Error::msg)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        logs[pi].store.append(&entries)?;
+        let note = logs[pi].store.checkpoint(&logs[pi].signer)?;
+        let wname = format!("{}/witness", crate::regime::origin("new-start-2021", other));
+        let witness = accord_log::Witness::open(
+            &a.out.join(other).join("witness.sqlite"),
+            crate::log::demo_signer(&wname, a.seed)?,
+        )?;
+        let last = witness.latest(logs[pi].store.origin())?.map_or(0, |x| x.0);
+        let size = accord_log::Checkpoint::parse(&accord_log::Note::parse(&note)?.text)?.size;
+        let proof = if last == 0 || last == size {
+            vec![]
+        } else {
+            logs[pi].store.consistency_proof(last, size)?
+        };
+        let now_ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let line = witness.add_checkpoint(&note, last, &proof, now_ts)?;
+        let mut cosigned = accord_log::Note::parse(&note)?;
+        cosigned.add_line(line)?;
+        logs[pi].checkpoints.push(note.clone());
+        // The challenge: drawn from the checkpoint that includes the declaration.
+        let ch = challenge_sites(&now.public, &note, challenged)?;
+        let mut disclosed: Vec<accord_freeze::Disclosure> = vec![];
+        let mut findings = vec![];
+        for site in &ch.sites {
+            let d = disclose(&now.public, &now.secret, &Selector::Site(site.clone()))?;
+            verify_disclosure(&now.public, &d, &disclosed)?;
+            let found = d.count + hidden.iter().filter(|h| *h == site).count() as u64;
+            if found != d.count {
+                findings.push(format!(
+                    "[undeclared_items] {other}'s inspectors at {site} count {found} warheads; {party}'s verified disclosure opens its commitment to {}",
+                    d.count
+                ));
+            }
+            disclosed.push(d);
+        }
+        let odds = accord_inspect::odds(
+            now.public.sites.len() as u64,
+            hidden.len() as u64,
+            challenged as u64,
+        )?;
+        say(&format!(
+            "   {party}: baseline {total0} and now {total1} records at {} sites, padded to {}; cap {} and freeze proven ({:.2} s to declare both, {:.3} s to verify); public parts in {party}'s log, cosigned by {other}",
+            now.public.sites.len(),
+            now.public.padded_size,
+            v.cap,
+            prove_s,
+            verify_s
+        ));
+        say(&format!(
+            "     {other} challenges {challenged} sites drawn from {party}'s checkpoint at size {size}: {}; each disclosure verified complete against its commitment",
+            ch.sites.join(", ")
+        ));
+        if hidden.is_empty() {
+            say("     inspectors' counts match every disclosure");
+        } else {
+            say(&format!(
+                "     ({party} secretly kept one undeclared warhead at each of {}: {} challenges of {} sites find at least one with P = {:.3})",
+                hidden.join(", "),
+                challenged,
+                now.public.sites.len(),
+                odds.p_detect
+            ));
+            for f in &findings {
+                say(&format!("     {f}"));
+            }
+            if findings.is_empty() {
+                say("     this challenge missed them");
+            }
+        }
+        out.insert(
+            party.to_string(),
+            serde_json::json!({"baseline_total": total0, "declared_total": total1, "sites": now.public.sites.len(),
+                "challenge": ch, "findings": findings, "p_catch": odds.p_detect, "cosigned_checkpoint": cosigned.to_text()}),
+        );
+    }
     say("");
     Ok(serde_json::Value::Object(out))
 }

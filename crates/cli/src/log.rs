@@ -52,12 +52,17 @@ pub(crate) fn keygen_to(name: &str, out: &Path) -> Result<(PathBuf, PathBuf, Sig
 /// A demo key: derived from a public seed, so a demo run is reproducible
 /// (its signatures, and the randomness drawn from them). Not secret.
 pub(crate) fn demo_key(name: &str, out: &Path, seed: u64) -> Result<(PathBuf, PathBuf, Signer)> {
+    write_keys(demo_signer(name, seed)?, out)
+}
+
+/// The demo key of a name and seed, without writing it.
+pub(crate) fn demo_signer(name: &str, seed: u64) -> Result<Signer> {
     use sha2::Digest as _;
     let mut h = sha2::Sha256::new();
     h.update(b"accord demo key, not secret\n");
     h.update(seed.to_be_bytes());
     h.update(name.as_bytes());
-    write_keys(Signer::from_seed(name, h.finalize().into())?, out)
+    Ok(Signer::from_seed(name, h.finalize().into())?)
 }
 
 fn write_keys(signer: Signer, out: &Path) -> Result<(PathBuf, PathBuf, Signer)> {

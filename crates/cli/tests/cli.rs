@@ -94,6 +94,20 @@ fn demo_runs_the_cycle_and_writes_the_report() {
         "the inspection finding counts in check"
     );
     assert!(String::from_utf8_lossy(&check.stdout).contains("reentry_vehicle_discrepancy"));
+    // The freeze: both declarations verify, and a hidden warhead is caught.
+    assert!(out.contains("cap 3800 and freeze proven"), "{out}");
+    assert!(out.contains("[undeclared_items] US's inspectors at RU-STORE-05 count 320 warheads; RU's verified disclosure opens its commitment to 319"), "{out}");
+    let v = accord(
+        &tmp.path().join("accord-demo"),
+        &[
+            "freeze",
+            "verify",
+            "RU/freeze-2021-08-01/public.json",
+            "--baseline",
+            "RU/freeze-2021-02-05/public.json",
+        ],
+    );
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
     // The files the demo leaves are usable with the log commands.
     let audit = accord(
         &tmp.path().join("accord-demo"),
