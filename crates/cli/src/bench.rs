@@ -68,6 +68,18 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The freeze: committing N records against SHA-256 over the same bytes;
+    /// cap proofs for 16, 64 and 256 sites against the bulletproofs crate's
+    /// own verification of a proof of the same size; verifying a disclosure
+    /// of 1,000 records.
+    Freeze {
+        /// Records to commit.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// (internal) audit a log in its own process; used by `bench log`.
     #[command(hide = true)]
     AuditFile { store: PathBuf, vkey: PathBuf },
@@ -243,6 +255,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             trials,
             json,
         } => crate::bench_log::odds(evaluations, trials, json),
+        Cmd::Freeze { records, json } => crate::bench_log::freeze(records, json),
         Cmd::AuditFile { store, vkey } => crate::bench_log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,

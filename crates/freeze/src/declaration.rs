@@ -13,7 +13,6 @@ use merlin::Transcript;
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use zeroize::Zeroize;
 
 /// The format version, also the transcript's domain label.
@@ -218,7 +217,13 @@ pub fn leaf_data(site_index: u32, rho: &Hash) -> Vec<u8> {
 }
 
 pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(DIGITS[(x >> 4) as usize] as char);
+        s.push(DIGITS[(x & 15) as usize] as char);
+    }
+    s
 }
 
 pub(crate) fn unhex32(s: &str) -> Option<[u8; 32]> {
@@ -357,11 +362,31 @@ fn build<R: RngCore + CryptoRng>(
             )));
         }
     }
-    let mut by_site: BTreeMap<String, Vec<Record>> = BTreeMap::new();
-    for r in input.records {
-        by_site.entry(r.site.clone()).or_default().push(r);
+    // Group by site in one pass (input order within a site; sites in name
+    // order), refusing duplicate identifiers.
+    let mut seen = std::collections::HashSet::with_capacity(input.records.len());
+    for r in &input.records {
+        if !seen.insert(r.id.as_str()) {
+            return Err(FreezeError::Input(format!(
+                "duplicate identifier `{}`",
+                r.id
+            )));
+        }
     }
-    let site_names: Vec<String> = by_site.keys().cloned().collect();
+    drop(seen);
+    let mut groups: std::collections::HashMap<String, Vec<Record>> =
+        std::collections::HashMap::new();
+    for r in input.records {
+        match groups.get_mut(r.site.as_str()) {
+            Some(v) => v.push(r),
+            None => {
+                groups.insert(r.site.clone(), vec![r]);
+            }
+        }
+    }
+    let mut by_site: Vec<(String, Vec<Record>)> = groups.into_iter().collect();
+    by_site.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let site_names: Vec<String> = by_site.iter().map(|(s, _)| s.clone()).collect();
     let padded = input
         .padded_size
         .unwrap_or_else(|| total.max(16).next_power_of_two());
@@ -383,19 +408,49 @@ fn build<R: RngCore + CryptoRng>(
     let mut values: Vec<u64> = vec![];
     let mut blindings: Vec<Scalar> = vec![];
     let mut index = 0u64;
-    for (si, (site, mut recs)) in by_site.into_iter().enumerate() {
-        recs.sort_by(|a, b| a.id.cmp(&b.id));
+    // Salts are drawn in order (so a seeded declaration is reproducible);
+    // the record and leaf hashes, the bulk of the work, run on every core.
+    let n_real = by_site.iter().map(|(_, v)| v.len()).sum::<usize>();
+    let mut salts: Vec<[u8; 32]> = vec![[0u8; 32]; n_real];
+    for s in &mut salts {
+        rng.fill_bytes(s);
+    }
+    let flat: Vec<(u32, &Record)> = by_site
+        .iter()
+        .enumerate()
+        .flat_map(|(si, (_, v))| v.iter().map(move |r| (si as u32, r)))
+        .collect();
+    let mut leaves: Vec<Hash> = vec![[0u8; 32]; n_real];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = n_real.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for ((out, recs), salts) in leaves
+            .chunks_mut(chunk)
+            .zip(flat.chunks(chunk))
+            .zip(salts.chunks(chunk))
+        {
+            scope.spawn(move || {
+                for ((o, (si, r)), salt) in out.iter_mut().zip(recs).zip(salts) {
+                    *o = accord_log::merkle::leaf_hash(&leaf_data(*si, &record_hash(salt, r)));
+                }
+            });
+        }
+    });
+    drop(flat);
+    let mut k = 0usize;
+    for (site, recs) in by_site {
         let start = index;
         for r in recs {
-            let mut salt = [0u8; 32];
-            rng.fill_bytes(&mut salt);
-            tree.append(&leaf_data(si as u32, &record_hash(&salt, &r)));
+            tree.append_leaf(leaves[k]);
             secret_records.push(SecretRecord {
                 index,
-                salt: hex(&salt),
+                salt: hex(&salts[k]),
                 record: r,
             });
-            salt.zeroize();
+            salts[k].zeroize();
+            k += 1;
             index += 1;
         }
         let mut count = index - start;
@@ -540,9 +595,20 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
             format!("{} commitments, expected {m}", cp.commitments.len()),
         ));
     }
+    // Compressed only: the bulletproofs verifier decompresses them itself.
     let mut comms = vec![];
     for (i, c) in cp.commitments.iter().enumerate() {
-        comms.push(point(c, &format!("cap proof commitment {i}"))?.0);
+        let b: [u8; 32] = B64
+            .decode(c)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| {
+                fail(
+                    &format!("cap proof commitment {i}"),
+                    "not a base64 32-byte point",
+                )
+            })?;
+        comms.push(CompressedRistretto(b));
     }
     if comms[..s] != site_points[..] {
         return Err(fail(

@@ -61,8 +61,42 @@ pub struct Record {
 
 impl Record {
     /// The canonical bytes hashed into the record's leaf (RFC 8785 JSON).
+    ///
+    /// A record is a flat object of four strings whose keys sort as
+    /// `category < id < site < type`, so its RFC 8785 form is written
+    /// directly (serde_json's string escaping is RFC 8785's); a property test
+    /// checks this against `serde_json_canonicalizer` on arbitrary records.
     pub fn canonical(&self) -> Vec<u8> {
-        serde_json_canonicalizer::to_vec(self).unwrap_or_default()
+        let mut out =
+            Vec::with_capacity(64 + self.id.len() + self.warhead_type.len() + self.site.len());
+        out.push(b'{');
+        for (i, (key, v)) in [
+            ("category", self.category.as_str()),
+            ("id", self.id.as_str()),
+            ("site", self.site.as_str()),
+            ("type", self.warhead_type.as_str()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            if v.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+                // Writing to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut out, v);
+            } else {
+                // Nothing to escape: RFC 8785 writes the string as it is.
+                out.push(b'"');
+                out.extend_from_slice(v.as_bytes());
+                out.push(b'"');
+            }
+        }
+        out.push(b'}');
+        out
     }
 }
 

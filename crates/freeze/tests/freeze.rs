@@ -335,3 +335,14 @@ proptest::proptest! {
         proptest::prop_assert!(declare(input("RU", recs, total - 1, None), &mut rng(seed)).is_err());
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn canonical_records_are_rfc8785(id in "\\PC{1,20}", ty in "[ -~]{1,12}", site in "\\PC{1,16}", c in 0usize..4) {
+        let r = Record { id, warhead_type: ty, category: Category::ALL[c], site };
+        let oracle = serde_json_canonicalizer::to_vec(&r).expect("canonical");
+        proptest::prop_assert_eq!(r.canonical(), oracle);
+    }
+}
