@@ -4,15 +4,28 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn accord(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord")).current_dir(dir).args(args).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn write_records(dir: &Path, name: &str, n: usize, csv: bool) {
-    let cats = ["deployed_strategic", "non_deployed_strategic", "non_strategic", "awaiting_dismantlement"];
+    let cats = [
+        "deployed_strategic",
+        "non_deployed_strategic",
+        "non_strategic",
+        "awaiting_dismantlement",
+    ];
     let mut s = String::new();
     if csv {
         s.push_str("id,type,category,site\n");
@@ -33,32 +46,126 @@ fn declare_verify_disclose_challenge() {
     let d = tmp.path();
     write_records(d, "r0.jsonl", 200, false);
     write_records(d, "r1.csv", 190, true);
-    let o = accord(d, &["freeze", "declare", "--party", "US", "--records", "r0.jsonl", "--cap", "200", "--out", "d0"]);
+    let o = accord(
+        d,
+        &[
+            "freeze",
+            "declare",
+            "--party",
+            "US",
+            "--records",
+            "r0.jsonl",
+            "--cap",
+            "200",
+            "--out",
+            "d0",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let m = |p: &str| std::fs::metadata(d.join(p)).expect("meta").permissions().mode() & 0o777;
+        let m = |p: &str| {
+            std::fs::metadata(d.join(p))
+                .expect("meta")
+                .permissions()
+                .mode()
+                & 0o777
+        };
         assert_eq!(m("d0/secret"), 0o700);
         assert_eq!(m("d0/secret/declaration.json"), 0o600);
     }
     let public = std::fs::read_to_string(d.join("d0/public.json")).expect("public");
     let secret = std::fs::read_to_string(d.join("d0/secret/declaration.json")).expect("secret");
-    let salt = secret.split("\"salt\":\"").nth(1).and_then(|x| x.get(..64)).expect("a salt");
-    assert!(!public.contains(salt) && !public.contains("W-00001"), "no secret in the public part");
+    let salt = secret
+        .split("\"salt\":\"")
+        .nth(1)
+        .and_then(|x| x.get(..64))
+        .expect("a salt");
+    assert!(
+        !public.contains(salt) && !public.contains("W-00001"),
+        "no secret in the public part"
+    );
     assert!(!text(&o).contains(salt));
-    assert_eq!(accord(d, &["freeze", "verify", "d0/public.json"]).status.code(), Some(0));
+    assert_eq!(
+        accord(d, &["freeze", "verify", "d0/public.json"])
+            .status
+            .code(),
+        Some(0)
+    );
 
-    let o = accord(d, &["freeze", "declare", "--party", "US", "--records", "r1.csv", "--cap", "200", "--out", "d1", "--baseline", "d0", "--date", "2021-08-01"]);
+    let o = accord(
+        d,
+        &[
+            "freeze",
+            "declare",
+            "--party",
+            "US",
+            "--records",
+            "r1.csv",
+            "--cap",
+            "200",
+            "--out",
+            "d1",
+            "--baseline",
+            "d0",
+            "--date",
+            "2021-08-01",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(accord(d, &["freeze", "verify", "d1/public.json", "--baseline", "d0/public.json"]).status.code(), Some(0));
+    assert_eq!(
+        accord(
+            d,
+            &[
+                "freeze",
+                "verify",
+                "d1/public.json",
+                "--baseline",
+                "d0/public.json"
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
 
     // Refusals: over the cap, or above the baseline.
-    let o = accord(d, &["freeze", "declare", "--party", "US", "--records", "r0.jsonl", "--cap", "199", "--out", "dx"]);
+    let o = accord(
+        d,
+        &[
+            "freeze",
+            "declare",
+            "--party",
+            "US",
+            "--records",
+            "r0.jsonl",
+            "--cap",
+            "199",
+            "--out",
+            "dx",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("exceeds the cap 199"));
     assert!(!d.join("dx").exists(), "nothing written when refused");
-    let o = accord(d, &["freeze", "declare", "--party", "US", "--records", "r0.jsonl", "--cap", "300", "--out", "dy", "--baseline", "d1"]);
+    let o = accord(
+        d,
+        &[
+            "freeze",
+            "declare",
+            "--party",
+            "US",
+            "--records",
+            "r0.jsonl",
+            "--cap",
+            "300",
+            "--out",
+            "dy",
+            "--baseline",
+            "d1",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 
     // A tampered public file fails, naming the proof.
@@ -69,21 +176,91 @@ fn declare_verify_disclose_challenge() {
     assert!(text(&o).contains("cap proof"), "{}", text(&o));
 
     // Disclose and verify; a record altered in a disclosure fails.
-    for (flag, v) in [("--site", "SITE-2"), ("--category", "non_strategic"), ("--id", "W-00007")] {
-        let o = accord(d, &["freeze", "disclose", "--secret", "d1/secret", flag, v, "--out", "x.json"]);
+    for (flag, v) in [
+        ("--site", "SITE-2"),
+        ("--category", "non_strategic"),
+        ("--id", "W-00007"),
+    ] {
+        let o = accord(
+            d,
+            &[
+                "freeze",
+                "disclose",
+                "--secret",
+                "d1/secret",
+                flag,
+                v,
+                "--out",
+                "x.json",
+            ],
+        );
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-        let o = accord(d, &["freeze", "verify-disclosure", "d1/public.json", "x.json"]);
+        let o = accord(
+            d,
+            &["freeze", "verify-disclosure", "d1/public.json", "x.json"],
+        );
         assert_eq!(o.status.code(), Some(0), "{flag}: {}", text(&o));
     }
-    let x = std::fs::read_to_string(d.join("x.json")).expect("x").replace("\"W76-1\"", "\"W88\"");
+    let x = std::fs::read_to_string(d.join("x.json"))
+        .expect("x")
+        .replace("\"W76-1\"", "\"W88\"");
     std::fs::write(d.join("x2.json"), x).expect("write");
-    assert_eq!(accord(d, &["freeze", "verify-disclosure", "d1/public.json", "x2.json"]).status.code(), Some(1));
+    assert_eq!(
+        accord(
+            d,
+            &["freeze", "verify-disclosure", "d1/public.json", "x2.json"]
+        )
+        .status
+        .code(),
+        Some(1)
+    );
 
-    std::fs::write(d.join("cp.txt"), "accord/freeze-2020/US\n12\nAAAA\n\n— accord/freeze-2020/US x\n").expect("write");
-    let a = accord(d, &["freeze", "challenge", "d1/public.json", "--checkpoint", "cp.txt", "--count", "3", "--json"]);
-    let b = accord(d, &["freeze", "challenge", "d1/public.json", "--checkpoint", "cp.txt", "--count", "3", "--json"]);
+    std::fs::write(
+        d.join("cp.txt"),
+        "accord/freeze-2020/US\n12\nAAAA\n\n— accord/freeze-2020/US x\n",
+    )
+    .expect("write");
+    let a = accord(
+        d,
+        &[
+            "freeze",
+            "challenge",
+            "d1/public.json",
+            "--checkpoint",
+            "cp.txt",
+            "--count",
+            "3",
+            "--json",
+        ],
+    );
+    let b = accord(
+        d,
+        &[
+            "freeze",
+            "challenge",
+            "d1/public.json",
+            "--checkpoint",
+            "cp.txt",
+            "--count",
+            "3",
+            "--json",
+        ],
+    );
     assert_eq!(a.stdout, b.stdout, "anyone recomputes the same draw");
-    let o = accord(d, &["freeze", "odds", "--population", "23", "--violations", "4", "--samples", "10", "--json"]);
+    let o = accord(
+        d,
+        &[
+            "freeze",
+            "odds",
+            "--population",
+            "23",
+            "--violations",
+            "4",
+            "--samples",
+            "10",
+            "--json",
+        ],
+    );
     let p: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     // 1 − C(19,10)/C(23,10) = 1 − 92378/1144066
     assert!((p["p_detect"].as_f64().expect("p") - (1.0 - 92378.0 / 1_144_066.0)).abs() < 1e-12);
@@ -93,11 +270,41 @@ fn declare_verify_disclose_challenge() {
 fn bad_records_exit_2() {
     let tmp = tempfile::tempdir().expect("tmp");
     let d = tmp.path();
-    std::fs::write(d.join("dup.csv"), "id,type,category,site\nA,W88,deployed_strategic,S\nA,W88,non_strategic,T\n").expect("w");
-    std::fs::write(d.join("cat.csv"), "id,type,category,site\nA,W88,strategic,S\n").expect("w");
-    std::fs::write(d.join("hdr.csv"), "id,kind,category,site\nA,W88,non_strategic,S\n").expect("w");
-    for (f, want) in [("dup.csv", "duplicate identifier `A`"), ("cat.csv", "cat.csv:2: field `category`"), ("hdr.csv", "the header must be")] {
-        let o = accord(d, &["freeze", "declare", "--party", "US", "--records", f, "--cap", "10", "--out", "o"]);
+    std::fs::write(
+        d.join("dup.csv"),
+        "id,type,category,site\nA,W88,deployed_strategic,S\nA,W88,non_strategic,T\n",
+    )
+    .expect("w");
+    std::fs::write(
+        d.join("cat.csv"),
+        "id,type,category,site\nA,W88,strategic,S\n",
+    )
+    .expect("w");
+    std::fs::write(
+        d.join("hdr.csv"),
+        "id,kind,category,site\nA,W88,non_strategic,S\n",
+    )
+    .expect("w");
+    for (f, want) in [
+        ("dup.csv", "duplicate identifier `A`"),
+        ("cat.csv", "cat.csv:2: field `category`"),
+        ("hdr.csv", "the header must be"),
+    ] {
+        let o = accord(
+            d,
+            &[
+                "freeze",
+                "declare",
+                "--party",
+                "US",
+                "--records",
+                f,
+                "--cap",
+                "10",
+                "--out",
+                "o",
+            ],
+        );
         assert_eq!(o.status.code(), Some(2), "{f}");
         assert!(text(&o).contains(want), "{f}: {}", text(&o));
     }

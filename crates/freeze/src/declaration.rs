@@ -2,7 +2,7 @@
 
 use crate::records::Record;
 use crate::{fail, FreezeError};
-use accord_log::merkle::{Hash, MemoryTree};
+use accord_log::merkle::{Compact, Hash};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use bulletproofs::{BulletproofGens, PedersenGens, RangeProof};
@@ -92,14 +92,55 @@ pub struct Public {
     pub freeze_proof: Option<FreezeProof>,
 }
 
+/// A 256-bit salt: hex in files, bytes in memory, wiped when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Salt(pub [u8; 32]);
+
+impl Salt {
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Salt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Salt(withheld)")
+    }
+}
+
+impl Drop for Salt {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Serialize for Salt {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut h = self.to_hex();
+        let r = s.serialize_str(&h);
+        h.zeroize();
+        r
+    }
+}
+
+impl<'de> Deserialize<'de> for Salt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Salt, D::Error> {
+        let mut h = String::deserialize(d)?;
+        let b = unhex32(&h).ok_or_else(|| serde::de::Error::custom("a salt is 64 hex digits"));
+        h.zeroize();
+        b.map(Salt)
+    }
+}
+
 /// One record as the declaring party keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretRecord {
     /// Leaf index.
     pub index: u64,
-    /// Salt, hex.
-    pub salt: String,
+    /// Salt.
+    pub salt: Salt,
     /// The record.
     pub record: Record,
 }
@@ -128,8 +169,8 @@ pub struct Secret {
     pub records: Vec<SecretRecord>,
     /// The sites, sorted.
     pub sites: Vec<SecretSite>,
-    /// Dummy leaves: (index, salt hex).
-    pub dummies: Vec<(u64, String)>,
+    /// Dummy leaves: (index, salt).
+    pub dummies: Vec<(u64, Salt)>,
 }
 
 impl std::fmt::Debug for Secret {
@@ -145,14 +186,9 @@ impl std::fmt::Debug for Secret {
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        for r in &mut self.records {
-            r.salt.zeroize();
-        }
+        // Salts wipe themselves; blindings are strings.
         for s in &mut self.sites {
             s.blinding.zeroize();
-        }
-        for d in &mut self.dummies {
-            d.1.zeroize();
         }
     }
 }
@@ -192,10 +228,16 @@ pub fn digest(p: &Public) -> String {
 
 /// `H("accord-freeze/record/v1" ‖ σ ‖ canonical record)`.
 pub fn record_hash(salt: &[u8; 32], r: &Record) -> Hash {
+    record_hash_with(salt, r, &mut Vec::new())
+}
+
+/// [`record_hash`] with a reused buffer for the canonical record.
+pub fn record_hash_with(salt: &[u8; 32], r: &Record, buf: &mut Vec<u8>) -> Hash {
+    r.canonical_into(buf);
     let mut h = Sha256::new();
     h.update(b"accord-freeze/record/v1");
     h.update(salt);
-    h.update(r.canonical());
+    h.update(&buf[..]);
     h.finalize().into()
 }
 
@@ -207,12 +249,12 @@ pub fn dummy_hash(salt: &[u8; 32]) -> Hash {
     h.finalize().into()
 }
 
-/// Leaf data: `"accord-freeze/v1\0" ‖ u32 site index ‖ ρ`.
-pub fn leaf_data(site_index: u32, rho: &Hash) -> Vec<u8> {
-    let mut v = Vec::with_capacity(17 + 4 + 32);
-    v.extend_from_slice(b"accord-freeze/v1\0");
-    v.extend_from_slice(&site_index.to_be_bytes());
-    v.extend_from_slice(rho);
+/// Leaf data: `"accord-freeze/v1\0" ‖ u32 site index ‖ ρ` (53 bytes).
+pub fn leaf_data(site_index: u32, rho: &Hash) -> [u8; 53] {
+    let mut v = [0u8; 53];
+    v[..17].copy_from_slice(b"accord-freeze/v1\0");
+    v[17..21].copy_from_slice(&site_index.to_be_bytes());
+    v[21..].copy_from_slice(rho);
     v
 }
 
@@ -260,6 +302,59 @@ pub(crate) fn point(
         .decompress()
         .ok_or_else(|| fail(what, "not a valid Ristretto point"))?;
     Ok((c, p))
+}
+
+/// The RFC 9162 root of `leaves` (leaf hashes). A power-of-two tree splits
+/// into two perfect halves, hashed on two threads (RFC 9162 splits at the
+/// largest power of two below the size, which is the half).
+fn tree_root(leaves: &[Hash]) -> Hash {
+    let fold = |part: &[Hash]| {
+        let mut c = Compact::new();
+        for h in part {
+            c.push(*h, |_, _, _| {});
+        }
+        c.root()
+    };
+    let n = leaves.len();
+    if n >= 1 << 12 && n.is_power_of_two() {
+        let (a, b) = leaves.split_at(n / 2);
+        let (ra, rb) = std::thread::scope(|s| {
+            let ha = s.spawn(|| fold(a));
+            let rb = fold(b);
+            (ha.join(), rb)
+        });
+        match ra {
+            Ok(ra) => accord_log::merkle::node_hash(&ra, &rb),
+            Err(_) => fold(leaves),
+        }
+    } else {
+        fold(leaves)
+    }
+}
+
+/// FNV-1a, for the declaring party's own records (no adversary chooses
+/// these keys, so flooding resistance buys nothing here).
+#[derive(Default, Clone, Copy)]
+struct Fnv;
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// The transcript every proof of a declaration runs on.
@@ -362,30 +457,42 @@ fn build<R: RngCore + CryptoRng>(
             )));
         }
     }
-    // Group by site in one pass (input order within a site; sites in name
-    // order), refusing duplicate identifiers.
-    let mut seen = std::collections::HashSet::with_capacity(input.records.len());
-    for r in &input.records {
-        if !seen.insert(r.id.as_str()) {
-            return Err(FreezeError::Input(format!(
-                "duplicate identifier `{}`",
-                r.id
-            )));
-        }
+    // Group by site in one pass (input order within a site, sites in name
+    // order): each record's site index once, each site's vector allocated at
+    // its exact size, each record moved once.
+    let mut names: Vec<String> = vec![];
+    let site_of: Vec<u32> = {
+        let mut seen: std::collections::HashMap<&str, u32, Fnv> =
+            std::collections::HashMap::default();
+        input
+            .records
+            .iter()
+            .map(|r| {
+                *seen.entry(r.site.as_str()).or_insert_with(|| {
+                    names.push(r.site.clone());
+                    (names.len() - 1) as u32
+                })
+            })
+            .collect()
+    };
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_unstable_by(|&x, &y| names[x].cmp(&names[y]));
+    let mut rank = vec![0usize; names.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
     }
-    drop(seen);
-    let mut groups: std::collections::HashMap<String, Vec<Record>> =
-        std::collections::HashMap::new();
-    for r in input.records {
-        match groups.get_mut(r.site.as_str()) {
-            Some(v) => v.push(r),
-            None => {
-                groups.insert(r.site.clone(), vec![r]);
-            }
-        }
+    let mut sizes = vec![0usize; names.len()];
+    for &i in &site_of {
+        sizes[rank[i as usize]] += 1;
     }
-    let mut by_site: Vec<(String, Vec<Record>)> = groups.into_iter().collect();
-    by_site.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut by_site: Vec<(String, Vec<Record>)> = order
+        .iter()
+        .zip(&sizes)
+        .map(|(&i, &n)| (names[i].clone(), Vec::with_capacity(n)))
+        .collect();
+    for (r, i) in input.records.into_iter().zip(site_of) {
+        by_site[rank[i as usize]].1.push(r);
+    }
     let site_names: Vec<String> = by_site.iter().map(|(s, _)| s.clone()).collect();
     let padded = input
         .padded_size
@@ -400,56 +507,95 @@ fn build<R: RngCore + CryptoRng>(
     }
 
     let pc = PedersenGens::default();
-    let mut tree = MemoryTree::new();
-    let mut secret_records = vec![];
+    let mut secret_records = Vec::with_capacity(total as usize);
     let mut secret_sites = vec![];
     let mut dummies = vec![];
     let mut public_sites = vec![];
     let mut values: Vec<u64> = vec![];
     let mut blindings: Vec<Scalar> = vec![];
     let mut index = 0u64;
-    // Salts are drawn in order (so a seeded declaration is reproducible);
-    // the record and leaf hashes, the bulk of the work, run on every core.
+    // Salts come from per-chunk ChaCha20 generators seeded, in order, from
+    // `rng` (so a seeded declaration is reproducible); the record hashes, the
+    // leaves and the two halves of the tree are computed on every core.
     let n_real = by_site.iter().map(|(_, v)| v.len()).sum::<usize>();
-    let mut salts: Vec<[u8; 32]> = vec![[0u8; 32]; n_real];
-    for s in &mut salts {
-        rng.fill_bytes(s);
-    }
+    let n_all = padded as usize;
     let flat: Vec<(u32, &Record)> = by_site
         .iter()
         .enumerate()
         .flat_map(|(si, (_, v))| v.iter().map(move |r| (si as u32, r)))
         .collect();
-    let mut leaves: Vec<Hash> = vec![[0u8; 32]; n_real];
+    let mut salts: Vec<[u8; 32]> = vec![[0u8; 32]; n_all];
+    let mut leaves: Vec<Hash> = vec![[0u8; 32]; n_all];
+    let mut id_hashes: Vec<(u64, u32)> = vec![(0, 0); n_real];
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    let chunk = n_real.div_ceil(threads).max(1);
+    let chunk = n_all.div_ceil(threads).max(1);
+    let seeds: Vec<[u8; 32]> = (0..n_all.div_ceil(chunk))
+        .map(|_| {
+            let mut s = [0u8; 32];
+            rng.fill_bytes(&mut s);
+            s
+        })
+        .collect();
     std::thread::scope(|scope| {
-        for ((out, recs), salts) in leaves
+        let mut idh = id_hashes.chunks_mut(chunk);
+        for (c, ((out, sl), seed)) in leaves
             .chunks_mut(chunk)
-            .zip(flat.chunks(chunk))
-            .zip(salts.chunks(chunk))
+            .zip(salts.chunks_mut(chunk))
+            .zip(&seeds)
+            .enumerate()
         {
+            let flat = &flat;
+            let ids = idh.next().unwrap_or_default();
             scope.spawn(move || {
-                for ((o, (si, r)), salt) in out.iter_mut().zip(recs).zip(salts) {
-                    *o = accord_log::merkle::leaf_hash(&leaf_data(*si, &record_hash(salt, r)));
+                use rand::SeedableRng as _;
+                use std::hash::{BuildHasher as _, Hasher as _};
+                // ChaCha12: a CSPRNG (rand's StdRng), faster than ChaCha20.
+                let mut local = rand_chacha::ChaCha12Rng::from_seed(*seed);
+                let mut buf = Vec::with_capacity(128);
+                for (j, (o, salt)) in out.iter_mut().zip(sl.iter_mut()).enumerate() {
+                    local.fill_bytes(salt);
+                    let i = c * chunk + j;
+                    let data = match flat.get(i) {
+                        Some((si, r)) => {
+                            let mut h = Fnv.build_hasher();
+                            h.write(r.id.as_bytes());
+                            if let Some(slot) = ids.get_mut(j) {
+                                *slot = (h.finish(), i as u32);
+                            }
+                            leaf_data(*si, &record_hash_with(salt, r, &mut buf))
+                        }
+                        None => leaf_data(DUMMY_SITE, &dummy_hash(salt)),
+                    };
+                    *o = accord_log::merkle::leaf_hash(&data);
                 }
             });
         }
     });
+    // Duplicate identifiers: sort the id hashes; equal neighbours are
+    // compared as strings (a hash collision alone is not a duplicate).
+    id_hashes.sort_unstable();
+    for w in id_hashes.windows(2) {
+        if w[0].0 == w[1].0 && flat[w[0].1 as usize].1.id == flat[w[1].1 as usize].1.id {
+            return Err(FreezeError::Input(format!(
+                "duplicate identifier `{}`",
+                flat[w[0].1 as usize].1.id
+            )));
+        }
+    }
     drop(flat);
+    let root = tree_root(&leaves);
+    drop(leaves);
     let mut k = 0usize;
     for (site, recs) in by_site {
         let start = index;
         for r in recs {
-            tree.append_leaf(leaves[k]);
             secret_records.push(SecretRecord {
                 index,
-                salt: hex(&salts[k]),
+                salt: Salt(salts[k]),
                 record: r,
             });
-            salts[k].zeroize();
             k += 1;
             index += 1;
         }
@@ -474,13 +620,12 @@ fn build<R: RngCore + CryptoRng>(
         values.push(count);
         blindings.push(gamma);
     }
-    while index < padded {
-        let mut salt = [0u8; 32];
-        rng.fill_bytes(&mut salt);
-        tree.append(&leaf_data(DUMMY_SITE, &dummy_hash(&salt)));
-        dummies.push((index, hex(&salt)));
-        salt.zeroize();
-        index += 1;
+    debug_assert_eq!(k, n_real);
+    for (i, salt) in salts.iter().enumerate().skip(n_real) {
+        dummies.push((i as u64, Salt(*salt)));
+    }
+    for s in &mut salts {
+        s.zeroize();
     }
 
     let mut public = Public {
@@ -489,7 +634,7 @@ fn build<R: RngCore + CryptoRng>(
         treaty: input.treaty.to_string(),
         date: input.date.to_string(),
         checkpoint: input.checkpoint,
-        root: B64.encode(tree.root()),
+        root: B64.encode(root),
         padded_size: padded,
         sites: public_sites,
         cap: input.cap,

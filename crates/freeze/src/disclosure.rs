@@ -100,22 +100,19 @@ fn tree_of(public: &Public, secret: &Secret) -> Result<(MemoryTree, Vec<Hash>), 
         .enumerate()
         .map(|(i, s)| (s.site.as_str(), i as u32))
         .collect();
-    let mut leaves: Vec<Option<Vec<u8>>> = vec![None; public.padded_size as usize];
+    let mut leaves: Vec<Option<[u8; 53]>> = vec![None; public.padded_size as usize];
     for r in &secret.records {
-        let salt = unhex32(&r.salt).ok_or_else(|| {
-            FreezeError::Input(format!("secret: record {} has a bad salt", r.record.id))
-        })?;
+        let salt = &r.salt.0;
         let si = *site_index
             .get(r.record.site.as_str())
             .ok_or_else(|| FreezeError::Input(format!("secret: unknown site {}", r.record.site)))?;
         let slot = leaves
             .get_mut(r.index as usize)
             .ok_or_else(|| FreezeError::Input("secret: index beyond the tree".into()))?;
-        *slot = Some(leaf_data(si, &record_hash(&salt, &r.record)));
+        *slot = Some(leaf_data(si, &record_hash(salt, &r.record)));
     }
     for (i, salt) in &secret.dummies {
-        let salt = unhex32(salt)
-            .ok_or_else(|| FreezeError::Input("secret: a dummy has a bad salt".into()))?;
+        let salt = salt.0;
         let slot = leaves
             .get_mut(*i as usize)
             .ok_or_else(|| FreezeError::Input("secret: index beyond the tree".into()))?;
@@ -154,7 +151,7 @@ pub fn disclose(
     let open = |r: &crate::declaration::SecretRecord| -> Result<OpenedRecord, FreezeError> {
         Ok(OpenedRecord {
             index: r.index,
-            salt: r.salt.clone(),
+            salt: r.salt.to_hex(),
             record: r.record.clone(),
             proof: proof(r.index)?,
         })

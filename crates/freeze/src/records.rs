@@ -69,6 +69,13 @@ impl Record {
     pub fn canonical(&self) -> Vec<u8> {
         let mut out =
             Vec::with_capacity(64 + self.id.len() + self.warhead_type.len() + self.site.len());
+        self.canonical_into(&mut out);
+        out
+    }
+
+    /// [`Record::canonical`], written into a reused buffer (cleared first).
+    pub fn canonical_into(&self, out: &mut Vec<u8>) {
+        out.clear();
         out.push(b'{');
         for (i, (key, v)) in [
             ("category", self.category.as_str()),
@@ -87,7 +94,7 @@ impl Record {
             out.extend_from_slice(b"\":");
             if v.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
                 // Writing to a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut out, v);
+                let _ = serde_json::to_writer(&mut *out, v);
             } else {
                 // Nothing to escape: RFC 8785 writes the string as it is.
                 out.push(b'"');
@@ -96,7 +103,6 @@ impl Record {
             }
         }
         out.push(b'}');
-        out
     }
 }
 

@@ -66,7 +66,7 @@ fn an_honest_declaration_verifies_and_hides_its_counts() {
     for n in ["\"10\"", "\"25\"", ":78,", ":78}"] {
         assert!(!text.contains(n), "{n} in {text}");
     }
-    assert!(!format!("{:?}", d.secret).contains(&d.secret.records[0].salt));
+    assert!(!format!("{:?}", d.secret).contains(&d.secret.records[0].salt.to_hex()));
 }
 
 #[test]
@@ -242,6 +242,7 @@ fn rejects_tampered_public_file() {
 fn rejects_dummy_leaf_claimed_as_real_warhead() {
     let d = honest();
     let (index, salt) = d.secret.dummies[0].clone();
+    let salt = salt.to_hex();
     let good = disclose(&d.public, &d.secret, &Selector::Id("A-0000".into())).expect("discloses");
     let mut fake = good.clone();
     let proof = {
