@@ -102,20 +102,7 @@ pub(crate) enum Cmd {
         json: bool,
     },
     /// The chance that K challenges find at least one of R hidden or misdeclared items among N.
-    Odds {
-        /// N.
-        #[arg(long)]
-        population: u64,
-        /// R.
-        #[arg(long)]
-        violations: u64,
-        /// K.
-        #[arg(long)]
-        samples: u64,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Odds(crate::inspect::OddsArgs),
 }
 
 pub(crate) fn read_public(path: &Path) -> Result<Public> {
@@ -349,19 +336,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 }
             }
         }
-        Cmd::Odds {
-            population,
-            violations,
-            samples,
-            json,
-        } => {
-            let o = accord_inspect::odds(population, violations, samples)?;
-            if json {
-                crate::print_json(&o)?;
-            } else {
-                println!("{samples} challenges among {population} find at least one of {violations} with probability {}", o.p_detect);
-            }
-        }
+        Cmd::Odds(a) => crate::inspect::print_odds(&a)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,20 +16,7 @@ use std::process::ExitCode;
 pub(crate) enum Cmd {
     /// The chance that K items sampled without replacement from N include at
     /// least one of R violating items (exact; N up to 10^15).
-    Odds {
-        /// Items in the population, N.
-        #[arg(long)]
-        population: u64,
-        /// Violating items, R.
-        #[arg(long)]
-        violations: u64,
-        /// Items sampled, K.
-        #[arg(long)]
-        samples: u64,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Odds(OddsArgs),
     /// The smallest sample reaching a target detection probability.
     SampleSize {
         /// N.
@@ -138,6 +125,44 @@ pub(crate) enum Cmd {
     },
 }
 
+/// N, R, K: shared by `inspect odds` and `freeze odds`.
+#[derive(clap::Args)]
+pub(crate) struct OddsArgs {
+    /// Items in the population, N.
+    #[arg(long)]
+    population: u64,
+    /// Violating items, R.
+    #[arg(long)]
+    violations: u64,
+    /// Items sampled, K.
+    #[arg(long)]
+    samples: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints the exact odds of one draw.
+pub(crate) fn print_odds(a: &OddsArgs) -> Result<()> {
+    let o = odds::odds(a.population, a.violations, a.samples)?;
+    if a.json {
+        crate::print_json(&o)?;
+    } else {
+        // Below the smallest double, say it as a power of ten.
+        let miss = if o.p_miss > 0.0 {
+            o.p_miss.to_string()
+        } else {
+            o.log10_p_miss
+                .map_or_else(|| "0".to_string(), |l| format!("10^{l:.6}"))
+        };
+        println!(
+            "sampling {} of {} with {} violating: P(detect) = {}, P(miss) = {miss}",
+            a.samples, a.population, a.violations, o.p_detect
+        );
+    }
+    Ok(())
+}
+
 fn open(dir: &Path) -> Result<(Store, Treaty)> {
     let st = Store::open(dir)?;
     let t = Treaty::load(&st.meta().treaty)?;
@@ -198,23 +223,7 @@ pub(crate) fn inspection_findings(st: &Store, t: &Treaty, date: NaiveDate) -> Re
 
 pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
     match cmd {
-        Cmd::Odds {
-            population,
-            violations,
-            samples,
-            json,
-        } => {
-            let o = odds::odds(population, violations, samples)?;
-            if json {
-                crate::print_json(&o)?;
-            } else {
-                println!(
-                    "sampling {samples} of {population} with {violations} violating: P(detect) = {}, P(miss) = {}",
-                    o.p_detect,
-                    o.log10_p_miss.map_or("0".to_string(), |l| if o.p_miss > 0.0 { o.p_miss.to_string() } else { format!("10^{l:.6}") })
-                );
-            }
-        }
+        Cmd::Odds(a) => print_odds(&a)?,
         Cmd::SampleSize {
             population,
             violations,

@@ -1,16 +1,11 @@
 //! The log and witness from the command line, and durability under kill -9.
 
+mod common;
+use common::*;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn accord(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 fn accord_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_accord"))
@@ -27,14 +22,6 @@ fn accord_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
         .write_all(input.as_bytes())
         .expect("write");
     c.wait_with_output().expect("wait")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 const V: &str = "keys/accord_new-start_US.vkey";
