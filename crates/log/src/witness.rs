@@ -58,6 +58,8 @@ impl WitnessError {
             WitnessError::UnknownLog(_) => 404,
             WitnessError::BadSignature(_) => 403,
             WitnessError::OldSizeMismatch { .. } => 409,
+            // Equal sizes with different roots: 409; a failing proof: 422.
+            WitnessError::Inconsistent { evidence, .. } if evidence.proof.is_none() => 409,
             WitnessError::Inconsistent { .. } => 422,
             WitnessError::Malformed(_) => 400,
             WitnessError::State { .. } => 500,
@@ -332,6 +334,19 @@ impl Witness {
         let new = open_checkpoint(note, &vkey, &[])
             .map_err(WitnessError::BadSignature)?
             .checkpoint;
+        // C2SP tlog-witness order: 404, 403, then 400 (old above new), then
+        // 409 (old is not the latest), then 422 or 409 (inconsistency).
+        if old_size > new.size {
+            return Err(WitnessError::Malformed(format!(
+                "old size {old_size} is above the checkpoint's size {}",
+                new.size
+            )));
+        }
+        if proof.len() > 63 {
+            return Err(WitnessError::Malformed(
+                "more than 63 consistency proof lines".into(),
+            ));
+        }
         if old_size != latest {
             return Err(WitnessError::OldSizeMismatch {
                 given: old_size,

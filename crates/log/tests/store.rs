@@ -402,6 +402,8 @@ fn detects_split_view_at_equal_size() {
     let e = w
         .add_checkpoint(&fork.checkpoint(&signer).expect("sign"), 5, &[], 2)
         .expect_err("refuse");
+    // C2SP tlog-witness: equal sizes with different roots is a 409.
+    assert_eq!(e.status(), 409);
     let WitnessError::Inconsistent { evidence, .. } = e else {
         panic!("expected evidence")
     };
