@@ -13,6 +13,7 @@ mod inspect;
 mod log;
 mod regime;
 mod registry;
+mod serve;
 mod table;
 mod treaty;
 
@@ -56,6 +57,8 @@ enum Command {
     /// Inspections: exact odds, sample sizes, optimal plans, simulation, records.
     #[command(subcommand)]
     Inspect(inspect::Cmd),
+    /// Run a party's node over HTTP (see the README: `accord serve`).
+    Serve(serve::Args),
     /// Make a signer key (mode 0600) and its verifier key.
     Keygen(log::KeygenArgs),
     /// The tamper-evident log: append, checkpoint, prove, verify, audit.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::History(a) => history::run(a),
         Command::Freeze(c) => freeze::run(c),
         Command::Inspect(c) => inspect::run(c),
+        Command::Serve(a) => serve::run(a),
         Command::Keygen(a) => log::keygen(a),
         Command::Log(c) => log::run(c),
         Command::Witness(c) => log::witness(c),

@@ -240,16 +240,13 @@ impl Store {
             .collect()
     }
 
-    /// Appends a batch. Every notification is checked against the treaty (bad
-    /// input) and, folded with everything already stored, must raise no
-    /// finding of an impossible transition that was not there before. Late
-    /// notifications are accepted (lateness is a finding, not bad input). On
-    /// any error nothing is stored.
-    pub fn append(
-        &mut self,
+    /// Checks a batch without storing it: everything [`Store::append`]
+    /// refuses, this refuses; on success, the state after the batch.
+    pub fn check(
+        &self,
         treaty: &Treaty,
         batch: &[(String, Notification)],
-    ) -> Result<usize, StoreError> {
+    ) -> Result<State, StoreError> {
         let existing = self.notifications()?;
         let mut numbers: HashSet<u64> = existing.iter().map(|n| n.number).collect();
         for (at, n) in batch {
@@ -295,6 +292,21 @@ impl Store {
             }
             .into());
         }
+        Ok(state)
+    }
+
+    /// Appends a batch. Every notification is checked against the treaty (bad
+    /// input) and, folded with everything already stored, must raise no
+    /// finding of an impossible transition that was not there before. Late
+    /// notifications are accepted (lateness is a finding, not bad input). On
+    /// any error nothing is stored.
+    /// Appends a batch: [`Store::check`], then one transaction.
+    pub fn append(
+        &mut self,
+        treaty: &Treaty,
+        batch: &[(String, Notification)],
+    ) -> Result<usize, StoreError> {
+        let state = self.check(treaty, batch)?;
         let tx = self
             .conn
             .transaction()

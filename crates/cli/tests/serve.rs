@@ -1,0 +1,127 @@
+//! `accord serve`: a real node on loopback, spoken to in plain HTTP/1.1.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn a_node_takes_notifications_and_serves_its_checkpoint() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    assert_eq!(
+        accord(
+            d,
+            &[
+                "keygen",
+                "--name",
+                "accord/new-start-2021/US",
+                "--out",
+                "keys"
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let port = free_port();
+    let token = "operator-token-0123456789";
+    std::fs::write(
+        d.join("us.toml"),
+        format!("party = \"US\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\nkey = \"keys/accord_new-start-2021_US.key\"\noperator_tokens = [\"{token}\"]\n"),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .current_dir(d)
+        .args(["serve", "--config", "us.toml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the node did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let n = r#"{"party":"US","number":1,"date":"2020-09-01","sent":"2020-09-01","event":{"kind":"facility_declared","facility":"US-MALMSTROM","facility_kind":"icbm_base","name":"Malmstrom AFB"}}"#;
+    assert_eq!(http(port, "POST", "/notifications", None, n).0, 401);
+    let (s, body) = http(port, "POST", "/notifications", Some(token), n);
+    assert_eq!(s, 201, "{body}");
+    let (s, note) = http(port, "GET", "/checkpoint", None, "");
+    assert_eq!(s, 200);
+    assert!(note.starts_with("accord/new-start-2021/US\n1\n"), "{note}");
+    let (s, status) = http(port, "GET", "/status?date=2020-09-01", None, "");
+    assert_eq!(s, 200);
+    assert!(status.contains("\"tree_size\":1"), "{status}");
+    // Ctrl-C stops it cleanly.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let code = child.wait().expect("wait");
+    assert!(code.success(), "stopped with {code}");
+    // The log it kept audits clean.
+    let o = accord(
+        d,
+        &[
+            "log",
+            "audit",
+            "--store",
+            "data/log.sqlite",
+            "--vkey",
+            "keys/accord_new-start-2021_US.vkey",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn a_bad_config_names_the_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("c.toml"),
+        "party = \"US\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:1\"\nportt = 3\n",
+    )
+    .expect("w");
+    let o = accord(tmp.path(), &["serve", "--config", "c.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("c.toml:4: unknown field `portt`"),
+        "{}",
+        text(&o)
+    );
+}

@@ -1,0 +1,451 @@
+//! A party's node over HTTP (first part of issue #6).
+//!
+//! - `POST /notifications` (operator bearer token): a notification, or an
+//!   array of them, validated against the registry and the treaty before
+//!   anything is written; then appended durably to the party's log (the
+//!   record) and applied to its registry. A bad one gets a 4xx naming the
+//!   field, and nothing is stored.
+//! - `GET /checkpoint`: the latest signed checkpoint (public), signing a new
+//!   one first if the log grew.
+//! - `POST /add-checkpoint`: the C2SP tlog-witness endpoint, when the node
+//!   runs a witness (404, 403, 400, 409 with `text/x.tlog.size`, 422, as the
+//!   spec says).
+//! - `GET /status`: tree size, checkpoint, and compliance today or `?date=`.
+//! - `GET /openapi.json`: this interface as OpenAPI 3.1.
+//!
+//! Errors are JSON `{"error": {"status", "message", "field"}}`; internal
+//! faults are logged to standard error, never sent to the client.
+#![forbid(unsafe_code)]
+
+use accord_log::{canonical_entry, LogStore, Signer, Witness, WitnessError};
+use accord_registry::notification::parse_one;
+use accord_registry::{InputError, Notification, Store, StoreError};
+use accord_treaty::Treaty;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A node's state: its log, registry, treaty, signer, optional witness.
+pub struct Node {
+    inner: Mutex<Inner>,
+    tokens: Vec<String>,
+}
+
+struct Inner {
+    log: LogStore,
+    registry: Store,
+    treaty: Treaty,
+    signer: Signer,
+    witness: Option<Witness>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Node({} operator tokens, secrets withheld)",
+            self.tokens.len()
+        )
+    }
+}
+
+impl Node {
+    /// A node over an opened log and registry of the same party.
+    pub fn new(
+        log: LogStore,
+        registry: Store,
+        treaty: Treaty,
+        signer: Signer,
+        witness: Option<Witness>,
+        tokens: Vec<String>,
+    ) -> Node {
+        Node {
+            inner: Mutex::new(Inner {
+                log,
+                registry,
+                treaty,
+                signer,
+                witness,
+            }),
+            tokens,
+        }
+    }
+}
+
+/// An API error, mapped to a status and a JSON body in one place.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: malformed input, naming the field.
+    BadRequest {
+        /// What is wrong.
+        message: String,
+        /// The field at fault.
+        field: Option<String>,
+    },
+    /// 401: no operator token.
+    Unauthorized,
+    /// 403: a wrong token, or another party's notification.
+    Forbidden(String),
+    /// 409: a replayed notification number.
+    Conflict(String),
+    /// 422: well-formed but impossible under the treaty or the registry.
+    Unprocessable {
+        /// What is wrong.
+        message: String,
+        /// The field at fault.
+        field: Option<String>,
+    },
+    /// 500: logged, never detailed to the client.
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail {
+    status: u16,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message, field) = match self {
+            ApiError::BadRequest { message, field } => (StatusCode::BAD_REQUEST, message, field),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "an operator bearer token is required".to_string(),
+                None,
+            ),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m, None),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m, None),
+            ApiError::Unprocessable { message, field } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, message, field)
+            }
+            ApiError::Internal(detail) => {
+                eprintln!("accord-node: internal error: {detail}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error".to_string(),
+                    None,
+                )
+            }
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: status.as_u16(),
+                message,
+                field,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+fn from_input(e: InputError) -> ApiError {
+    match e {
+        InputError::Json { field, message, .. } => ApiError::BadRequest {
+            message,
+            field: Some(field),
+        },
+        InputError::Invalid { field, message, .. } if field == "number" => {
+            ApiError::Conflict(message)
+        }
+        InputError::Invalid { field, message, .. } => ApiError::Unprocessable {
+            message,
+            field: Some(field),
+        },
+        InputError::Rejected { finding, .. } => ApiError::Unprocessable {
+            message: finding.message,
+            field: Some("event".into()),
+        },
+        other => ApiError::BadRequest {
+            message: other.to_string(),
+            field: None,
+        },
+    }
+}
+
+/// The router (tests call it directly, without a server).
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/notifications", post(post_notifications))
+        .route("/checkpoint", get(get_checkpoint))
+        .route("/add-checkpoint", post(add_checkpoint))
+        .route("/status", get(get_status))
+        .route("/openapi.json", get(openapi))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(node)
+}
+
+fn authorize(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::Unauthorized);
+    };
+    let token = v
+        .to_str()
+        .ok()
+        .and_then(|s| s.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)?;
+    // Compare every token in full (no early exit on the first byte).
+    let ok = node.tokens.iter().fold(false, |acc, t| {
+        let eq = t.len() == token.len()
+            && t.bytes()
+                .zip(token.bytes())
+                .fold(0u8, |d, (a, b)| d | (a ^ b))
+                == 0;
+        acc | eq
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "the token is not an operator token of this node".into(),
+        ))
+    }
+}
+
+/// What `POST /notifications` answers.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The notification numbers accepted.
+    pub numbers: Vec<u64>,
+    /// Their log indexes.
+    pub indexes: Vec<u64>,
+    /// The log's size now.
+    pub tree_size: u64,
+}
+
+async fn post_notifications(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    authorize(&node, &headers)?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest {
+        message: "the body is not UTF-8".into(),
+        field: None,
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ApiError::BadRequest {
+            message: format!("not JSON: {e}"),
+            field: None,
+        })?;
+    let items: Vec<serde_json::Value> = match value {
+        serde_json::Value::Array(a) => a,
+        v => vec![v],
+    };
+    if items.is_empty() {
+        return Err(ApiError::BadRequest {
+            message: "no notifications".into(),
+            field: None,
+        });
+    }
+    let mut batch: Vec<(String, Notification)> = vec![];
+    for (i, v) in items.iter().enumerate() {
+        let at = format!("notification {i}");
+        let n = parse_one(&v.to_string(), &at).map_err(from_input)?;
+        batch.push((at, n));
+    }
+    let node2 = node.clone();
+    // SQLite work is blocking: off the async threads, under the node's lock.
+    tokio::task::spawn_blocking(move || -> Result<Accepted, ApiError> {
+        let mut inner = node2
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let party = inner.registry.meta().party.clone();
+        if let Some((_, n)) = batch.iter().find(|(_, n)| n.party != party) {
+            return Err(ApiError::Forbidden(format!(
+                "this node takes {party}'s notifications, not {}'s",
+                n.party
+            )));
+        }
+        // 1. Everything the registry would refuse is refused before any write.
+        let Inner {
+            registry,
+            treaty,
+            log,
+            ..
+        } = &mut *inner;
+        registry.check(treaty, &batch).map_err(|e| match e {
+            StoreError::Input(i) => from_input(i),
+            other => internal(other),
+        })?;
+        // 2. The log is the record: durable before it is acknowledged.
+        let entries: Vec<Vec<u8>> = batch
+            .iter()
+            .map(|(_, n)| canonical_entry(&n.to_json()))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?;
+        let range = log.append(&entries).map_err(internal)?;
+        // 3. The registry follows (it can always be rebuilt from the log).
+        registry.append(treaty, &batch).map_err(internal)?;
+        Ok(Accepted {
+            numbers: batch.iter().map(|(_, n)| n.number).collect(),
+            indexes: range.collect(),
+            tree_size: log.size(),
+        })
+    })
+    .await
+    .map_err(internal)?
+    .map(|a| (StatusCode::CREATED, Json(a)))
+}
+
+async fn get_checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
+    let note = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
+        let mut inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let Inner { log, signer, .. } = &mut *inner;
+        log.checkpoint(signer).map_err(internal)
+    })
+    .await
+    .map_err(internal)??;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+/// Parses a C2SP tlog-witness `add-checkpoint` body.
+fn parse_add_checkpoint(
+    body: &str,
+) -> Result<(u64, Vec<accord_log::merkle::Hash>, String), String> {
+    let (head, note) = body
+        .split_once("\n\n")
+        .ok_or("expected an old size line, proof lines, an empty line and a checkpoint")?;
+    let mut lines = head.lines();
+    let old = lines
+        .next()
+        .and_then(|l| l.strip_prefix("old "))
+        .filter(|n| {
+            !n.is_empty()
+                && (n == &"0" || !n.starts_with('0'))
+                && n.bytes().all(|b| b.is_ascii_digit())
+        })
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or("the first line must be `old <size>`")?;
+    let proof: Vec<String> = lines.map(str::to_string).collect();
+    let hashes = accord_log::witness::decode_hashes(&proof)?;
+    Ok((old, hashes, note.to_string()))
+}
+
+async fn add_checkpoint(State(node): State<Arc<Node>>, body: Bytes) -> Result<Response, ApiError> {
+    let text = String::from_utf8(body.to_vec()).map_err(|_| ApiError::BadRequest {
+        message: "the body is not UTF-8".into(),
+        field: None,
+    })?;
+    let (old, proof, note) = parse_add_checkpoint(&text).map_err(|m| ApiError::BadRequest {
+        message: m,
+        field: None,
+    })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let Some(w) = &inner.witness else {
+            return Ok((StatusCode::NOT_FOUND, "this node runs no witness\n").into_response());
+        };
+        match w.add_checkpoint(&note, old, &proof, now) {
+            Ok(line) => Ok((
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("{line}\n"),
+            )
+                .into_response()),
+            Err(WitnessError::OldSizeMismatch { latest, .. }) => Ok((
+                StatusCode::CONFLICT,
+                [(header::CONTENT_TYPE, "text/x.tlog.size")],
+                format!("{latest}\n"),
+            )
+                .into_response()),
+            Err(WitnessError::State { .. }) => Err(internal("witness state")),
+            Err(e) => {
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                Ok((status, format!("{e}\n")).into_response())
+            }
+        }
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// `GET /status?date=YYYY-MM-DD`.
+#[derive(Debug, Deserialize)]
+pub struct StatusQuery {
+    /// The date for compliance (default: today).
+    pub date: Option<chrono::NaiveDate>,
+}
+
+async fn get_status(
+    State(node): State<Arc<Node>>,
+    Query(q): Query<StatusQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let date = q.date.unwrap_or_else(|| {
+        // Today, in UTC, from the system clock.
+        let days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 86_400);
+        chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(chrono::NaiveDate::MIN)
+            + chrono::Days::new(days)
+    });
+    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let report = inner
+            .registry
+            .evaluate(&inner.treaty, &[date])
+            .map_err(internal)?
+            .remove(0);
+        let latest = inner.log.latest_checkpoint().map_err(internal)?;
+        Ok(Json(serde_json::json!({
+            "party": inner.registry.meta().party,
+            "treaty": inner.treaty.id,
+            "origin": inner.log.origin(),
+            "tree_size": inner.log.size(),
+            "checkpoint": latest.map(|(_, n)| n),
+            "witness": inner.witness.as_ref().map(|w| w.verifier().to_string()),
+            "compliance": report,
+        })))
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// The OpenAPI 3.1 document of this interface.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Runs the node on `listen` until Ctrl-C.
+pub async fn serve(node: Arc<Node>, listen: &str) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    eprintln!("accord node listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(node))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

@@ -1,0 +1,350 @@
+//! The node's HTTP API, called through the router (no server, no network).
+
+use accord_log::{open_checkpoint, LogStore, Signer, Witness};
+use accord_node::{router, Node, MAX_BODY};
+use accord_registry::{Meta, Store};
+use accord_treaty::Treaty;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const TOKEN: &str = "op-secret-token";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    node: Arc<Node>,
+    log_path: std::path::PathBuf,
+    signer_seed: [u8; 32],
+}
+
+fn fixture(with_witness: Option<&Signer>) -> Fixture {
+    let dir = tempfile::tempdir().expect("tmp");
+    let treaty = Treaty::load("new-start-2021").expect("treaty");
+    let seed = [7u8; 32];
+    let signer = Signer::from_seed("accord/new-start-2021/US", seed).expect("key");
+    let log_path = dir.path().join("log.sqlite");
+    let log =
+        LogStore::init(&log_path, "accord/new-start-2021/US", &signer.verifier()).expect("log");
+    let reg = Store::create(
+        &dir.path().join("reg"),
+        Meta {
+            party: "US".into(),
+            treaty: treaty.id.clone(),
+            synthetic: false,
+            provenance: "test".into(),
+        },
+    )
+    .expect("registry");
+    let witness = with_witness.map(|log_signer| {
+        let w = Witness::open(
+            &dir.path().join("w.sqlite"),
+            Signer::from_seed("w.example/1", [9u8; 32]).expect("key"),
+        )
+        .expect("w");
+        w.add_log(log_signer.name(), &log_signer.verifier())
+            .expect("follow");
+        w
+    });
+    let node = Arc::new(Node::new(
+        log,
+        reg,
+        treaty,
+        signer,
+        witness,
+        vec![TOKEN.into()],
+    ));
+    Fixture {
+        _dir: dir,
+        node,
+        log_path,
+        signer_seed: seed,
+    }
+}
+
+async fn send(node: &Arc<Node>, req: Request<Body>) -> (StatusCode, String) {
+    let resp = router(node.clone()).oneshot(req).await.expect("response");
+    let status = resp.status();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&body).to_string())
+}
+
+fn post(path: &str, token: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut b = Request::post(path).header("content-type", "application/json");
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    b.body(body.into()).expect("request")
+}
+
+fn facility(number: u64) -> String {
+    format!(
+        r#"{{"party":"US","number":{number},"date":"2020-09-01","sent":"2020-09-01","event":{{"kind":"facility_declared","facility":"US-MALMSTROM","facility_kind":"icbm_base","name":"Malmstrom AFB"}}}}"#
+    )
+}
+
+fn silo(number: u64, id: &str) -> String {
+    format!(
+        r#"{{"party":"US","number":{number},"date":"2020-09-01","sent":"2020-09-02","event":{{"kind":"accountability_entry","item":"{id}","item_kind":"icbm_launcher","item_type":"minuteman-iii-silo","facility":"US-MALMSTROM","status":"non_deployed"}}}}"#
+    )
+}
+
+fn log_size(f: &Fixture) -> u64 {
+    // A second connection sees what the node committed.
+    LogStore::open(&f.log_path).expect("open").size()
+}
+
+#[tokio::test]
+async fn accepts_notifications_logging_them_before_acknowledging() {
+    let f = fixture(None);
+    let (s, body) = send(
+        &f.node,
+        post(
+            "/notifications",
+            Some(TOKEN),
+            format!("[{},{}]", facility(1), silo(2, "S1")),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["indexes"], serde_json::json!([0, 1]));
+    assert_eq!(log_size(&f), 2);
+    let (s, note) = send(
+        &f.node,
+        Request::get("/checkpoint")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let signer = Signer::from_seed("accord/new-start-2021/US", f.signer_seed).expect("key");
+    let cp = open_checkpoint(&note, &signer.verifier(), &[])
+        .expect("a verifiable checkpoint")
+        .checkpoint;
+    assert_eq!(cp.size, 2);
+    let (s, status) = send(
+        &f.node,
+        Request::get("/status?date=2020-09-01")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let st: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert_eq!(st["tree_size"], 2);
+    assert_eq!(st["compliance"]["deployed_and_nondeployed_launchers"], 1);
+}
+
+#[tokio::test]
+async fn refuses_unauthenticated_and_wrong_party_writes() {
+    let f = fixture(None);
+    assert_eq!(
+        send(&f.node, post("/notifications", None, facility(1)))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&f.node, post("/notifications", Some("guess"), facility(1)))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let ru = facility(1).replace("\"party\":\"US\"", "\"party\":\"RU\"");
+    let (s, body) = send(&f.node, post("/notifications", Some(TOKEN), ru)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(log_size(&f), 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn malformed_input_is_a_400_naming_the_field_and_stores_nothing() {
+    let f = fixture(None);
+    let (s, body) = send(&f.node, post("/notifications", Some(TOKEN), "{not json")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let missing = facility(1).replace("\"name\":\"Malmstrom AFB\"", "\"nom\":\"x\"");
+    let (s, body) = send(&f.node, post("/notifications", Some(TOKEN), missing)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let e: serde_json::Value = serde_json::from_str(&body).expect("json error body");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nom")),
+        "{body}"
+    );
+    assert_eq!(log_size(&f), 0);
+}
+
+#[tokio::test]
+async fn replayed_and_impossible_notifications_store_nothing() {
+    let f = fixture(None);
+    assert_eq!(
+        send(&f.node, post("/notifications", Some(TOKEN), facility(1)))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let (s, body) = send(&f.node, post("/notifications", Some(TOKEN), facility(1))).await;
+    assert_eq!(s, StatusCode::CONFLICT, "a replayed number: {body}");
+    let unknown = r#"{"party":"US","number":5,"date":"2020-09-03","sent":"2020-09-03","event":{"kind":"removal_from_deployment","item":"NOPE"}}"#;
+    let (s, body) = send(&f.node, post("/notifications", Some(TOKEN), unknown)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("never entered accountability"), "{body}");
+    let outside = facility(6).replace("2020-09-01", "2027-01-01");
+    assert_eq!(
+        send(&f.node, post("/notifications", Some(TOKEN), outside))
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(log_size(&f), 1, "only the first was stored");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let f = fixture(None);
+    let big = format!("[{}]", vec![facility(1); MAX_BODY / 100].join(","));
+    assert!(big.len() > MAX_BODY);
+    assert_eq!(
+        send(&f.node, post("/notifications", Some(TOKEN), big))
+            .await
+            .0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(log_size(&f), 0);
+}
+
+#[tokio::test]
+async fn add_checkpoint_follows_c2sp_tlog_witness() {
+    // The node witnesses a log; a second log store plays the peer.
+    let peer_signer = Signer::from_seed("accord/new-start-2021/RU", [3u8; 32]).expect("key");
+    let f = fixture(Some(&peer_signer));
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut peer = LogStore::init(
+        &dir.path().join("ru.sqlite"),
+        "accord/new-start-2021/RU",
+        &peer_signer.verifier(),
+    )
+    .expect("log");
+    peer.append(&[b"{\"a\":1}".to_vec(), b"{\"a\":2}".to_vec()])
+        .expect("append");
+    let cp2 = peer.checkpoint(&peer_signer).expect("sign");
+    let req = |body: String| {
+        Request::post("/add-checkpoint")
+            .body(Body::from(body))
+            .expect("req")
+    };
+    let (s, line) = send(&f.node, req(format!("old 0\n\n{cp2}"))).await;
+    assert_eq!(s, StatusCode::OK, "{line}");
+    assert!(line.starts_with("\u{2014} w.example/1 "), "{line}");
+    // Stale old size: 409 with the latest size.
+    let (s, body) = send(&f.node, req(format!("old 0\n\n{cp2}"))).await;
+    assert_eq!((s, body.as_str()), (StatusCode::CONFLICT, "2\n"));
+    // Old size above the checkpoint's: 400.
+    assert_eq!(
+        send(&f.node, req(format!("old 9\n\n{cp2}"))).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    // Unknown origin: 404. A forged signature: 403.
+    let other = Signer::from_seed("accord/x/ZZ", [4u8; 32]).expect("k");
+    let fake = other
+        .sign("accord/x/ZZ\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
+        .expect("sign");
+    assert_eq!(
+        send(&f.node, req(format!("old 0\n\n{fake}"))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let forger = Signer::from_seed("accord/new-start-2021/RU", [5u8; 32]).expect("k");
+    let forged = forger
+        .sign(&accord_log::Note::parse(&cp2).expect("note").text)
+        .expect("sign");
+    assert_eq!(
+        send(&f.node, req(format!("old 2\n\n{forged}"))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // A fork: the same key signs another history of 3: the proof fails, 422.
+    let mut fork = LogStore::init(
+        &dir.path().join("fork.sqlite"),
+        "accord/new-start-2021/RU",
+        &peer_signer.verifier(),
+    )
+    .expect("log");
+    fork.append(&[
+        b"{\"a\":1}".to_vec(),
+        b"{\"b\":2}".to_vec(),
+        b"{\"a\":3}".to_vec(),
+    ])
+    .expect("append");
+    let cp3 = fork.checkpoint(&peer_signer).expect("sign");
+    let proof = fork.consistency_proof(2, 3).expect("proof");
+    let lines: String = accord_log::witness::encode_hashes(&proof)
+        .iter()
+        .map(|h| format!("{h}\n"))
+        .collect();
+    assert_eq!(
+        send(&f.node, req(format!("old 2\n{lines}\n{cp3}"))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Malformed bodies: 400.
+    assert_eq!(
+        send(&f.node, req("nonsense".into())).await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route() {
+    let f = fixture(None);
+    let (s, body) = send(
+        &f.node,
+        Request::get("/openapi.json")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let mut paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        vec![
+            "/add-checkpoint",
+            "/checkpoint",
+            "/notifications",
+            "/openapi.json",
+            "/status"
+        ]
+    );
+    // Each documented path and method is routed (not a 404 or 405 from the router).
+    for (path, method) in [
+        ("/checkpoint", "GET"),
+        ("/status", "GET"),
+        ("/openapi.json", "GET"),
+    ] {
+        let (s, _) = send(
+            &f.node,
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{method} {path}");
+    }
+    let (s, _) = send(
+        &f.node,
+        Request::get("/notifications")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "only POST is routed");
+}
