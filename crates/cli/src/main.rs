@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_log;
+mod client;
 mod demo;
 mod freeze;
 mod history;
@@ -59,6 +60,10 @@ enum Command {
     Inspect(inspect::Cmd),
     /// Run a party's node over HTTP (see the README: `accord serve`).
     Serve(serve::Args),
+    /// Post notifications to a node (exit 2 if refused: nothing stored).
+    Notify(client::NotifyArgs),
+    /// A node's tree size, checkpoint and compliance (exit 1 on findings).
+    Status(client::StatusArgs),
     /// Make a signer key (mode 0600) and its verifier key.
     Keygen(log::KeygenArgs),
     /// The tamper-evident log: append, checkpoint, prove, verify, audit.
@@ -84,6 +89,8 @@ fn main() -> ExitCode {
         Command::Freeze(c) => freeze::run(c),
         Command::Inspect(c) => inspect::run(c),
         Command::Serve(a) => serve::run(a),
+        Command::Notify(a) => client::notify(a),
+        Command::Status(a) => client::status(a),
         Command::Keygen(a) => log::keygen(a),
         Command::Log(c) => log::run(c),
         Command::Witness(c) => log::witness(c),

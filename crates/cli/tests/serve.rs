@@ -88,6 +88,30 @@ fn a_node_takes_notifications_and_serves_its_checkpoint() {
     let (s, status) = http(port, "GET", "/status?date=2020-09-01", None, "");
     assert_eq!(s, 200);
     assert!(status.contains("\"tree_size\":1"), "{status}");
+    // The client commands.
+    std::fs::write(
+        d.join("n2.json"),
+        n.replace("\"number\":1", "\"number\":2")
+            .replace("US-MALMSTROM", "US-MINOT"),
+    )
+    .expect("w");
+    let url = format!("http://127.0.0.1:{port}");
+    let o = accord(d, &["notify", "--node", &url, "--token", token, "n2.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = accord(d, &["notify", "--node", &url, "--token", token, "n2.json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a replay is refused: {}",
+        text(&o)
+    );
+    assert!(text(&o).contains("409"), "{}", text(&o));
+    let o = accord(
+        d,
+        &["status", "--node", &url, "--date", "2020-09-01", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(json(&o)["tree_size"], 2);
     // Ctrl-C stops it cleanly.
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -1,0 +1,151 @@
+//! `accord notify` and `accord status`: talk to a node.
+//!
+//! Nodes speak plain HTTP/1.1 on a private link (loopback here); the client
+//! needs one request and one response, so it is a small blocking exchange
+//! over a `TcpStream` (`Connection: close`, `Content-Length`), not a client
+//! library.
+
+use anyhow::{bail, Context, Result};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub(crate) struct NotifyArgs {
+    /// The node, e.g. http://127.0.0.1:7101.
+    #[arg(long)]
+    node: String,
+    /// An operator token of that node.
+    #[arg(long)]
+    token: String,
+    /// A notification (JSON object) or an array of them.
+    file: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct StatusArgs {
+    /// The node, e.g. http://127.0.0.1:7101.
+    #[arg(long)]
+    node: String,
+    /// Compliance on this date (default: today).
+    #[arg(long)]
+    date: Option<chrono::NaiveDate>,
+    /// Print the node's JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `host:port` of an `http://` URL.
+fn authority(url: &str) -> Result<String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow::anyhow!("--node: `{url}`: expected http://host:port"))?;
+    let hostport = rest.split('/').next().unwrap_or("");
+    if hostport.is_empty() || !hostport.contains(':') {
+        bail!("--node: `{url}`: expected http://host:port");
+    }
+    Ok(hostport.to_string())
+}
+
+/// One HTTP/1.1 request; returns the status and the body.
+fn request(
+    url: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Result<(u16, String)> {
+    let hostport = authority(url)?;
+    let mut s = std::net::TcpStream::connect(&hostport)
+        .with_context(|| format!("cannot reach the node at {hostport}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("the node sent no HTTP response"))?;
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("the node sent no status"))?;
+    // The node answers with Content-Length bodies (no chunking for these routes).
+    Ok((status, rest.to_string()))
+}
+
+pub(crate) fn notify(a: NotifyArgs) -> Result<ExitCode> {
+    let body = std::fs::read(&a.file).with_context(|| a.file.display().to_string())?;
+    let (status, text) = request(&a.node, "POST", "/notifications", Some(&a.token), &body)?;
+    match status {
+        201 => {
+            println!("accepted: {}", text.trim());
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            println!("refused ({status}): {}", text.trim());
+            // A refusal is bad input: nothing was stored.
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
+    let path = match a.date {
+        Some(d) => format!("/status?date={d}"),
+        None => "/status".to_string(),
+    };
+    let (code, text) = request(&a.node, "GET", &path, None, b"")?;
+    if code != 200 {
+        bail!("the node answered {code}: {}", text.trim());
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&text).context("the node's status is not JSON")?;
+    if a.json {
+        crate::print_json(&v)?;
+    } else {
+        println!(
+            "{} ({}), log {} entries; treaty {}",
+            v["party"].as_str().unwrap_or("?"),
+            v["origin"].as_str().unwrap_or("?"),
+            v["tree_size"],
+            v["treaty"].as_str().unwrap_or("?")
+        );
+        if let Some(w) = v["witness"].as_str() {
+            println!("  witnessing with {w}");
+        }
+        let r = &v["compliance"];
+        for l in r["limits"].as_array().into_iter().flatten() {
+            println!(
+                "  {:<36} {:>6} / {:<6} {}",
+                l["id"].as_str().unwrap_or(""),
+                l["value"],
+                l["max"],
+                if l["exceeded"] == true {
+                    "EXCEEDED"
+                } else {
+                    ""
+                }
+            );
+        }
+        println!(
+            "  findings on {}: {}",
+            r["date"].as_str().unwrap_or(""),
+            r["findings"].as_array().map_or(0, Vec::len)
+        );
+    }
+    let found = v["compliance"]["findings"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty());
+    Ok(crate::finding_code(found))
+}
