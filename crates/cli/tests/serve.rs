@@ -149,3 +149,97 @@ fn a_bad_config_names_the_line() {
         text(&o)
     );
 }
+
+/// The README's quickstart: `examples/` as shipped (on free ports, so tests
+/// never fight a node the user runs on 7101–7102).
+#[test]
+fn the_examples_run_as_the_readme_says() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    std::fs::create_dir_all(d.join("keys")).expect("mkdir");
+    for e in std::fs::read_dir(ex.join("keys")).expect("keys") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, d.join("keys").join(p.file_name().expect("name"))).expect("copy");
+    }
+    std::fs::copy(ex.join("notification.json"), d.join("notification.json")).expect("copy");
+    let mut children = vec![];
+    let mut ports = vec![];
+    for (name, default) in [("us.toml", "7101"), ("ru.toml", "7102")] {
+        let port = free_port();
+        let cfg = std::fs::read_to_string(ex.join(name)).expect("config");
+        assert!(cfg.contains(&format!("127.0.0.1:{default}")), "{name}");
+        std::fs::write(
+            d.join(name),
+            cfg.replace(
+                &format!("127.0.0.1:{default}"),
+                &format!("127.0.0.1:{port}"),
+            ),
+        )
+        .expect("w");
+        children.push(
+            Command::new(env!("CARGO_BIN_EXE_accord"))
+                .current_dir(d)
+                .args(["serve", "--config", name])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("serve"),
+        );
+        ports.push(port);
+    }
+    for &port in &ports {
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(20), "no node");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let us = format!("http://127.0.0.1:{}", ports[0]);
+    let ru = format!("http://127.0.0.1:{}", ports[1]);
+    let token = "us-operator-example-token";
+    let o = accord(
+        d,
+        &[
+            "notify",
+            "--node",
+            &us,
+            "--token",
+            token,
+            "notification.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The US operator's token means nothing to Russia's node.
+    let o = accord(
+        d,
+        &[
+            "notify",
+            "--node",
+            &ru,
+            "--token",
+            token,
+            "notification.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("403"), "{}", text(&o));
+    let o = accord(
+        d,
+        &["status", "--node", &us, "--date", "2021-03-05", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json(&o);
+    assert_eq!(v["tree_size"], 4);
+    assert_eq!(v["compliance"]["deployed_warheads"], 1);
+    assert_eq!(v["compliance"]["deployed_delivery_vehicles"], 1);
+    assert_eq!(v["compliance"]["deployed_and_nondeployed_launchers"], 1);
+    let o = accord(d, &["status", "--node", &ru, "--json"]);
+    assert_eq!(json(&o)["tree_size"], 0);
+    for mut c in children {
+        let _ = Command::new("kill")
+            .args(["-INT", &c.id().to_string()])
+            .status();
+        assert!(c.wait().expect("wait").success());
+    }
+}
