@@ -107,6 +107,12 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             },
         )?
     };
+    let mut registry = registry;
+    let caught = accord_node::catch_up(&log, &mut registry, &treaty)
+        .with_context(|| format!("{}: the registry and the log disagree", dir.display()))?;
+    if caught > 0 {
+        eprintln!("applied {caught} logged notification(s) the registry lacked");
+    }
     let witness = match &cfg.witness_key {
         Some(k) => {
             let w = Witness::open(

@@ -5,14 +5,40 @@ use common::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+/// Starts `accord serve` (configured with port 0, so no two tests can race
+/// for a port) and reads the port it bound from its first line on stderr.
+fn start(dir: &std::path::Path, config: &str) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .current_dir(dir)
+        .args(["serve", "--config", config])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        let n = err.read_line(&mut line).expect("read");
+        assert!(n > 0, "the node exited before listening");
+    }
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    // Keep draining stderr so the node never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while err.read_line(&mut sink).is_ok_and(|n| n > 0) {
+            sink.clear();
+        }
+    });
+    (child, port)
 }
 
 fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
@@ -56,28 +82,13 @@ fn a_node_takes_notifications_and_serves_its_checkpoint() {
         .code(),
         Some(0)
     );
-    let port = free_port();
     let token = "operator-token-0123456789";
     std::fs::write(
         d.join("us.toml"),
-        format!("party = \"US\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\nkey = \"keys/accord_new-start-2021_US.key\"\noperator_tokens = [\"{token}\"]\n"),
+        format!("party = \"US\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:0\"\ndata_dir = \"data\"\nkey = \"keys/accord_new-start-2021_US.key\"\noperator_tokens = [\"{token}\"]\n"),
     )
     .expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
-        .current_dir(d)
-        .args(["serve", "--config", "us.toml"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the node did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut child, port) = start(d, "us.toml");
     let n = r#"{"party":"US","number":1,"date":"2020-09-01","sent":"2020-09-01","event":{"kind":"facility_declared","facility":"US-MALMSTROM","facility_kind":"icbm_base","name":"Malmstrom AFB"}}"#;
     assert_eq!(http(port, "POST", "/notifications", None, n).0, 401);
     let (s, body) = http(port, "POST", "/notifications", Some(token), n);
@@ -166,34 +177,16 @@ fn the_examples_run_as_the_readme_says() {
     let mut children = vec![];
     let mut ports = vec![];
     for (name, default) in [("us.toml", "7101"), ("ru.toml", "7102")] {
-        let port = free_port();
         let cfg = std::fs::read_to_string(ex.join(name)).expect("config");
         assert!(cfg.contains(&format!("127.0.0.1:{default}")), "{name}");
         std::fs::write(
             d.join(name),
-            cfg.replace(
-                &format!("127.0.0.1:{default}"),
-                &format!("127.0.0.1:{port}"),
-            ),
+            cfg.replace(&format!("127.0.0.1:{default}"), "127.0.0.1:0"),
         )
         .expect("w");
-        children.push(
-            Command::new(env!("CARGO_BIN_EXE_accord"))
-                .current_dir(d)
-                .args(["serve", "--config", name])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("serve"),
-        );
+        let (child, port) = start(d, name);
+        children.push(child);
         ports.push(port);
-    }
-    for &port in &ports {
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "no node");
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
     let us = format!("http://127.0.0.1:{}", ports[0]);
     let ru = format!("http://127.0.0.1:{}", ports[1]);

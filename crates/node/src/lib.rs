@@ -45,6 +45,9 @@ struct Inner {
     treaty: Treaty,
     signer: Signer,
     witness: Option<Witness>,
+    /// The log holds entries the registry lacks (a registry write failed
+    /// after the log's): caught up before the next write.
+    lagging: bool,
 }
 
 impl std::fmt::Debug for Node {
@@ -55,6 +58,68 @@ impl std::fmt::Debug for Node {
             self.tokens.len()
         )
     }
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The registry holds more notifications than the log: it was not fed
+    /// by this log, and the node will not guess which is right.
+    #[error("the registry holds {registry} notifications but the log only {log}: they are not one record")]
+    Diverged {
+        /// Notifications in the registry.
+        registry: u64,
+        /// Entries in the log.
+        log: u64,
+    },
+    /// A log entry the registry lacks could not be applied.
+    #[error("log entry {index}: {message}")]
+    Entry {
+        /// Its index in the log.
+        index: u64,
+        /// Why.
+        message: String,
+    },
+    /// The log could not be read.
+    #[error(transparent)]
+    Log(#[from] accord_log::LogError),
+    /// The registry could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Brings the registry level with the log. The log is acknowledged before
+/// the registry is written, so a node stopped between the two (kill -9,
+/// power loss) restarts with log entries the registry lacks; they are
+/// applied here, in order, before the node takes any request.
+/// Returns how many were applied.
+pub fn catch_up(log: &LogStore, registry: &mut Store, treaty: &Treaty) -> Result<u64, StartError> {
+    let (have, size) = (registry.len()?, log.size());
+    if have > size {
+        return Err(StartError::Diverged {
+            registry: have,
+            log: size,
+        });
+    }
+    for index in have..size {
+        let bytes = log.entry(index)?;
+        let at = format!("log entry {index}");
+        let text = String::from_utf8(bytes).map_err(|_| StartError::Entry {
+            index,
+            message: "not UTF-8".into(),
+        })?;
+        let n = parse_one(&text, &at).map_err(|e| StartError::Entry {
+            index,
+            message: e.to_string(),
+        })?;
+        registry
+            .append(treaty, &[(at, n)])
+            .map_err(|e| StartError::Entry {
+                index,
+                message: e.to_string(),
+            })?;
+    }
+    Ok(size - have)
 }
 
 impl Node {
@@ -74,6 +139,7 @@ impl Node {
                 treaty,
                 signer,
                 witness,
+                lagging: false,
             }),
             tokens,
         }
@@ -277,14 +343,20 @@ async fn post_notifications(
                 n.party
             )));
         }
-        // 1. Everything the registry would refuse is refused before any write.
         let Inner {
             registry,
             treaty,
             log,
+            lagging,
             ..
         } = &mut *inner;
-        registry.check(treaty, &batch).map_err(|e| match e {
+        if *lagging {
+            catch_up(log, registry, treaty).map_err(internal)?;
+            *lagging = false;
+        }
+        // 1. Everything the registry would refuse is refused before any write
+        //    (in time proportional to the batch: see `Store::stage`).
+        let staged = registry.stage(treaty, &batch).map_err(|e| match e {
             StoreError::Input(i) => from_input(i),
             other => internal(other),
         })?;
@@ -295,8 +367,13 @@ async fn post_notifications(
             .collect::<Result<_, _>>()
             .map_err(internal)?;
         let range = log.append(&entries).map_err(internal)?;
-        // 3. The registry follows (it can always be rebuilt from the log).
-        registry.append(treaty, &batch).map_err(internal)?;
+        // 3. The registry follows (it can always be rebuilt from the log, and
+        //    is caught up from it when the node starts).
+        if let Err(e) = registry.commit(staged) {
+            // Logged and so acknowledged-to-be: the registry catches up later.
+            *lagging = true;
+            eprintln!("accord-node: registry write after log append failed (will catch up): {e}");
+        }
         Ok(Accepted {
             numbers: batch.iter().map(|(_, n)| n.number).collect(),
             indexes: range.collect(),

@@ -348,3 +348,71 @@ async fn openapi_documents_every_route() {
     .await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "only POST is routed");
 }
+
+/// A node killed after logging but before its registry was written restarts
+/// with log entries the registry lacks: `catch_up` applies them in order, and
+/// a registry that is ahead of its log is refused rather than guessed at.
+#[test]
+fn restart_catches_the_registry_up_with_the_log() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let treaty = Treaty::load("new-start-2021").expect("treaty");
+    let signer = Signer::from_seed("accord/new-start-2021/US", [7u8; 32]).expect("key");
+    let mut log = LogStore::init(
+        &dir.path().join("log.sqlite"),
+        "accord/new-start-2021/US",
+        &signer.verifier(),
+    )
+    .expect("log");
+    let meta = Meta {
+        party: "US".into(),
+        treaty: treaty.id.clone(),
+        synthetic: false,
+        provenance: "test".into(),
+    };
+    let mut reg = Store::create(&dir.path().join("reg"), meta.clone()).expect("registry");
+    // Three notifications logged; the registry saw only the first.
+    let texts = [
+        facility(1),
+        silo(2, "US-MAL-L0001"),
+        silo(3, "US-MAL-L0002"),
+    ];
+    let entries: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|t| {
+            let n = accord_registry::notification::parse_one(t, "t").expect("parse");
+            accord_log::canonical_entry(&n.to_json()).expect("canonical")
+        })
+        .collect();
+    log.append(&entries).expect("append");
+    let first = accord_registry::notification::parse_one(&texts[0], "t").expect("parse");
+    reg.append(&treaty, &[("t".into(), first)]).expect("first");
+    assert_eq!(
+        accord_node::catch_up(&log, &mut reg, &treaty).expect("catch up"),
+        2
+    );
+    assert_eq!(reg.len().expect("len"), 3);
+    assert_eq!(reg.items().expect("items").len(), 2);
+    // Level now: nothing more to do.
+    assert_eq!(
+        accord_node::catch_up(&log, &mut reg, &treaty).expect("again"),
+        0
+    );
+    // A registry ahead of its log is a different record.
+    let empty = LogStore::init(
+        &dir.path().join("other.sqlite"),
+        "accord/new-start-2021/US",
+        &signer.verifier(),
+    )
+    .expect("log");
+    let e = accord_node::catch_up(&empty, &mut reg, &treaty).expect_err("diverged");
+    assert!(
+        matches!(
+            e,
+            accord_node::StartError::Diverged {
+                registry: 3,
+                log: 0
+            }
+        ),
+        "{e}"
+    );
+}

@@ -168,6 +168,16 @@ impl State {
         self.ids.get(id).map(|&i| &self.items[i as usize])
     }
 
+    /// The index of a facility, for [`State::facility`].
+    pub fn facility_index(&self, id: &str) -> Option<u32> {
+        self.facility_ids.get(id).copied()
+    }
+
+    /// The index of an item, for [`State::items`].
+    pub fn item_index(&self, id: &str) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
     /// The kind id of an item.
     pub fn kind_id(&self, item: &Item) -> &str {
         &self.kind_ids[item.kind as usize]

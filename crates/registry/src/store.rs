@@ -13,7 +13,7 @@ use crate::state::{Location, State};
 use accord_treaty::Treaty;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 /// File name of the store inside a registry directory.
@@ -75,6 +75,38 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     meta: Meta,
+    /// The fold of everything stored, kept once built (see [`Tip`]).
+    tip: Option<Tip>,
+}
+
+/// The fold of every stored notification, kept in memory.
+///
+/// The fold applies notifications in [`Notification::fold_key`] order. A batch
+/// whose keys all come after the last stored key folds to the same state
+/// whether it is folded alone onto the tip or with everything from scratch,
+/// so it is checked in time proportional to the batch, not to the history:
+/// a node taking notifications one at a time stays linear overall. A batch
+/// dated before the tip (a late notification of an earlier change) is folded
+/// in full, as [`Store::check`] does.
+struct Tip {
+    state: State,
+    numbers: HashSet<u64>,
+    last: Option<(NaiveDate, bool, u64)>,
+}
+
+/// A batch checked by [`Store::stage`], ready for [`Store::commit`].
+pub struct Staged {
+    batch: Vec<Notification>,
+    tip: Tip,
+    /// Items and facilities whose rows change; `None`: rewrite them all.
+    touched: Option<(BTreeSet<u32>, BTreeSet<u32>)>,
+}
+
+impl Staged {
+    /// The notifications staged, in the order given.
+    pub fn notifications(&self) -> &[Notification] {
+        &self.batch
+    }
 }
 
 /// One item row of the current state.
@@ -126,7 +158,12 @@ impl Store {
             path: path.display().to_string(),
             source,
         })?;
-        let store = Store { conn, path, meta };
+        let store = Store {
+            conn,
+            path,
+            meta,
+            tip: None,
+        };
         store.conn.execute_batch(SCHEMA).map_err(store.sql())?;
         {
             let m = &store.meta;
@@ -184,7 +221,12 @@ impl Store {
             synthetic: get("synthetic")? == "true",
             provenance: get("provenance")?,
         };
-        Ok(Store { conn, path, meta })
+        Ok(Store {
+            conn,
+            path,
+            meta,
+            tip: None,
+        })
     }
 
     /// The store's metadata.
@@ -299,31 +341,133 @@ impl Store {
     /// input) and, folded with everything already stored, must raise no
     /// finding of an impossible transition that was not there before. Late
     /// notifications are accepted (lateness is a finding, not bad input). On
-    /// any error nothing is stored.
-    /// Appends a batch: [`Store::check`], then one transaction.
+    /// any error nothing is stored. [`Store::stage`], then [`Store::commit`].
     pub fn append(
         &mut self,
         treaty: &Treaty,
         batch: &[(String, Notification)],
     ) -> Result<usize, StoreError> {
-        let state = self.check(treaty, batch)?;
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|source| StoreError::Sqlite {
-                path: self.path.display().to_string(),
-                source,
-            })?;
+        let staged = self.stage(treaty, batch)?;
+        self.commit(staged)
+    }
+
+    /// Checks a batch as [`Store::append`] would, without writing: the same
+    /// verdicts as [`Store::check`], in time proportional to the batch when
+    /// it is dated on or after everything stored (see [`Tip`]). Nothing is
+    /// stored until [`Store::commit`]; a staged batch that is dropped changes
+    /// nothing on disk.
+    pub fn stage(
+        &mut self,
+        treaty: &Treaty,
+        batch: &[(String, Notification)],
+    ) -> Result<Staged, StoreError> {
+        // What needs no state: each notification alone, and the batch's own numbers.
+        let mut fresh = HashSet::new();
+        for (at, n) in batch {
+            n.validate(treaty, at)?;
+            if n.party != self.meta.party {
+                return Err(InputError::Invalid {
+                    at: at.clone(),
+                    field: "party".to_string(),
+                    message: format!("`{}` in a registry of {}", n.party, self.meta.party),
+                }
+                .into());
+            }
+            if !fresh.insert(n.number) {
+                return Err(InputError::Invalid {
+                    at: at.clone(),
+                    field: "number".to_string(),
+                    message: format!("notification number {} is already used", n.number),
+                }
+                .into());
+            }
+        }
+        let mut order: Vec<&(String, Notification)> = batch.iter().collect();
+        order.sort_by_key(|(_, n)| n.fold_key());
+        let tip = match self.tip.take() {
+            Some(t) => t,
+            None => self.build_tip(treaty)?,
+        };
+        let in_order = match (tip.last, order.first()) {
+            (Some(last), Some((_, first))) => first.fold_key() > last,
+            _ => true,
+        };
+        if !in_order {
+            // Put the tip back and fold everything.
+            let numbers = tip.numbers.clone();
+            self.tip = Some(tip);
+            let state = self.check(treaty, batch)?;
+            let mut numbers = numbers;
+            numbers.extend(batch.iter().map(|(_, n)| n.number));
+            let last = self
+                .tip
+                .as_ref()
+                .and_then(|t| t.last)
+                .max(order.last().map(|(_, n)| n.fold_key()));
+            return Ok(Staged {
+                batch: batch.iter().map(|(_, n)| n.clone()).collect(),
+                tip: Tip {
+                    state,
+                    numbers,
+                    last,
+                },
+                touched: None,
+            });
+        }
+        let mut tip = tip;
+        if let Some((at, n)) = batch.iter().find(|(_, n)| tip.numbers.contains(&n.number)) {
+            let e = InputError::Invalid {
+                at: at.clone(),
+                field: "number".to_string(),
+                message: format!("notification number {} is already used", n.number),
+            };
+            self.tip = Some(tip);
+            return Err(e.into());
+        }
+        let mut items = BTreeSet::new();
+        let mut facilities = BTreeSet::new();
+        for (at, n) in order {
+            related(&tip.state, n, &mut items);
+            if let Some(f) = tip.state.apply(n) {
+                // The tip is now partly folded: drop it (the next call
+                // rebuilds it from the store, which is unchanged).
+                return Err(InputError::Rejected {
+                    at: at.clone(),
+                    number: n.number,
+                    finding: Box::new(f),
+                }
+                .into());
+            }
+            related(&tip.state, n, &mut items);
+            if let crate::notification::Event::FacilityDeclared { facility, .. } = &n.event {
+                if let Some(i) = tip.state.facility_index(facility) {
+                    facilities.insert(i);
+                }
+            }
+            tip.numbers.insert(n.number);
+            tip.last = Some(n.fold_key());
+        }
+        Ok(Staged {
+            batch: batch.iter().map(|(_, n)| n.clone()).collect(),
+            tip,
+            touched: Some((items, facilities)),
+        })
+    }
+
+    /// Writes a staged batch in one transaction: its notifications and the
+    /// rows of the state they changed. On error nothing is stored.
+    pub fn commit(&mut self, staged: Staged) -> Result<usize, StoreError> {
         let path = self.path.display().to_string();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
+        let tx = self.conn.transaction().map_err(err)?;
         {
             let mut ins = tx
                 .prepare("INSERT INTO notifications (number, date, sent, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
-            for (_, n) in batch {
+            for n in &staged.batch {
                 ins.execute(params![
                     n.number as i64,
                     n.date.to_string(),
@@ -334,9 +478,33 @@ impl Store {
                 .map_err(err)?;
             }
         }
-        write_state(&tx, &state).map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(batch.len())
+        let state = &staged.tip.state;
+        match &staged.touched {
+            None => write_state(&tx, state).map_err(err)?,
+            Some((items, facilities)) => {
+                write_facilities(&tx, state, facilities.iter().copied()).map_err(err)?;
+                write_items(&tx, state, items.iter().copied()).map_err(err)?;
+            }
+        }
+        if let Err(e) = tx.commit() {
+            self.tip = None;
+            return Err(err(e));
+        }
+        let n = staged.batch.len();
+        self.tip = Some(staged.tip);
+        Ok(n)
+    }
+
+    /// Folds everything stored into a fresh tip.
+    fn build_tip(&self, treaty: &Treaty) -> Result<Tip, StoreError> {
+        let all = self.notifications()?;
+        let last = all.iter().map(|n| n.fold_key()).max();
+        let numbers = all.iter().map(|n| n.number).collect();
+        Ok(Tip {
+            state: fold(treaty, &self.meta.party, &all).0,
+            numbers,
+            last,
+        })
     }
 
     /// Re-folds every stored notification and rewrites the current-state
@@ -471,18 +639,57 @@ fn transition_findings(treaty: &Treaty, party: &str, all: &[Notification]) -> Ve
     fold(treaty, party, all).1
 }
 
+/// The items a notification touches in `state`: its item, and that item's
+/// launcher or payload. Called before and after applying, so that both the
+/// old and the new partner are rewritten.
+fn related(state: &State, n: &Notification, out: &mut BTreeSet<u32>) {
+    let launcher = match &n.event {
+        crate::notification::Event::AccountabilityEntry { launcher, .. }
+        | crate::notification::Event::Deployment { launcher, .. } => launcher.as_deref(),
+        _ => None,
+    };
+    for id in [n.event.item(), launcher].into_iter().flatten() {
+        if let Some(i) = state.item_index(id) {
+            out.insert(i);
+            let it = &state.items()[i as usize];
+            out.extend(it.launcher);
+            out.extend(it.payload);
+        }
+    }
+}
+
 fn write_state(tx: &rusqlite::Transaction<'_>, state: &State) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM facilities", [])?;
     tx.execute("DELETE FROM items", [])?;
-    let mut f = tx.prepare("INSERT INTO facilities (id, kind, name) VALUES (?1, ?2, ?3)")?;
-    for fac in state.facilities() {
+    write_facilities(tx, state, 0..state.facilities().len() as u32)?;
+    write_items(tx, state, 0..state.items().len() as u32)
+}
+
+fn write_facilities(
+    tx: &rusqlite::Transaction<'_>,
+    state: &State,
+    which: impl Iterator<Item = u32>,
+) -> rusqlite::Result<()> {
+    let mut f = tx
+        .prepare_cached("INSERT OR REPLACE INTO facilities (id, kind, name) VALUES (?1, ?2, ?3)")?;
+    for x in which {
+        let fac = state.facility(x);
         f.execute(params![&*fac.id, fac.kind.as_str(), &*fac.name])?;
     }
-    let mut i = tx.prepare(
-        "INSERT INTO items (id, kind, item_type, status, facility, in_transit_from, launcher, reentry_vehicles)
+    Ok(())
+}
+
+fn write_items(
+    tx: &rusqlite::Transaction<'_>,
+    state: &State,
+    which: impl Iterator<Item = u32>,
+) -> rusqlite::Result<()> {
+    let mut i = tx.prepare_cached(
+        "INSERT OR REPLACE INTO items (id, kind, item_type, status, facility, in_transit_from, launcher, reentry_vehicles)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
-    for it in state.items() {
+    for x in which {
+        let it = &state.items()[x as usize];
         let (facility, from) = match it.location {
             Location::At(x) => (Some(&*state.facility(x).id), None),
             Location::InTransit { from } => (None, Some(&*state.facility(from).id)),
