@@ -88,10 +88,51 @@ pub struct Store {
 /// a node taking notifications one at a time stays linear overall. A batch
 /// dated before the tip (a late notification of an earlier change) is folded
 /// in full, as [`Store::check`] does.
+///
+/// Operators working concurrently send notifications out of number order: a
+/// notification can arrive after one with a later fold key. It still folds
+/// onto the tip when it *commutes* with every stored notification after it:
+/// it concerns none of the same items, launchers or facilities, and no data
+/// exchange comes after it (an exchange checks the totals of its date). The
+/// tip keeps the names each recent notification touched ([`Tip::tail`]) to
+/// decide this; anything else is folded in full.
 struct Tip {
     state: State,
     numbers: HashSet<u64>,
-    last: Option<(NaiveDate, bool, u64)>,
+    last: Option<FoldKey>,
+    /// The last [`TAIL`] notifications by fold key: whether each is a data
+    /// exchange, and the names it touched.
+    tail: BTreeMap<FoldKey, (bool, Vec<Box<str>>)>,
+    /// Every stored notification with a key above this is in `tail`.
+    floor: Option<FoldKey>,
+}
+
+type FoldKey = (NaiveDate, bool, u64);
+
+/// How many recent notifications the tip remembers for commutation.
+const TAIL: usize = 4096;
+
+impl Tip {
+    /// Whether a batch with these keys and touched names commutes with
+    /// every stored notification after its first key.
+    fn commutes(&self, first: FoldKey, batch_exchange: bool, names: &HashSet<Box<str>>) -> bool {
+        if batch_exchange || self.floor.is_some_and(|f| first <= f) {
+            return false;
+        }
+        self.tail
+            .range((std::ops::Bound::Excluded(first), std::ops::Bound::Unbounded))
+            .all(|(_, (exchange, touched))| !exchange && touched.iter().all(|t| !names.contains(t)))
+    }
+
+    fn remember(&mut self, key: FoldKey, exchange: bool, names: Vec<Box<str>>) {
+        self.tail.insert(key, (exchange, names));
+        while self.tail.len() > TAIL {
+            if let Some((k, _)) = self.tail.pop_first() {
+                self.floor = self.floor.max(Some(k));
+            }
+        }
+        self.last = self.last.max(Some(key));
+    }
 }
 
 /// A batch checked by [`Store::stage`], ready for [`Store::commit`].
@@ -388,33 +429,6 @@ impl Store {
             Some(t) => t,
             None => self.build_tip(treaty)?,
         };
-        let in_order = match (tip.last, order.first()) {
-            (Some(last), Some((_, first))) => first.fold_key() > last,
-            _ => true,
-        };
-        if !in_order {
-            // Put the tip back and fold everything.
-            let numbers = tip.numbers.clone();
-            self.tip = Some(tip);
-            let state = self.check(treaty, batch)?;
-            let mut numbers = numbers;
-            numbers.extend(batch.iter().map(|(_, n)| n.number));
-            let last = self
-                .tip
-                .as_ref()
-                .and_then(|t| t.last)
-                .max(order.last().map(|(_, n)| n.fold_key()));
-            return Ok(Staged {
-                batch: batch.iter().map(|(_, n)| n.clone()).collect(),
-                tip: Tip {
-                    state,
-                    numbers,
-                    last,
-                },
-                touched: None,
-            });
-        }
-        let mut tip = tip;
         if let Some((at, n)) = batch.iter().find(|(_, n)| tip.numbers.contains(&n.number)) {
             let e = InputError::Invalid {
                 at: at.clone(),
@@ -424,10 +438,31 @@ impl Store {
             self.tip = Some(tip);
             return Err(e.into());
         }
+        let in_order = match (tip.last, order.first()) {
+            (Some(last), Some((_, first))) => first.fold_key() > last,
+            _ => true,
+        };
+        let tip = if in_order {
+            tip
+        } else {
+            match self.stage_commuting(tip, &order) {
+                Ok(staged) => {
+                    return Ok(Staged {
+                        batch: batch.iter().map(|(_, n)| n.clone()).collect(),
+                        tip: staged.0,
+                        touched: Some(staged.1),
+                    })
+                }
+                Err(Some(e)) => return Err(e),
+                Err(None) => return self.stage_full(treaty, batch, &order),
+            }
+        };
+        let mut tip = tip;
         let mut items = BTreeSet::new();
         let mut facilities = BTreeSet::new();
         for (at, n) in order {
-            related(&tip.state, n, &mut items);
+            let mut mine = BTreeSet::new();
+            related(&tip.state, n, &mut mine);
             if let Some(f) = tip.state.apply(n) {
                 // The tip is now partly folded: drop it (the next call
                 // rebuilds it from the store, which is unchanged).
@@ -438,19 +473,99 @@ impl Store {
                 }
                 .into());
             }
-            related(&tip.state, n, &mut items);
+            related(&tip.state, n, &mut mine);
             if let crate::notification::Event::FacilityDeclared { facility, .. } = &n.event {
                 if let Some(i) = tip.state.facility_index(facility) {
                     facilities.insert(i);
                 }
             }
+            let names = names(&tip.state, n, &mine);
+            items.extend(mine);
             tip.numbers.insert(n.number);
-            tip.last = Some(n.fold_key());
+            tip.remember(n.fold_key(), is_exchange(n), names);
         }
         Ok(Staged {
             batch: batch.iter().map(|(_, n)| n.clone()).collect(),
             tip,
             touched: Some((items, facilities)),
+        })
+    }
+
+    /// An out-of-order batch, folded onto the tip if it commutes with what
+    /// follows it. `Err(None)`: it does not (or its verdict depends on the
+    /// order), so fold in full; the tip has been dropped.
+    #[allow(clippy::type_complexity)]
+    fn stage_commuting(
+        &mut self,
+        mut tip: Tip,
+        order: &[&(String, Notification)],
+    ) -> Result<(Tip, (BTreeSet<u32>, BTreeSet<u32>)), Option<StoreError>> {
+        let Some((_, first)) = order.first() else {
+            return Err(None);
+        };
+        let first = first.fold_key();
+        let exchange = order.iter().any(|(_, n)| is_exchange(n));
+        let mut items = BTreeSet::new();
+        let mut facilities = BTreeSet::new();
+        let mut all_names: HashSet<Box<str>> = HashSet::new();
+        let mut remembered = vec![];
+        let mut rejected = None;
+        for (at, n) in order {
+            let mut mine = BTreeSet::new();
+            related(&tip.state, n, &mut mine);
+            all_names.extend(names(&tip.state, n, &mine));
+            if let Some(f) = tip.state.apply(n) {
+                rejected = Some(InputError::Rejected {
+                    at: at.clone(),
+                    number: n.number,
+                    finding: Box::new(f),
+                });
+                break;
+            }
+            related(&tip.state, n, &mut mine);
+            if let crate::notification::Event::FacilityDeclared { facility, .. } = &n.event {
+                if let Some(i) = tip.state.facility_index(facility) {
+                    facilities.insert(i);
+                }
+            }
+            let names = names(&tip.state, n, &mine);
+            all_names.extend(names.iter().cloned());
+            items.extend(mine);
+            remembered.push((n.fold_key(), is_exchange(n), names, n.number));
+        }
+        if !tip.commutes(first, exchange, &all_names) {
+            // self.tip stays None: rebuilt from the store when next needed.
+            return Err(None);
+        }
+        if let Some(e) = rejected {
+            return Err(Some(e.into()));
+        }
+        for (key, ex, names, number) in remembered {
+            tip.numbers.insert(number);
+            tip.remember(key, ex, names);
+        }
+        Ok((tip, (items, facilities)))
+    }
+
+    /// Stages a batch by folding everything stored with it.
+    fn stage_full(
+        &mut self,
+        treaty: &Treaty,
+        batch: &[(String, Notification)],
+        order: &[&(String, Notification)],
+    ) -> Result<Staged, StoreError> {
+        let state = self.check(treaty, batch)?;
+        let mut tip = self.build_tip(treaty)?;
+        tip.state = state;
+        for (_, n) in order {
+            tip.numbers.insert(n.number);
+            tip.floor = tip.floor.max(Some(n.fold_key()));
+            tip.last = tip.last.max(Some(n.fold_key()));
+        }
+        Ok(Staged {
+            batch: batch.iter().map(|(_, n)| n.clone()).collect(),
+            tip,
+            touched: None,
         })
     }
 
@@ -495,16 +610,35 @@ impl Store {
         Ok(n)
     }
 
-    /// Folds everything stored into a fresh tip.
+    /// Folds everything stored into a fresh tip, remembering the names the
+    /// last [`TAIL`] notifications touched.
     fn build_tip(&self, treaty: &Treaty) -> Result<Tip, StoreError> {
         let all = self.notifications()?;
-        let last = all.iter().map(|n| n.fold_key()).max();
-        let numbers = all.iter().map(|n| n.number).collect();
-        Ok(Tip {
-            state: fold(treaty, &self.meta.party, &all).0,
-            numbers,
-            last,
-        })
+        let mut order: Vec<&Notification> = all.iter().collect();
+        order.sort_by_key(|n| n.fold_key());
+        let mut tip = Tip {
+            state: State::new(treaty, &self.meta.party),
+            numbers: all.iter().map(|n| n.number).collect(),
+            last: None,
+            tail: BTreeMap::new(),
+            floor: None,
+        };
+        let remembered = order.len().saturating_sub(TAIL);
+        for (k, n) in order.into_iter().enumerate() {
+            if k < remembered {
+                let _ = tip.state.apply(n);
+                tip.floor = Some(n.fold_key());
+                tip.last = Some(n.fold_key());
+                continue;
+            }
+            let mut mine = BTreeSet::new();
+            related(&tip.state, n, &mut mine);
+            let _ = tip.state.apply(n);
+            related(&tip.state, n, &mut mine);
+            let names = names(&tip.state, n, &mine);
+            tip.remember(n.fold_key(), is_exchange(n), names);
+        }
+        Ok(tip)
     }
 
     /// Re-folds every stored notification and rewrites the current-state
@@ -656,6 +790,41 @@ fn related(state: &State, n: &Notification, out: &mut BTreeSet<u32>) {
             out.extend(it.payload);
         }
     }
+}
+
+fn is_exchange(n: &Notification) -> bool {
+    matches!(n.event, crate::notification::Event::DataExchange { .. })
+}
+
+/// The names a notification touches, for commutation: its items (as found by
+/// [`related`]) and the facility it names, as `item:ID` and `facility:ID`.
+fn names(state: &State, n: &Notification, items: &BTreeSet<u32>) -> Vec<Box<str>> {
+    use crate::notification::Event;
+    let mut out: Vec<Box<str>> = items
+        .iter()
+        .map(|&i| format!("item:{}", state.item_id(i)).into())
+        .collect();
+    // Names not (yet) in the state still conflict: an item entered twice.
+    for id in [n.event.item()].into_iter().flatten() {
+        out.push(format!("item:{id}").into());
+    }
+    match &n.event {
+        Event::FacilityDeclared { facility, .. }
+        | Event::AccountabilityEntry { facility, .. }
+        | Event::Departure { facility, .. }
+        | Event::Arrival { facility, .. } => out.push(format!("facility:{facility}").into()),
+        _ => {}
+    }
+    if let Event::AccountabilityEntry {
+        launcher: Some(l), ..
+    }
+    | Event::Deployment {
+        launcher: Some(l), ..
+    } = &n.event
+    {
+        out.push(format!("item:{l}").into());
+    }
+    out
 }
 
 fn write_state(tx: &rusqlite::Transaction<'_>, state: &State) -> rusqlite::Result<()> {

@@ -132,21 +132,32 @@ proptest! {
         let mut accepted = 0usize;
         for (k, &(op, a, c, gap)) in choices.iter().enumerate() {
             day += u64::from(gap % 4);
-            // One candidate in eight is dated up to three days before the last.
-            let back = if gap % 8 == 7 { u64::from(a % 4).min(day) } else { 0 };
+            // One candidate in four is dated up to ten days back: before
+            // notifications already stored.
+            let back = if gap % 4 == 3 { (4 + u64::from(a % 7)).min(day) } else { 0 };
             let date = d(2020, 9, 1) + chrono::Days::new(day - back);
             let m = format!("M{}", a % 6);
             let s = format!("S{}", c % 4);
             let mut cand = B::new("US", date);
             cand.next = 1000 + k as u64;
-            match op % 7 {
+            match op % 8 {
                 0 => cand.entry(&m, "icbm", "minuteman-iii", "BASE", Status::NonDeployed),
                 1 => cand.deploy(&m, Some(&s), Some(1 + u32::from(c % 3))),
                 2 => cand.remove(&m),
                 3 => cand.depart(&m, if a % 2 == 0 { "BASE" } else { "STORE" }),
                 4 => cand.arrive(&m, if c % 2 == 0 { "BASE" } else { "STORE" }),
                 5 => cand.rv(&m, 1 + u32::from(c % 3)),
-                _ => cand.eliminate(&m),
+                6 => cand.eliminate(&m),
+                // A data exchange: half of them with the true totals of the day.
+                _ => {
+                    let r = store.evaluate(&t, &[date]).expect("eval").remove(0);
+                    let g = |k: &str| r.aggregates.get(k).copied().unwrap_or(0);
+                    if c % 2 == 0 {
+                        cand.exchange(g("deployed_delivery_vehicles"), g("deployed_warheads"), g("deployed_and_nondeployed_launchers"))
+                    } else {
+                        cand.exchange(u64::from(c % 3), u64::from(a % 4), 4)
+                    }
+                }
             };
             let one = [(String::from("p"), cand.out.remove(0))];
             let full = store.check(&t, &one).is_ok();
