@@ -121,7 +121,9 @@ impl Tip {
         }
         self.tail
             .range((std::ops::Bound::Excluded(first), std::ops::Bound::Unbounded))
-            .all(|(_, (exchange, touched))| !exchange && touched.iter().all(|t| !names.contains(t)))
+            .all(|(_, (exchange, touched))| {
+                !exchange && touched.iter().all(|t| !conflicts(t, names))
+            })
     }
 
     fn remember(&mut self, key: FoldKey, exchange: bool, names: Vec<Box<str>>) {
@@ -796,8 +798,22 @@ fn is_exchange(n: &Notification) -> bool {
     matches!(n.event, crate::notification::Event::DataExchange { .. })
 }
 
+/// Whether a stored notification's touched name `t` conflicts with a batch's
+/// names: the same item, or the same facility where either side declares it
+/// (`fw:`, a write) rather than only naming it (`fr:`, a read). Reads commute.
+fn conflicts(t: &str, names: &HashSet<Box<str>>) -> bool {
+    if let Some(f) = t.strip_prefix("fw:") {
+        names.contains(t) || names.contains(format!("fr:{f}").as_str())
+    } else if let Some(f) = t.strip_prefix("fr:") {
+        names.contains(format!("fw:{f}").as_str())
+    } else {
+        names.contains(t)
+    }
+}
+
 /// The names a notification touches, for commutation: its items (as found by
-/// [`related`]) and the facility it names, as `item:ID` and `facility:ID`.
+/// [`related`]) as `item:ID`, and the facility it declares (`fw:ID`) or
+/// names (`fr:ID`).
 fn names(state: &State, n: &Notification, items: &BTreeSet<u32>) -> Vec<Box<str>> {
     use crate::notification::Event;
     let mut out: Vec<Box<str>> = items
@@ -809,10 +825,11 @@ fn names(state: &State, n: &Notification, items: &BTreeSet<u32>) -> Vec<Box<str>
         out.push(format!("item:{id}").into());
     }
     match &n.event {
-        Event::FacilityDeclared { facility, .. }
-        | Event::AccountabilityEntry { facility, .. }
+        // Declaring a facility writes it; naming one only reads that it exists.
+        Event::FacilityDeclared { facility, .. } => out.push(format!("fw:{facility}").into()),
+        Event::AccountabilityEntry { facility, .. }
         | Event::Departure { facility, .. }
-        | Event::Arrival { facility, .. } => out.push(format!("facility:{facility}").into()),
+        | Event::Arrival { facility, .. } => out.push(format!("fr:{facility}").into()),
         _ => {}
     }
     if let Event::AccountabilityEntry {
