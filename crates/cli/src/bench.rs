@@ -80,6 +80,20 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// A node on loopback: sustained durable notifications per second from
+    /// concurrent clients, with p50/p99 acknowledgement latency, against the
+    /// log's raw one-entry durable append in the same run.
+    Node {
+        /// Notifications to send.
+        #[arg(long, default_value_t = 20_000)]
+        notifications: u64,
+        /// Concurrent clients (each one keep-alive connection).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// (internal) audit a log in its own process; used by `bench log`.
     #[command(hide = true)]
     AuditFile { store: PathBuf, vkey: PathBuf },
@@ -256,6 +270,11 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             json,
         } => crate::bench_log::odds(evaluations, trials, json),
         Cmd::Freeze { records, json } => crate::bench_log::freeze(records, json),
+        Cmd::Node {
+            notifications,
+            clients,
+            json,
+        } => crate::bench_node::run(notifications, clients, json),
         Cmd::AuditFile { store, vkey } => crate::bench_log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,

@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_log;
+mod bench_node;
 mod client;
 mod demo;
 mod freeze;

@@ -236,3 +236,29 @@ fn the_examples_run_as_the_readme_says() {
         assert!(c.wait().expect("wait").success());
     }
 }
+
+/// `accord bench node`, small: every notification is acknowledged, logged
+/// once and applied, and the figures are there.
+#[test]
+fn bench_node_checks_what_it_measured() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = accord(
+        tmp.path(),
+        &[
+            "bench",
+            "node",
+            "--notifications",
+            "300",
+            "--clients",
+            "4",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json(&o);
+    assert_eq!(v["notifications"], 300);
+    assert_eq!(v["log_size"], 301);
+    assert_eq!(v["registry_items"], 300);
+    assert!(v["per_second"].as_f64().expect("rate") > 0.0);
+    assert!(v["p99_ms"].as_f64().expect("p99") >= v["p50_ms"].as_f64().expect("p50"));
+}

@@ -36,6 +36,8 @@ pub const MAX_BODY: usize = 1 << 20;
 /// A node's state: its log, registry, treaty, signer, optional witness.
 pub struct Node {
     inner: Mutex<Inner>,
+    /// Notification batches waiting for the next group commit.
+    queue: Mutex<Vec<Job>>,
     tokens: Vec<String>,
 }
 
@@ -141,6 +143,7 @@ impl Node {
                 witness,
                 lagging: false,
             }),
+            queue: Mutex::new(vec![]),
             tokens,
         }
     }
@@ -329,60 +332,149 @@ async fn post_notifications(
         let n = parse_one(&v.to_string(), &at).map_err(from_input)?;
         batch.push((at, n));
     }
+    // Group commit: the request joins the queue; whichever request holds the
+    // node's lock takes everything queued, checks each batch on its own,
+    // appends all that pass to the log in one durable write, and answers
+    // each. SQLite work is blocking: off the async threads.
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    node.queue
+        .lock()
+        .map_err(|_| internal("the node's queue lock is poisoned"))?
+        .push(Job { batch, reply });
     let node2 = node.clone();
-    // SQLite work is blocking: off the async threads, under the node's lock.
-    tokio::task::spawn_blocking(move || -> Result<Accepted, ApiError> {
-        let mut inner = node2
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
-        let party = inner.registry.meta().party.clone();
-        if let Some((_, n)) = batch.iter().find(|(_, n)| n.party != party) {
-            return Err(ApiError::Forbidden(format!(
-                "this node takes {party}'s notifications, not {}'s",
-                n.party
-            )));
+    tokio::task::spawn_blocking(move || node2.drain())
+        .await
+        .map_err(internal)?;
+    answer
+        .await
+        .map_err(|_| internal("the request was dropped unanswered"))?
+        .map(|a| (StatusCode::CREATED, Json(a)))
+}
+
+/// A batch of notifications waiting for the group commit, and where to send
+/// its answer.
+struct Job {
+    batch: Vec<(String, Notification)>,
+    reply: tokio::sync::oneshot::Sender<Result<Accepted, ApiError>>,
+}
+
+impl Node {
+    /// Takes the queue's jobs under the node's lock until it is empty.
+    fn drain(&self) {
+        let Ok(mut inner) = self.inner.lock() else {
+            eprintln!("accord-node: internal error: the node's lock is poisoned");
+            return;
+        };
+        loop {
+            let jobs = match self.queue.lock() {
+                Ok(mut q) => std::mem::take(&mut *q),
+                Err(_) => return,
+            };
+            if jobs.is_empty() {
+                return;
+            }
+            inner.commit_group(jobs);
         }
-        let Inner {
-            registry,
-            treaty,
-            log,
-            lagging,
-            ..
-        } = &mut *inner;
-        if *lagging {
-            catch_up(log, registry, treaty).map_err(internal)?;
-            *lagging = false;
+    }
+}
+
+impl Inner {
+    /// Checks, logs (one durable append) and applies a group of jobs,
+    /// answering each. A refused batch is answered alone and changes nothing.
+    fn commit_group(&mut self, jobs: Vec<Job>) {
+        let mut jobs: std::collections::VecDeque<Job> = jobs.into();
+        while !jobs.is_empty() {
+            let Inner {
+                registry,
+                treaty,
+                log,
+                lagging,
+                ..
+            } = self;
+            if *lagging {
+                if let Err(e) = catch_up(log, registry, treaty) {
+                    for j in jobs.drain(..) {
+                        let _ = j.reply.send(Err(internal(&e)));
+                    }
+                    return;
+                }
+                *lagging = false;
+            }
+            let party = registry.meta().party.clone();
+            // 1. Everything the registry would refuse is refused before any
+            //    write (in time proportional to the batch: `Store::stage`).
+            let mut staged = vec![];
+            let mut passed = vec![];
+            while let Some(job) = jobs.pop_front() {
+                if let Some((_, n)) = job.batch.iter().find(|(_, n)| n.party != party) {
+                    let e = ApiError::Forbidden(format!(
+                        "this node takes {party}'s notifications, not {}'s",
+                        n.party
+                    ));
+                    let _ = job.reply.send(Err(e));
+                    continue;
+                }
+                match registry.stage_chained(treaty, &job.batch) {
+                    Ok(s) => {
+                        staged.push(s);
+                        passed.push(job);
+                    }
+                    // Needs the full refold: after this group is committed.
+                    Err(StoreError::Deferred) if !staged.is_empty() => {
+                        jobs.push_front(job);
+                        break;
+                    }
+                    Err(StoreError::Input(i)) => {
+                        let _ = job.reply.send(Err(from_input(i)));
+                    }
+                    Err(other) => {
+                        let _ = job.reply.send(Err(internal(other)));
+                    }
+                }
+            }
+            if passed.is_empty() {
+                continue;
+            }
+            // 2. The log is the record: durable before it is acknowledged.
+            let entries: Result<Vec<Vec<u8>>, _> = passed
+                .iter()
+                .flat_map(|j| j.batch.iter())
+                .map(|(_, n)| canonical_entry(&n.to_json()))
+                .collect();
+            let range = match entries
+                .map_err(internal)
+                .and_then(|e| log.append(&e).map_err(internal))
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    registry.abort();
+                    for j in passed {
+                        let _ = j.reply.send(Err(ApiError::Internal(format!("{e:?}"))));
+                    }
+                    continue;
+                }
+            };
+            // 3. The registry follows (it can always be rebuilt from the log,
+            //    and is caught up from it when the node starts).
+            if let Err(e) = registry.commit_all(treaty, staged) {
+                *lagging = true;
+                eprintln!(
+                    "accord-node: registry write after log append failed (will catch up): {e}"
+                );
+            }
+            let tree_size = log.size();
+            let mut index = range.start;
+            for j in passed {
+                let k = j.batch.len() as u64;
+                let _ = j.reply.send(Ok(Accepted {
+                    numbers: j.batch.iter().map(|(_, n)| n.number).collect(),
+                    indexes: (index..index + k).collect(),
+                    tree_size,
+                }));
+                index += k;
+            }
         }
-        // 1. Everything the registry would refuse is refused before any write
-        //    (in time proportional to the batch: see `Store::stage`).
-        let staged = registry.stage(treaty, &batch).map_err(|e| match e {
-            StoreError::Input(i) => from_input(i),
-            other => internal(other),
-        })?;
-        // 2. The log is the record: durable before it is acknowledged.
-        let entries: Vec<Vec<u8>> = batch
-            .iter()
-            .map(|(_, n)| canonical_entry(&n.to_json()))
-            .collect::<Result<_, _>>()
-            .map_err(internal)?;
-        let range = log.append(&entries).map_err(internal)?;
-        // 3. The registry follows (it can always be rebuilt from the log, and
-        //    is caught up from it when the node starts).
-        if let Err(e) = registry.commit(staged) {
-            // Logged and so acknowledged-to-be: the registry catches up later.
-            *lagging = true;
-            eprintln!("accord-node: registry write after log append failed (will catch up): {e}");
-        }
-        Ok(Accepted {
-            numbers: batch.iter().map(|(_, n)| n.number).collect(),
-            indexes: range.collect(),
-            tree_size: log.size(),
-        })
-    })
-    .await
-    .map_err(internal)?
-    .map(|a| (StatusCode::CREATED, Json(a)))
+    }
 }
 
 async fn get_checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
@@ -514,6 +606,18 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Serves on a listener already bound until `shutdown` completes (tests and
+/// benchmarks bind port 0 and read the port back).
+pub async fn serve_until(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(node))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Runs the node on `listen` until Ctrl-C.

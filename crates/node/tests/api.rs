@@ -416,3 +416,61 @@ fn restart_catches_the_registry_up_with_the_log() {
         "{e}"
     );
 }
+
+/// Concurrent requests share one log append (group commit). Replays and
+/// another party's notifications mixed into the same group are refused one
+/// by one; every good one is logged exactly once, at the index it was told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_commit_refuses_the_bad_and_keeps_the_good() {
+    let f = fixture(None);
+    let (s, body) = send(&f.node, post("/notifications", Some(TOKEN), facility(1))).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let mut tasks = vec![];
+    for k in 0..60u64 {
+        let body = match k % 6 {
+            // A replay: every one of these carries number 1000.
+            0 => silo(1000, &format!("R{k}")),
+            // Another party's notification.
+            1 => silo(2000 + k, &format!("X{k}")).replace("\"party\":\"US\"", "\"party\":\"RU\""),
+            _ => silo(2000 + k, &format!("G{k}")),
+        };
+        let node = f.node.clone();
+        tasks.push(tokio::spawn(async move {
+            let (s, b) = send(&node, post("/notifications", Some(TOKEN), body)).await;
+            (k, s, b)
+        }));
+    }
+    let mut created = 0;
+    let mut indexes = std::collections::BTreeSet::new();
+    let mut replays_accepted = 0;
+    for t in tasks {
+        let (k, s, b) = t.await.expect("task");
+        match k % 6 {
+            0 if s == StatusCode::CREATED => replays_accepted += 1,
+            0 => assert_eq!(s, StatusCode::CONFLICT, "{b}"),
+            1 => assert_eq!(s, StatusCode::FORBIDDEN, "{b}"),
+            _ => assert_eq!(s, StatusCode::CREATED, "{b}"),
+        }
+        if s == StatusCode::CREATED {
+            created += 1;
+            let v: serde_json::Value = serde_json::from_str(&b).expect("json");
+            assert!(indexes.insert(v["indexes"][0].as_u64().expect("index")));
+        }
+    }
+    assert_eq!(replays_accepted, 1, "number 1000 is taken exactly once");
+    assert_eq!(created, 40 + 1);
+    assert_eq!(log_size(&f), 1 + 41);
+    // The indexes handed out are exactly the log's, each once.
+    assert_eq!(indexes, (1..42).collect());
+    // And the registry took exactly the same.
+    let (s, status) = send(
+        &f.node,
+        Request::get("/status?date=2020-09-02")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let st: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert_eq!(st["compliance"]["deployed_and_nondeployed_launchers"], 41);
+}

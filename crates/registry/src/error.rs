@@ -69,6 +69,10 @@ pub enum StoreError {
     /// Input was rejected; nothing was stored.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// A chained batch needs the full refold, which cannot see batches
+    /// staged but not yet committed: commit the chain, then stage it again.
+    #[error("this batch must wait for the staged batches to be committed")]
+    Deferred,
     /// File-system fault.
     #[error("{path}: {source}")]
     Io {

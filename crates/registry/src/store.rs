@@ -75,8 +75,11 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     meta: Meta,
-    /// The fold of everything stored, kept once built (see [`Tip`]).
+    /// The fold of everything stored, kept once built (see [`Tip`]); with
+    /// a chain pending, also of the chain.
     tip: Option<Tip>,
+    /// Batches staged by [`Store::stage_chained`], not yet committed.
+    chained: usize,
 }
 
 /// The fold of every stored notification, kept in memory.
@@ -140,7 +143,8 @@ impl Tip {
 /// A batch checked by [`Store::stage`], ready for [`Store::commit`].
 pub struct Staged {
     batch: Vec<Notification>,
-    tip: Tip,
+    /// The fold after this batch (kept in the store instead while chained).
+    tip: Option<Tip>,
     /// Items and facilities whose rows change; `None`: rewrite them all.
     touched: Option<(BTreeSet<u32>, BTreeSet<u32>)>,
 }
@@ -206,6 +210,7 @@ impl Store {
             path,
             meta,
             tip: None,
+            chained: 0,
         };
         store.conn.execute_batch(SCHEMA).map_err(store.sql())?;
         {
@@ -269,6 +274,7 @@ impl Store {
             path,
             meta,
             tip: None,
+            chained: 0,
         })
     }
 
@@ -391,7 +397,7 @@ impl Store {
         batch: &[(String, Notification)],
     ) -> Result<usize, StoreError> {
         let staged = self.stage(treaty, batch)?;
-        self.commit(staged)
+        self.commit(treaty, staged)
     }
 
     /// Checks a batch as [`Store::append`] would, without writing: the same
@@ -429,6 +435,8 @@ impl Store {
         order.sort_by_key(|(_, n)| n.fold_key());
         let tip = match self.tip.take() {
             Some(t) => t,
+            // The store alone does not hold the chain: wait for its commit.
+            None if self.chained > 0 => return Err(StoreError::Deferred),
             None => self.build_tip(treaty)?,
         };
         if let Some((at, n)) = batch.iter().find(|(_, n)| tip.numbers.contains(&n.number)) {
@@ -451,11 +459,12 @@ impl Store {
                 Ok(staged) => {
                     return Ok(Staged {
                         batch: batch.iter().map(|(_, n)| n.clone()).collect(),
-                        tip: staged.0,
+                        tip: Some(staged.0),
                         touched: Some(staged.1),
                     })
                 }
                 Err(Some(e)) => return Err(e),
+                Err(None) if self.chained > 0 => return Err(StoreError::Deferred),
                 Err(None) => return self.stage_full(treaty, batch, &order),
             }
         };
@@ -488,7 +497,7 @@ impl Store {
         }
         Ok(Staged {
             batch: batch.iter().map(|(_, n)| n.clone()).collect(),
-            tip,
+            tip: Some(tip),
             touched: Some((items, facilities)),
         })
     }
@@ -566,49 +575,121 @@ impl Store {
         }
         Ok(Staged {
             batch: batch.iter().map(|(_, n)| n.clone()).collect(),
-            tip,
+            tip: Some(tip),
             touched: None,
         })
     }
 
     /// Writes a staged batch in one transaction: its notifications and the
     /// rows of the state they changed. On error nothing is stored.
-    pub fn commit(&mut self, staged: Staged) -> Result<usize, StoreError> {
+    pub fn commit(&mut self, treaty: &Treaty, staged: Staged) -> Result<usize, StoreError> {
+        self.commit_all(treaty, vec![staged])
+    }
+
+    /// Stages a batch on top of batches already staged and not committed
+    /// (group commit: many requests, one log append, one transaction). The
+    /// verdict is [`Store::stage`]'s for the store plus the chain. A batch
+    /// that would need the full refold is [`StoreError::Deferred`]: commit
+    /// the chain, then stage it again. After any error the chain so far is
+    /// still whole and can be committed (or dropped with [`Store::abort`]).
+    pub fn stage_chained(
+        &mut self,
+        treaty: &Treaty,
+        batch: &[(String, Notification)],
+    ) -> Result<Staged, StoreError> {
+        let mut staged = self.stage(treaty, batch)?;
+        self.tip = staged.tip.take();
+        self.chained += 1;
+        Ok(staged)
+    }
+
+    /// Forgets a chain that will not be committed (its log append failed).
+    pub fn abort(&mut self) {
+        self.tip = None;
+        self.chained = 0;
+    }
+
+    /// Writes staged batches (one, or a chain in the order staged) in one
+    /// transaction. On error nothing is stored and the tip is dropped.
+    pub fn commit_all(
+        &mut self,
+        treaty: &Treaty,
+        staged: Vec<Staged>,
+    ) -> Result<usize, StoreError> {
+        let result = self.write_all(treaty, &staged);
+        let chained = std::mem::take(&mut self.chained);
+        match result {
+            Ok(n) => {
+                if chained == 0 {
+                    // A single batch carries its own tip.
+                    self.tip = staged.into_iter().last().and_then(|s| s.tip);
+                }
+                Ok(n)
+            }
+            Err(e) => {
+                self.tip = None;
+                Err(e)
+            }
+        }
+    }
+
+    fn write_all(&mut self, treaty: &Treaty, staged: &[Staged]) -> Result<usize, StoreError> {
         let path = self.path.display().to_string();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
+        // The state after the last batch: its own tip, or the chain's; if a
+        // failed batch later in the chain took the chain's fold with it,
+        // everything is folded again (rare: only after a rejection).
+        let refolded;
+        let mut full = staged.iter().any(|s| s.touched.is_none());
+        let state = match staged.last().and_then(|s| s.tip.as_ref()) {
+            Some(t) => &t.state,
+            None => match self.tip.as_ref() {
+                Some(t) => &t.state,
+                None => {
+                    let mut all = self.notifications()?;
+                    all.extend(staged.iter().flat_map(|s| s.batch.iter().cloned()));
+                    refolded = fold(treaty, &self.meta.party, &all).0;
+                    full = true;
+                    &refolded
+                }
+            },
+        };
         let tx = self.conn.transaction().map_err(err)?;
+        let mut n = 0;
         {
             let mut ins = tx
-                .prepare("INSERT INTO notifications (number, date, sent, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare_cached("INSERT INTO notifications (number, date, sent, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
-            for n in &staged.batch {
-                ins.execute(params![
-                    n.number as i64,
-                    n.date.to_string(),
-                    n.sent.to_string(),
-                    n.event.kind(),
-                    n.to_json()
-                ])
-                .map_err(err)?;
+            for s in staged {
+                for x in &s.batch {
+                    ins.execute(params![
+                        x.number as i64,
+                        x.date.to_string(),
+                        x.sent.to_string(),
+                        x.event.kind(),
+                        x.to_json()
+                    ])
+                    .map_err(err)?;
+                    n += 1;
+                }
             }
         }
-        let state = &staged.tip.state;
-        match &staged.touched {
-            None => write_state(&tx, state).map_err(err)?,
-            Some((items, facilities)) => {
-                write_facilities(&tx, state, facilities.iter().copied()).map_err(err)?;
-                write_items(&tx, state, items.iter().copied()).map_err(err)?;
+        if full {
+            write_state(&tx, state).map_err(err)?;
+        } else {
+            let mut items = BTreeSet::new();
+            let mut facilities = BTreeSet::new();
+            for (i, f) in staged.iter().filter_map(|s| s.touched.as_ref()) {
+                items.extend(i);
+                facilities.extend(f);
             }
+            write_facilities(&tx, state, facilities.into_iter()).map_err(err)?;
+            write_items(&tx, state, items.into_iter()).map_err(err)?;
         }
-        if let Err(e) = tx.commit() {
-            self.tip = None;
-            return Err(err(e));
-        }
-        let n = staged.batch.len();
-        self.tip = Some(staged.tip);
+        tx.commit().map_err(err)?;
         Ok(n)
     }
 

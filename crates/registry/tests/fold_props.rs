@@ -128,6 +128,12 @@ proptest! {
         }
         let setup: Vec<_> = b.out.iter().map(|n| (String::from("p"), n.clone())).collect();
         store.append(&t, &setup).expect("setup");
+        // A second store takes the same candidates as a node does under load:
+        // staged in chains of up to three, each chain committed at once.
+        let dir2 = tempfile::tempdir().expect("tmp");
+        let mut grouped = Store::create(dir2.path(), Meta { party: "US".into(), treaty: "new-start-2021".into(), synthetic: false, provenance: "prop".into() }).expect("create");
+        grouped.append(&t, &setup).expect("setup");
+        let mut chain = vec![];
         let mut day = 0u64;
         let mut accepted = 0usize;
         for (k, &(op, a, c, gap)) in choices.iter().enumerate() {
@@ -163,9 +169,24 @@ proptest! {
             let full = store.check(&t, &one).is_ok();
             let fast = store.append(&t, &one).is_ok();
             prop_assert_eq!(full, fast, "candidate {}: {:?}", k, one[0].1);
+            let in_chain = match grouped.stage_chained(&t, &one) {
+                Err(accord_registry::StoreError::Deferred) => {
+                    grouped.commit_all(&t, std::mem::take(&mut chain)).expect("commit chain");
+                    grouped.stage_chained(&t, &one).map(|s| chain.push(s)).is_ok()
+                }
+                r => r.map(|s| chain.push(s)).is_ok(),
+            };
+            prop_assert_eq!(in_chain, fast, "chained verdict, candidate {}", k);
+            if chain.len() == 3 {
+                grouped.commit_all(&t, std::mem::take(&mut chain)).expect("commit chain");
+            }
             accepted += usize::from(fast);
         }
+        grouped.commit_all(&t, chain).expect("commit chain");
         prop_assert_eq!(store.len().expect("len"), (setup.len() + accepted) as u64);
+        prop_assert_eq!(grouped.len().expect("len"), store.len().expect("len"));
+        prop_assert_eq!(grouped.items().expect("items"), store.items().expect("items"));
+        prop_assert!(grouped.rebuild(&t).expect("rebuild"), "the grouped store's rows differ from a rebuild");
         let rows = store.items().expect("items");
         prop_assert!(store.rebuild(&t).expect("rebuild"), "the rows written piecemeal differ from a rebuild");
         prop_assert_eq!(rows, store.items().expect("items"));
