@@ -254,7 +254,12 @@ fn from_input(e: InputError) -> ApiError {
 /// The router (tests call it directly, without a server).
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()
-        .route("/notifications", post(post_notifications))
+        .route("/", get(dashboard))
+        .route(
+            "/notifications",
+            post(post_notifications).get(get_notifications),
+        )
+        .route("/history", get(get_history))
         .route("/checkpoint", get(get_checkpoint))
         .route("/add-checkpoint", post(add_checkpoint))
         .route("/status", get(get_status))
@@ -568,14 +573,7 @@ async fn get_status(
     State(node): State<Arc<Node>>,
     Query(q): Query<StatusQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let date = q.date.unwrap_or_else(|| {
-        // Today, in UTC, from the system clock.
-        let days = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() / 86_400);
-        chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(chrono::NaiveDate::MIN)
-            + chrono::Days::new(days)
-    });
+    let date = q.date.unwrap_or_else(today);
     tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
         let inner = node
             .inner
@@ -599,6 +597,126 @@ async fn get_status(
     })
     .await
     .map_err(internal)?
+}
+
+/// The dashboard: one self-contained page (no external scripts, styles or
+/// fonts) that polls `/status`, `/history` and, given an operator token,
+/// `GET /notifications`.
+pub const DASHBOARD: &str = include_str!("dashboard.html");
+
+async fn dashboard() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
+            ),
+        ],
+        DASHBOARD,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    limit: Option<u64>,
+}
+
+/// The latest notifications, newest first (operators only: entries are
+/// confidential between the parties).
+async fn get_notifications(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    Query(q): Query<FeedQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&node, &headers)?;
+    let limit = q.limit.unwrap_or(20).min(1000);
+    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let size = inner.log.size();
+        let mut out = vec![];
+        for index in (size.saturating_sub(limit)..size).rev() {
+            let bytes = inner.log.entry(index).map_err(internal)?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(internal)?;
+            out.push(serde_json::json!({"index": index, "notification": v}));
+        }
+        Ok(Json(serde_json::json!({"tree_size": size, "entries": out})))
+    })
+    .await
+    .map_err(internal)?
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    to: Option<chrono::NaiveDate>,
+}
+
+/// The three central limits on the first of every month from the earliest
+/// notification to `to` (default: today), and on `to`.
+async fn get_history(
+    State(node): State<Arc<Node>>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let to = q.to.unwrap_or_else(today);
+    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
+        use chrono::Datelike;
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let first = inner
+            .registry
+            .notifications()
+            .map_err(internal)?
+            .iter()
+            .map(|n| n.date)
+            .min();
+        let mut dates = vec![];
+        if let Some(first) = first.filter(|f| *f <= to) {
+            let mut d =
+                chrono::NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
+            // At most 240 monthly points: the last twenty years.
+            while d < to {
+                if d >= first {
+                    dates.push(d);
+                }
+                d = d + chrono::Months::new(1);
+            }
+            let keep = dates.len().saturating_sub(240);
+            dates.drain(..keep);
+        }
+        dates.push(to);
+        let reports = inner
+            .registry
+            .evaluate(&inner.treaty, &dates)
+            .map_err(internal)?;
+        // The limits as they stand on `to` (id, name, max, binding).
+        let limits = reports.last().map(|r| &r.limits);
+        let points: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| serde_json::json!({"date": r.date, "values": r.aggregates}))
+            .collect();
+        Ok(Json(serde_json::json!({
+            "party": inner.registry.meta().party,
+            "limits": limits,
+            "points": points,
+        })))
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// Today, in UTC, from the system clock.
+fn today() -> chrono::NaiveDate {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(chrono::NaiveDate::MIN)
+        + chrono::Days::new(days)
 }
 
 /// The OpenAPI 3.1 document of this interface.

@@ -315,8 +315,10 @@ async fn openapi_documents_every_route() {
     assert_eq!(
         paths,
         vec![
+            "/",
             "/add-checkpoint",
             "/checkpoint",
+            "/history",
             "/notifications",
             "/openapi.json",
             "/status"
@@ -327,6 +329,8 @@ async fn openapi_documents_every_route() {
         ("/checkpoint", "GET"),
         ("/status", "GET"),
         ("/openapi.json", "GET"),
+        ("/history", "GET"),
+        ("/", "GET"),
     ] {
         let (s, _) = send(
             &f.node,
@@ -339,6 +343,7 @@ async fn openapi_documents_every_route() {
         .await;
         assert_eq!(s, StatusCode::OK, "{method} {path}");
     }
+    // The feed is for operators only.
     let (s, _) = send(
         &f.node,
         Request::get("/notifications")
@@ -346,7 +351,7 @@ async fn openapi_documents_every_route() {
             .expect("req"),
     )
     .await;
-    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "only POST is routed");
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the feed needs a token");
 }
 
 /// A node killed after logging but before its registry was written restarts
@@ -473,4 +478,70 @@ async fn a_group_commit_refuses_the_bad_and_keeps_the_good() {
     assert_eq!(s, StatusCode::OK);
     let st: serde_json::Value = serde_json::from_str(&status).expect("json");
     assert_eq!(st["compliance"]["deployed_and_nondeployed_launchers"], 41);
+}
+
+/// The feed, the history and the dashboard agree with what was posted.
+#[tokio::test]
+async fn feed_history_and_dashboard() {
+    let f = fixture(None);
+    let body = format!(
+        "[{},{},{}]",
+        facility(1),
+        silo(2, "S1"),
+        silo(3, "S2")
+            .replace("2020-09-01", "2020-11-03")
+            .replace("2020-09-02", "2020-11-04")
+    );
+    let (s, b) = send(&f.node, post("/notifications", Some(TOKEN), body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let get = |uri: &str, token: Option<&str>| {
+        let mut r = Request::get(uri);
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.body(Body::empty()).expect("req")
+    };
+    let (s, feed) = send(&f.node, get("/notifications?limit=2", Some(TOKEN))).await;
+    assert_eq!(s, StatusCode::OK, "{feed}");
+    let v: serde_json::Value = serde_json::from_str(&feed).expect("json");
+    assert_eq!(v["tree_size"], 3);
+    assert_eq!(v["entries"].as_array().expect("entries").len(), 2);
+    assert_eq!(v["entries"][0]["index"], 2, "newest first");
+    assert_eq!(v["entries"][0]["notification"]["number"], 3);
+    let (s, _) = send(&f.node, get("/notifications", Some("wrong-token"))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, hist) = send(&f.node, get("/history?to=2020-12-15", None)).await;
+    assert_eq!(s, StatusCode::OK, "{hist}");
+    let h: serde_json::Value = serde_json::from_str(&hist).expect("json");
+    let points = h["points"].as_array().expect("points");
+    let dates: Vec<&str> = points
+        .iter()
+        .map(|p| p["date"].as_str().expect("date"))
+        .collect();
+    assert_eq!(
+        dates,
+        vec![
+            "2020-09-01",
+            "2020-10-01",
+            "2020-11-01",
+            "2020-12-01",
+            "2020-12-15"
+        ]
+    );
+    let launchers: Vec<u64> = points
+        .iter()
+        .map(|p| {
+            p["values"]["deployed_and_nondeployed_launchers"]
+                .as_u64()
+                .expect("n")
+        })
+        .collect();
+    assert_eq!(launchers, vec![1, 1, 1, 2, 2]);
+    assert_eq!(h["limits"].as_array().expect("limits").len(), 3);
+    let (s, page) = send(&f.node, get("/", None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"tree-size\""));
+    // Self-contained: no external scripts, styles or fonts.
+    assert!(!page.contains("src=\"http"), "no external resources");
+    assert!(!page.contains("href=\"http"), "no external resources");
 }
