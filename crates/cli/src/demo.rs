@@ -23,6 +23,14 @@ pub(crate) struct Args {
     /// Print a JSON summary (every report) instead of the narrative.
     #[arg(long)]
     json: bool,
+    /// Instead: run both parties' nodes in this process (fresh keys and
+    /// tokens), feed each its year over HTTP, cross-witness, print the
+    /// dashboard URLs, and serve until Ctrl-C.
+    #[arg(long, conflicts_with = "json")]
+    serve: bool,
+    /// With --serve: the US node's port; Russia's is the next (0: any free ports).
+    #[arg(long, default_value_t = 7101, requires = "serve")]
+    port_base: u16,
 }
 
 const MARKER: &str = ".accord-demo";
@@ -53,6 +61,9 @@ fn prepare(out: &Path) -> Result<()> {
 }
 
 pub(crate) fn run(a: Args) -> Result<ExitCode> {
+    if a.serve {
+        return crate::demo_serve::run(&a.out, a.seed, a.port_base);
+    }
     let clock = Instant::now();
     let treaty = Treaty::load("new-start-2021")?;
     let signed = Treaty::load("new-start")?;

@@ -9,6 +9,7 @@ mod bench_log;
 mod bench_node;
 mod client;
 mod demo;
+mod demo_serve;
 mod freeze;
 mod history;
 mod inspect;

@@ -203,3 +203,53 @@ fn bench_node_checks_what_it_measured() {
     assert!(v["per_second"].as_f64().expect("rate") > 0.0);
     assert!(v["p99_ms"].as_f64().expect("p99") >= v["p50_ms"].as_f64().expect("p50"));
 }
+
+/// `accord demo --serve`: both nodes come up, take their years over HTTP,
+/// cross-witness, print working dashboard links, and stop on Ctrl-C.
+#[test]
+fn demo_serve_runs_both_nodes_until_ctrl_c() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .current_dir(tmp.path())
+        .args(["demo", "--serve", "--port-base", "0", "--out", "served"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("demo");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    let mut links = vec![];
+    while links.len() < 2 {
+        let mut line = String::new();
+        let n = out.read_line(&mut line).expect("read");
+        assert!(n > 0, "the demo exited early:\n{seen}");
+        seen.push_str(&line);
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            links.push(url.to_string());
+        }
+    }
+    assert!(seen.contains("SYNTHETIC"), "{seen}");
+    assert!(seen.contains("cosigned by RU's node"), "{seen}");
+    assert!(seen.contains("cosigned by US's node"), "{seen}");
+    for url in &links {
+        let port: u16 = url
+            .trim_start_matches("http://127.0.0.1:")
+            .split('/')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        let (s, body) = http(port, "GET", "/status?date=2021-09-01", None, "");
+        assert_eq!(s, 200);
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert!(v["tree_size"].as_u64().expect("size") > 1000, "{body}");
+        assert!(v["checkpoint"].is_string(), "{body}");
+        let (s, page) = http(port, "GET", "/", None, "");
+        assert_eq!(s, 200);
+        assert!(page.contains("accord node"));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(child.wait().expect("wait").success());
+}
