@@ -115,7 +115,7 @@ fn bad_entries_append_nothing() {
         ("[1, 2]\n", "stdin:1: an entry must be a JSON object"),
         (
             &format!("{{\"x\": \"{}\"}}\n", "a".repeat(70_000)),
-            "at most 65536 bytes",
+            "at most 65535 bytes",
         ),
     ] {
         let o = accord_stdin(tmp.path(), &["log", "append", "--store", "us.log"], input);

@@ -25,8 +25,9 @@ use std::path::{Path, PathBuf};
 /// Node hashes per row of the `nodes` table.
 pub const NODES_PER_CHUNK: u64 = 256;
 
-/// Largest entry accepted, in bytes.
-pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+/// Largest entry accepted, in bytes: 65,535, so that every entry fits the
+/// two-byte length prefix of a C2SP tlog-tiles entry bundle.
+pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -90,7 +90,7 @@ fn rejects_empty_or_oversized_entries_and_appends_nothing() {
         .append(&[b"{}".to_vec(), vec![]])
         .expect_err("empty entry");
     assert!(matches!(e, LogError::BadEntry { index: 1, .. }));
-    assert!(log.append(&[vec![b'x'; 64 * 1024 + 1]]).is_err());
+    assert!(log.append(&[vec![b'x'; 65_536]]).is_err());
     assert_eq!(log.size(), 3);
     drop(log);
     assert_eq!(
@@ -438,4 +438,13 @@ fn evidence_with_a_forged_note_is_not_evidence() {
         ev.verify(&signer.verifier()).is_err(),
         "a forged checkpoint proves nothing"
     );
+}
+
+#[test]
+fn the_largest_entry_fits_a_tile_bundle_length_prefix() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut log, _) = new_log(&dir, 0);
+    assert_eq!(accord_log::MAX_ENTRY_BYTES, usize::from(u16::MAX));
+    assert_eq!(log.append(&[vec![b'x'; 65_535]]).expect("fits"), 0..1);
+    assert!(log.append(&[vec![b'x'; 65_536]]).is_err());
 }

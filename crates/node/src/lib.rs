@@ -30,6 +30,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
+pub mod tiles;
+
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
 
@@ -163,6 +165,8 @@ pub enum ApiError {
     Unauthorized,
     /// 403: a wrong token, or another party's notification.
     Forbidden(String),
+    /// 404: nothing here (yet).
+    NotFound(String),
     /// 409: a replayed notification number.
     Conflict(String),
     /// 422: well-formed but impossible under the treaty or the registry.
@@ -199,6 +203,7 @@ impl IntoResponse for ApiError {
                 None,
             ),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m, None),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m, None),
             ApiError::Unprocessable { message, field } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, message, field)
@@ -260,6 +265,7 @@ pub fn router(node: Arc<Node>) -> Router {
             post(post_notifications).get(get_notifications),
         )
         .route("/history", get(get_history))
+        .route("/tile/{*path}", get(get_tile))
         .route("/checkpoint", get(get_checkpoint))
         .route("/add-checkpoint", post(add_checkpoint))
         .route("/status", get(get_status))
@@ -717,6 +723,49 @@ fn today() -> chrono::NaiveDate {
         .map_or(0, |d| d.as_secs() / 86_400);
     chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(chrono::NaiveDate::MIN)
         + chrono::Days::new(days)
+}
+
+/// A C2SP tlog-tiles tile or entry bundle (operators; see [`tiles`]).
+async fn get_tile(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&node, &headers)?;
+    let t = tiles::parse(&path).map_err(|message| ApiError::BadRequest {
+        message: format!("tile/{path}: {message}"),
+        field: Some("path".into()),
+    })?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        tiles::read(&inner.log, t).map_err(|e| match e {
+            tiles::TileError::NotYet => ApiError::NotFound(format!(
+                "{} is not in the log at size {}",
+                tiles::path(t),
+                inner.log.size()
+            )),
+            tiles::TileError::Store(m) => internal(m),
+        })
+    })
+    .await
+    .map_err(internal)??;
+    // A full tile never changes; a partial one is replaced as the log grows.
+    let cache = if t.width == tiles::TILE_WIDTH {
+        "private, max-age=31536000, immutable"
+    } else {
+        "private, no-cache"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// The OpenAPI 3.1 document of this interface.

@@ -321,7 +321,8 @@ async fn openapi_documents_every_route() {
             "/history",
             "/notifications",
             "/openapi.json",
-            "/status"
+            "/status",
+            "/tile/{path}"
         ]
     );
     // Each documented path and method is routed (not a 404 or 405 from the router).
@@ -544,4 +545,110 @@ async fn feed_history_and_dashboard() {
     // Self-contained: no external scripts, styles or fonts.
     assert!(!page.contains("src=\"http"), "no external resources");
     assert!(!page.contains("href=\"http"), "no external resources");
+}
+
+/// The log served as C2SP tlog-tiles: a client holding only the signed
+/// checkpoint, the entry bundles and the tiles recomputes the signed root;
+/// tiles not yet complete are 404; paths are checked; tiles need a token.
+#[tokio::test]
+async fn serves_the_log_as_tiles_that_recompute_the_signed_root() {
+    use accord_log::merkle::{leaf_hash, node_hash, MemoryTree};
+    let f = fixture(None);
+    // 600 entries: two full level-0 tiles and a partial one of 88.
+    let mut all = vec![facility(1)];
+    all.extend((2..=600).map(|k| silo(k, &format!("T{k:04}"))));
+    for chunk in all.chunks(150) {
+        let (s, b) = send(
+            &f.node,
+            post(
+                "/notifications",
+                Some(TOKEN),
+                format!("[{}]", chunk.join(",")),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let (_, note) = send(
+        &f.node,
+        Request::get("/checkpoint")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let signer = Signer::from_seed("accord/new-start-2021/US", f.signer_seed).expect("key");
+    let cp = open_checkpoint(&note, &signer.verifier(), &[])
+        .expect("checkpoint")
+        .checkpoint;
+    assert_eq!(cp.size, 600);
+    let tile = |path: &str| {
+        let node = f.node.clone();
+        let req = Request::get(format!("/tile/{path}"))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .expect("req");
+        async move {
+            let resp = router(node).oneshot(req).await.expect("response");
+            let status = resp.status();
+            let body = resp.into_body().collect().await.expect("body").to_bytes();
+            (status, body.to_vec())
+        }
+    };
+    // Entries from the bundles.
+    let mut entries: Vec<Vec<u8>> = vec![];
+    for p in ["entries/000", "entries/001", "entries/002.p/88"] {
+        let (s, bytes) = tile(p).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+            entries.push(rest[2..2 + n].to_vec());
+            rest = &rest[2 + n..];
+        }
+    }
+    assert_eq!(entries.len(), 600);
+    // Level-0 tiles are the leaf hashes of those entries.
+    let mut leaves = vec![];
+    for p in ["0/000", "0/001", "0/002.p/88"] {
+        let (s, bytes) = tile(p).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        leaves.extend(bytes.chunks(32).map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            h
+        }));
+    }
+    let expect: Vec<[u8; 32]> = entries.iter().map(|e| leaf_hash(e)).collect();
+    assert_eq!(leaves, expect);
+    // The level-1 tile holds the two complete 256-leaf subtrees.
+    let (s, l1) = tile("1/000.p/2").await;
+    assert_eq!(s, StatusCode::OK);
+    let subtree = |r: std::ops::Range<usize>| {
+        let mut t = MemoryTree::new();
+        for e in &entries[r] {
+            t.append(e);
+        }
+        t.root()
+    };
+    let (a, b) = (subtree(0..256), subtree(256..512));
+    assert_eq!(&l1[..32], &a[..]);
+    assert_eq!(&l1[32..], &b[..]);
+    // From the tiles alone: root = H(H(a, b), rest), rest from the partial tile.
+    let mut rest = MemoryTree::new();
+    for e in &entries[512..] {
+        rest.append(e);
+    }
+    assert_eq!(node_hash(&node_hash(&a, &b), &rest.root()), cp.hash);
+    // Not complete yet, malformed, unauthenticated.
+    assert_eq!(tile("0/002").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(tile("1/000").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(tile("0/2").await.0, StatusCode::BAD_REQUEST);
+    let (s, _) = send(
+        &f.node,
+        Request::get("/tile/0/000")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
