@@ -40,6 +40,10 @@ struct Config {
     key: PathBuf,
     /// Bearer tokens of the party's operators.
     operator_tokens: Vec<String>,
+    /// Bearer tokens that may read entries (tiles, the feed) but not write:
+    /// the other party's and observers'.
+    #[serde(default)]
+    reader_tokens: Vec<String>,
     /// The witness's own key, if this node witnesses others' logs.
     witness_key: Option<PathBuf>,
     /// Logs witnessed.
@@ -68,6 +72,22 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     if cfg.operator_tokens.iter().any(|t| t.len() < 16) {
         bail!(
             "{}: operator_tokens: each token needs at least 16 characters",
+            a.config.display()
+        );
+    }
+    if cfg.reader_tokens.iter().any(|t| t.len() < 16) {
+        bail!(
+            "{}: reader_tokens: each token needs at least 16 characters",
+            a.config.display()
+        );
+    }
+    if cfg
+        .reader_tokens
+        .iter()
+        .any(|t| cfg.operator_tokens.contains(t))
+    {
+        bail!(
+            "{}: reader_tokens: a token cannot be both an operator's and a reader's",
             a.config.display()
         );
     }
@@ -127,14 +147,17 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         }
         None => None,
     };
-    let node = Arc::new(accord_node::Node::new(
-        log,
-        registry,
-        treaty,
-        signer,
-        witness,
-        cfg.operator_tokens.clone(),
-    ));
+    let node = Arc::new(
+        accord_node::Node::new(
+            log,
+            registry,
+            treaty,
+            signer,
+            witness,
+            cfg.operator_tokens.clone(),
+        )
+        .with_readers(cfg.reader_tokens.clone()),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -168,6 +168,27 @@ fn the_examples_run_as_the_readme_says() {
     assert_eq!(v["compliance"]["deployed_warheads"], 1);
     assert_eq!(v["compliance"]["deployed_delivery_vehicles"], 1);
     assert_eq!(v["compliance"]["deployed_and_nondeployed_launchers"], 1);
+    // Russia reads the US log's entries with its reader token, and cannot write.
+    let (s, b) = http(
+        ports[0],
+        "GET",
+        "/tile/entries/000.p/4",
+        Some("ru-reader-example-token"),
+        "",
+    );
+    assert_eq!(s, 200, "{b}");
+    let o = accord(
+        d,
+        &[
+            "notify",
+            "--node",
+            &us,
+            "--token",
+            "ru-reader-example-token",
+            "notification.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = accord(d, &["status", "--node", &ru, "--json"]);
     assert_eq!(json(&o)["tree_size"], 0);
     for mut c in children {

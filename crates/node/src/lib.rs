@@ -41,6 +41,9 @@ pub struct Node {
     /// Notification batches waiting for the next group commit.
     queue: Mutex<Vec<Job>>,
     tokens: Vec<String>,
+    /// Bearer tokens that may read entries (tiles, the feed) but not write:
+    /// the peer's and observers'.
+    readers: Vec<String>,
 }
 
 struct Inner {
@@ -58,8 +61,9 @@ impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Node({} operator tokens, secrets withheld)",
-            self.tokens.len()
+            "Node({} operator tokens, {} reader tokens, secrets withheld)",
+            self.tokens.len(),
+            self.readers.len()
         )
     }
 }
@@ -147,7 +151,17 @@ impl Node {
             }),
             queue: Mutex::new(vec![]),
             tokens,
+            readers: vec![],
         }
+    }
+}
+
+impl Node {
+    /// Adds tokens that may read the log's entries (tiles and the feed) but
+    /// never write: the other party's and neutral observers'.
+    pub fn with_readers(mut self, readers: Vec<String>) -> Node {
+        self.readers = readers;
+        self
     }
 }
 
@@ -274,29 +288,51 @@ pub fn router(node: Arc<Node>) -> Router {
         .with_state(node)
 }
 
-fn authorize(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(v) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::Unauthorized);
-    };
-    let token = v
-        .to_str()
-        .ok()
-        .and_then(|s| s.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized)?;
-    // Compare every token in full (no early exit on the first byte).
-    let ok = node.tokens.iter().fold(false, |acc, t| {
+/// Whether `token` equals one of `tokens`, comparing every byte of every
+/// token (no early exit that would time the secret).
+fn token_in(tokens: &[String], token: &str) -> bool {
+    tokens.iter().fold(false, |acc, t| {
         let eq = t.len() == token.len()
             && t.bytes()
                 .zip(token.bytes())
                 .fold(0u8, |d, (a, b)| d | (a ^ b))
                 == 0;
         acc | eq
-    });
-    if ok {
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)
+}
+
+/// Operators only: writes.
+fn authorize(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = bearer(headers)?;
+    if token_in(&node.tokens, token) {
         Ok(())
+    } else if token_in(&node.readers, token) {
+        Err(ApiError::Forbidden(
+            "a reader token may read entries but not write".into(),
+        ))
     } else {
         Err(ApiError::Forbidden(
             "the token is not an operator token of this node".into(),
+        ))
+    }
+}
+
+/// Operators or readers: the log's entries (tiles, the feed).
+fn authorize_read(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = bearer(headers)?;
+    if token_in(&node.tokens, token) | token_in(&node.readers, token) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "the token may not read this node's entries".into(),
         ))
     }
 }
@@ -636,7 +672,7 @@ async fn get_notifications(
     headers: HeaderMap,
     Query(q): Query<FeedQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&node, &headers)?;
+    authorize_read(&node, &headers)?;
     let limit = q.limit.unwrap_or(20).min(1000);
     tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
         let inner = node
@@ -731,7 +767,7 @@ async fn get_tile(
     headers: HeaderMap,
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    authorize(&node, &headers)?;
+    authorize_read(&node, &headers)?;
     let t = tiles::parse(&path).map_err(|message| ApiError::BadRequest {
         message: format!("tile/{path}: {message}"),
         field: Some("path".into()),

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 const TOKEN: &str = "op-secret-token";
+/// A reader token: the other party's or an observer's.
+const READER: &str = "peer-reader-token";
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -47,14 +49,10 @@ fn fixture(with_witness: Option<&Signer>) -> Fixture {
             .expect("follow");
         w
     });
-    let node = Arc::new(Node::new(
-        log,
-        reg,
-        treaty,
-        signer,
-        witness,
-        vec![TOKEN.into()],
-    ));
+    let node = Arc::new(
+        Node::new(log, reg, treaty, signer, witness, vec![TOKEN.into()])
+            .with_readers(vec![READER.into()]),
+    );
     Fixture {
         _dir: dir,
         node,
@@ -651,4 +649,27 @@ async fn serves_the_log_as_tiles_that_recompute_the_signed_root() {
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+/// A reader (the peer, an observer) reads entries but cannot write.
+#[tokio::test]
+async fn a_reader_token_reads_entries_but_cannot_write() {
+    let f = fixture(None);
+    let (s, b) = send(&f.node, post("/notifications", Some(TOKEN), facility(1))).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = send(&f.node, post("/notifications", Some(READER), silo(2, "S1"))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert!(b.contains("may read entries but not write"), "{b}");
+    assert_eq!(log_size(&f), 1, "nothing stored");
+    for uri in ["/notifications", "/tile/entries/000.p/1", "/tile/0/000.p/1"] {
+        let (s, b) = send(
+            &f.node,
+            Request::get(uri)
+                .header("authorization", format!("Bearer {READER}"))
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {b}");
+    }
 }
