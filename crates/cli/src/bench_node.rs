@@ -13,10 +13,10 @@ use accord_node::Node;
 use accord_registry::notification::parse_one;
 use accord_registry::{Meta, Store};
 use accord_treaty::Treaty;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::TcpStream;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,35 +52,16 @@ fn silo(number: u64) -> String {
 
 /// One keep-alive HTTP/1.1 POST; returns the status.
 fn post(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, body: &str) -> Result<u16> {
-    write!(
+    crate::client::write_request(
         stream,
-        "POST /notifications HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
+        "bench",
+        "POST",
+        "/notifications",
+        Some(TOKEN),
+        body.as_bytes(),
+        true,
     )?;
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .with_context(|| format!("bad status line {line:?}"))?;
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().context("content-length")?;
-            }
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
-    Ok(status)
+    Ok(crate::client::read_response(reader)?.0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

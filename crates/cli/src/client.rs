@@ -6,7 +6,7 @@
 //! library.
 
 use anyhow::{bail, Context, Result};
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -48,8 +48,70 @@ fn authority(url: &str) -> Result<String> {
     Ok(hostport.to_string())
 }
 
-/// One HTTP/1.1 request; returns the status and the body.
-fn request(
+/// Writes one HTTP/1.1 request with a `Content-Length` body.
+pub(crate) fn write_request(
+    w: &mut impl Write,
+    host: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    write!(
+        w,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )?;
+    w.write_all(body)
+}
+
+/// Reads one HTTP/1.1 response: its status and its body, by
+/// `Content-Length` (the node never chunks), so a kept-alive connection can
+/// carry the next request.
+pub(crate) fn read_response(r: &mut impl BufRead) -> Result<(u16, String)> {
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("the node sent no HTTP status (got {line:?})"))?;
+    let mut length = None;
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            bail!("the node closed the connection inside the headers");
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = Some(v.trim().parse::<usize>().context("content-length")?);
+            }
+        }
+    }
+    let mut body = vec![];
+    match length {
+        Some(n) => {
+            body.resize(n, 0);
+            r.read_exact(&mut body)?;
+        }
+        None => {
+            r.read_to_end(&mut body)?;
+        }
+    }
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns the status and the body.
+pub(crate) fn request(
     url: &str,
     method: &str,
     path: &str,
@@ -59,29 +121,9 @@ fn request(
     let hostport = authority(url)?;
     let mut s = std::net::TcpStream::connect(&hostport)
         .with_context(|| format!("cannot reach the node at {hostport}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )?;
-    s.write_all(body)?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("the node sent no HTTP response"))?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("the node sent no status"))?;
-    // The node answers with Content-Length bodies (no chunking for these routes).
-    Ok((status, rest.to_string()))
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    write_request(&mut s, &hostport, method, path, token, body, false)?;
+    read_response(&mut std::io::BufReader::new(s))
 }
 
 pub(crate) fn notify(a: NotifyArgs) -> Result<ExitCode> {

@@ -14,8 +14,7 @@ use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use rand::RngCore;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,7 +23,7 @@ use std::sync::Arc;
 /// same as `accord demo`).
 const START: [(&str, u64, u64, u64); 2] = [("US", 675, 1457, 800), ("RU", 510, 1447, 764)];
 
-/// One HTTP/1.1 request on a fresh connection; the status and body.
+/// One request to the node on `port`.
 fn request(
     port: u16,
     method: &str,
@@ -32,41 +31,8 @@ fn request(
     token: Option<&str>,
     body: &str,
 ) -> Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut r = BufReader::new(s);
-    let mut line = String::new();
-    r.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .with_context(|| format!("bad status line {line:?}"))?;
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        r.read_line(&mut line)?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().context("content-length")?;
-            }
-        }
-    }
-    let mut b = vec![0u8; length];
-    r.read_exact(&mut b)?;
-    Ok((status, String::from_utf8_lossy(&b).into_owned()))
+    let url = format!("http://127.0.0.1:{port}");
+    crate::client::request(&url, method, path, token, body.as_bytes())
 }
 
 fn token() -> String {
