@@ -331,15 +331,15 @@ impl Store {
             .collect()
     }
 
-    /// Checks a batch without storing it: everything [`Store::append`]
-    /// refuses, this refuses; on success, the state after the batch.
-    pub fn check(
+    /// What needs no fold: each notification alone against the treaty, its
+    /// party, and its number against `stored` and the rest of the batch.
+    fn validate_batch(
         &self,
         treaty: &Treaty,
         batch: &[(String, Notification)],
-    ) -> Result<State, StoreError> {
-        let existing = self.notifications()?;
-        let mut numbers: HashSet<u64> = existing.iter().map(|n| n.number).collect();
+        stored: &HashSet<u64>,
+    ) -> Result<(), StoreError> {
+        let mut fresh = HashSet::new();
         for (at, n) in batch {
             n.validate(treaty, at)?;
             if n.party != self.meta.party {
@@ -350,7 +350,7 @@ impl Store {
                 }
                 .into());
             }
-            if !numbers.insert(n.number) {
+            if stored.contains(&n.number) || !fresh.insert(n.number) {
                 return Err(InputError::Invalid {
                     at: at.clone(),
                     field: "number".to_string(),
@@ -359,6 +359,19 @@ impl Store {
                 .into());
             }
         }
+        Ok(())
+    }
+
+    /// Checks a batch without storing it: everything [`Store::append`]
+    /// refuses, this refuses; on success, the state after the batch.
+    pub fn check(
+        &self,
+        treaty: &Treaty,
+        batch: &[(String, Notification)],
+    ) -> Result<State, StoreError> {
+        let existing = self.notifications()?;
+        let numbers: HashSet<u64> = existing.iter().map(|n| n.number).collect();
+        self.validate_batch(treaty, batch, &numbers)?;
         let before: HashSet<(Option<u64>, String)> =
             transition_findings(treaty, &self.meta.party, &existing)
                 .into_iter()
@@ -410,43 +423,17 @@ impl Store {
         treaty: &Treaty,
         batch: &[(String, Notification)],
     ) -> Result<Staged, StoreError> {
-        // What needs no state: each notification alone, and the batch's own numbers.
-        let mut fresh = HashSet::new();
-        for (at, n) in batch {
-            n.validate(treaty, at)?;
-            if n.party != self.meta.party {
-                return Err(InputError::Invalid {
-                    at: at.clone(),
-                    field: "party".to_string(),
-                    message: format!("`{}` in a registry of {}", n.party, self.meta.party),
-                }
-                .into());
-            }
-            if !fresh.insert(n.number) {
-                return Err(InputError::Invalid {
-                    at: at.clone(),
-                    field: "number".to_string(),
-                    message: format!("notification number {} is already used", n.number),
-                }
-                .into());
-            }
-        }
         let mut order: Vec<&(String, Notification)> = batch.iter().collect();
         order.sort_by_key(|(_, n)| n.fold_key());
         let tip = match self.tip.take() {
             Some(t) => t,
             // The store alone does not hold the chain: wait for its commit.
             None if self.chained > 0 => return Err(StoreError::Deferred),
-            None => self.build_tip(treaty)?,
+            None => self.build_tip(treaty, &[])?,
         };
-        if let Some((at, n)) = batch.iter().find(|(_, n)| tip.numbers.contains(&n.number)) {
-            let e = InputError::Invalid {
-                at: at.clone(),
-                field: "number".to_string(),
-                message: format!("notification number {} is already used", n.number),
-            };
+        if let Err(e) = self.validate_batch(treaty, batch, &tip.numbers) {
             self.tip = Some(tip);
-            return Err(e.into());
+            return Err(e);
         }
         let in_order = match (tip.last, order.first()) {
             (Some(last), Some((_, first))) => first.fold_key() > last,
@@ -465,17 +452,16 @@ impl Store {
                 }
                 Err(Some(e)) => return Err(e),
                 Err(None) if self.chained > 0 => return Err(StoreError::Deferred),
-                Err(None) => return self.stage_full(treaty, batch, &order),
+                Err(None) => return self.stage_full(treaty, batch),
             }
         };
         let mut tip = tip;
         let mut items = BTreeSet::new();
         let mut facilities = BTreeSet::new();
         for (at, n) in order {
-            let mut mine = BTreeSet::new();
-            related(&tip.state, n, &mut mine);
-            if let Some(f) = tip.state.apply(n) {
-                // The tip is now partly folded: drop it (the next call
+            let t = apply_tracked(&mut tip.state, n);
+            if let Some(f) = t.finding {
+                // The tip may be partly folded: drop it (the next call
                 // rebuilds it from the store, which is unchanged).
                 return Err(InputError::Rejected {
                     at: at.clone(),
@@ -484,16 +470,10 @@ impl Store {
                 }
                 .into());
             }
-            related(&tip.state, n, &mut mine);
-            if let crate::notification::Event::FacilityDeclared { facility, .. } = &n.event {
-                if let Some(i) = tip.state.facility_index(facility) {
-                    facilities.insert(i);
-                }
-            }
-            let names = names(&tip.state, n, &mine);
-            items.extend(mine);
+            items.extend(t.items);
+            facilities.extend(t.facility);
             tip.numbers.insert(n.number);
-            tip.remember(n.fold_key(), is_exchange(n), names);
+            tip.remember(n.fold_key(), is_exchange(n), t.names);
         }
         Ok(Staged {
             batch: batch.iter().map(|(_, n)| n.clone()).collect(),
@@ -522,10 +502,9 @@ impl Store {
         let mut remembered = vec![];
         let mut rejected = None;
         for (at, n) in order {
-            let mut mine = BTreeSet::new();
-            related(&tip.state, n, &mut mine);
-            all_names.extend(names(&tip.state, n, &mine));
-            if let Some(f) = tip.state.apply(n) {
+            let t = apply_tracked(&mut tip.state, n);
+            all_names.extend(t.names.iter().cloned());
+            if let Some(f) = t.finding {
                 rejected = Some(InputError::Rejected {
                     at: at.clone(),
                     number: n.number,
@@ -533,16 +512,9 @@ impl Store {
                 });
                 break;
             }
-            related(&tip.state, n, &mut mine);
-            if let crate::notification::Event::FacilityDeclared { facility, .. } = &n.event {
-                if let Some(i) = tip.state.facility_index(facility) {
-                    facilities.insert(i);
-                }
-            }
-            let names = names(&tip.state, n, &mine);
-            all_names.extend(names.iter().cloned());
-            items.extend(mine);
-            remembered.push((n.fold_key(), is_exchange(n), names, n.number));
+            items.extend(t.items);
+            facilities.extend(t.facility);
+            remembered.push((n.fold_key(), is_exchange(n), t.names, n.number));
         }
         if !tip.commutes(first, exchange, &all_names) {
             // self.tip stays None: rebuilt from the store when next needed.
@@ -563,18 +535,12 @@ impl Store {
         &mut self,
         treaty: &Treaty,
         batch: &[(String, Notification)],
-        order: &[&(String, Notification)],
     ) -> Result<Staged, StoreError> {
-        let state = self.check(treaty, batch)?;
-        let mut tip = self.build_tip(treaty)?;
-        tip.state = state;
-        for (_, n) in order {
-            tip.numbers.insert(n.number);
-            tip.floor = tip.floor.max(Some(n.fold_key()));
-            tip.last = tip.last.max(Some(n.fold_key()));
-        }
+        self.check(treaty, batch)?;
+        let batch: Vec<Notification> = batch.iter().map(|(_, n)| n.clone()).collect();
+        let tip = self.build_tip(treaty, &batch)?;
         Ok(Staged {
-            batch: batch.iter().map(|(_, n)| n.clone()).collect(),
+            batch,
             tip: Some(tip),
             touched: None,
         })
@@ -693,12 +659,12 @@ impl Store {
         Ok(n)
     }
 
-    /// Folds everything stored into a fresh tip, remembering the names the
-    /// last [`TAIL`] notifications touched.
-    fn build_tip(&self, treaty: &Treaty) -> Result<Tip, StoreError> {
-        let all = self.notifications()?;
-        let mut order: Vec<&Notification> = all.iter().collect();
-        order.sort_by_key(|n| n.fold_key());
+    /// Folds everything stored, and `extra`, into a fresh tip, remembering
+    /// the names the last [`TAIL`] notifications touched.
+    fn build_tip(&self, treaty: &Treaty, extra: &[Notification]) -> Result<Tip, StoreError> {
+        let mut all = self.notifications()?;
+        all.extend_from_slice(extra);
+        all.sort_by_key(|n| n.fold_key());
         let mut tip = Tip {
             state: State::new(treaty, &self.meta.party),
             numbers: all.iter().map(|n| n.number).collect(),
@@ -706,20 +672,16 @@ impl Store {
             tail: BTreeMap::new(),
             floor: None,
         };
-        let remembered = order.len().saturating_sub(TAIL);
-        for (k, n) in order.into_iter().enumerate() {
+        let remembered = all.len().saturating_sub(TAIL);
+        for (k, n) in all.iter().enumerate() {
             if k < remembered {
                 let _ = tip.state.apply(n);
                 tip.floor = Some(n.fold_key());
                 tip.last = Some(n.fold_key());
-                continue;
+            } else {
+                let t = apply_tracked(&mut tip.state, n);
+                tip.remember(n.fold_key(), is_exchange(n), t.names);
             }
-            let mut mine = BTreeSet::new();
-            related(&tip.state, n, &mut mine);
-            let _ = tip.state.apply(n);
-            related(&tip.state, n, &mut mine);
-            let names = names(&tip.state, n, &mine);
-            tip.remember(n.fold_key(), is_exchange(n), names);
         }
         Ok(tip)
     }
@@ -872,6 +834,36 @@ fn related(state: &State, n: &Notification, out: &mut BTreeSet<u32>) {
             out.extend(it.launcher);
             out.extend(it.payload);
         }
+    }
+}
+
+/// One notification applied to `state`, with what it touched: the item rows
+/// to rewrite, the facility it declared, and its names for commutation.
+struct Tracked {
+    items: BTreeSet<u32>,
+    facility: Option<u32>,
+    names: Vec<Box<str>>,
+    /// The finding it raised (the state is then unchanged, see [`State::apply`]).
+    finding: Option<Finding>,
+}
+
+fn apply_tracked(state: &mut State, n: &Notification) -> Tracked {
+    let mut items = BTreeSet::new();
+    related(state, n, &mut items);
+    let finding = state.apply(n);
+    related(state, n, &mut items);
+    let facility = match &n.event {
+        crate::notification::Event::FacilityDeclared { facility, .. } => {
+            state.facility_index(facility)
+        }
+        _ => None,
+    };
+    let names = names(state, n, &items);
+    Tracked {
+        items,
+        facility,
+        names,
+        finding,
     }
 }
 
