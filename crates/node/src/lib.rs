@@ -358,14 +358,16 @@ async fn post_notifications(
         message: "the body is not UTF-8".into(),
         field: None,
     })?;
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| ApiError::BadRequest {
-            message: format!("not JSON: {e}"),
-            field: None,
-        })?;
-    let items: Vec<serde_json::Value> = match value {
-        serde_json::Value::Array(a) => a,
-        v => vec![v],
+    // Split an array into its elements' raw text (no re-serialising): each
+    // is then parsed strictly, once, by `parse_one`.
+    let not_json = |e: serde_json::Error| ApiError::BadRequest {
+        message: format!("not JSON: {e}"),
+        field: None,
+    };
+    let items: Vec<&serde_json::value::RawValue> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(text).map_err(not_json)?
+    } else {
+        vec![serde_json::from_str(text).map_err(not_json)?]
     };
     if items.is_empty() {
         return Err(ApiError::BadRequest {
@@ -376,7 +378,7 @@ async fn post_notifications(
     let mut batch: Vec<(String, Notification)> = vec![];
     for (i, v) in items.iter().enumerate() {
         let at = format!("notification {i}");
-        let n = parse_one(&v.to_string(), &at).map_err(from_input)?;
+        let n = parse_one(v.get(), &at).map_err(from_input)?;
         batch.push((at, n));
     }
     // Group commit: the request joins the queue; whichever request holds the
