@@ -69,17 +69,16 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             base.join(p)
         }
     };
-    if cfg.operator_tokens.iter().any(|t| t.len() < 16) {
-        bail!(
-            "{}: operator_tokens: each token needs at least 16 characters",
-            a.config.display()
-        );
-    }
-    if cfg.reader_tokens.iter().any(|t| t.len() < 16) {
-        bail!(
-            "{}: reader_tokens: each token needs at least 16 characters",
-            a.config.display()
-        );
+    for (key, tokens) in [
+        ("operator_tokens", &cfg.operator_tokens),
+        ("reader_tokens", &cfg.reader_tokens),
+    ] {
+        if tokens.iter().any(|t| t.len() < 16) {
+            bail!(
+                "{}: {key}: each token needs at least 16 characters",
+                a.config.display()
+            );
+        }
     }
     if cfg
         .reader_tokens
