@@ -490,15 +490,12 @@ impl Inner {
                 .flat_map(|j| j.batch.iter())
                 .map(|(_, n)| canonical_entry(&n.to_json()))
                 .collect();
-            let range = match entries
-                .map_err(internal)
-                .and_then(|e| log.append(&e).map_err(internal))
-            {
+            let range = match entries.and_then(|e| log.append(&e).map_err(|e| e.to_string())) {
                 Ok(r) => r,
                 Err(e) => {
                     registry.abort();
                     for j in passed {
-                        let _ = j.reply.send(Err(ApiError::Internal(format!("{e:?}"))));
+                        let _ = j.reply.send(Err(internal(&e)));
                     }
                     continue;
                 }
