@@ -48,7 +48,8 @@ fn authority(url: &str) -> Result<String> {
     Ok(hostport.to_string())
 }
 
-/// Writes one HTTP/1.1 request with a `Content-Length` body.
+/// Writes one HTTP/1.1 request with a `Content-Length` body, in one write
+/// (so that head and body leave in one segment on a no-delay socket).
 pub(crate) fn write_request(
     w: &mut impl Write,
     host: &str,
@@ -62,12 +63,13 @@ pub(crate) fn write_request(
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
     let connection = if keep_alive { "keep-alive" } else { "close" };
-    write!(
-        w,
+    let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
-    )?;
-    w.write_all(body)
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    w.write_all(&req)
 }
 
 /// Reads one HTTP/1.1 response: its status and its body, by
