@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "bench-operator-token";
+const AUTH: &str = "Bearer bench-operator-token";
 
 /// What the benchmark found.
 #[derive(Debug, Serialize)]
@@ -52,16 +53,16 @@ fn silo(number: u64) -> String {
 
 /// One keep-alive HTTP/1.1 POST; returns the status.
 fn post(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, body: &str) -> Result<u16> {
-    crate::client::write_request(
+    accord_node::http::write_request(
         stream,
         "bench",
         "POST",
         "/notifications",
-        Some(TOKEN),
+        &[("Authorization", AUTH)],
         body.as_bytes(),
         true,
     )?;
-    Ok(crate::client::read_response(reader)?.0)
+    Ok(accord_node::http::read_response(reader, "bench")?.0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

@@ -6,7 +6,6 @@
 //! library.
 
 use anyhow::{bail, Context, Result};
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -36,83 +35,7 @@ pub(crate) struct StatusArgs {
     json: bool,
 }
 
-/// `host:port` of an `http://` URL.
-fn authority(url: &str) -> Result<String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow::anyhow!("--node: `{url}`: expected http://host:port"))?;
-    let hostport = rest.split('/').next().unwrap_or("");
-    if hostport.is_empty() || !hostport.contains(':') {
-        bail!("--node: `{url}`: expected http://host:port");
-    }
-    Ok(hostport.to_string())
-}
-
-/// Writes one HTTP/1.1 request with a `Content-Length` body, in one write
-/// (so that head and body leave in one segment on a no-delay socket).
-pub(crate) fn write_request(
-    w: &mut impl Write,
-    host: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &[u8],
-    keep_alive: bool,
-) -> std::io::Result<()> {
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let connection = if keep_alive { "keep-alive" } else { "close" };
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    w.write_all(&req)
-}
-
-/// Reads one HTTP/1.1 response: its status and its body, by
-/// `Content-Length` (the node never chunks), so a kept-alive connection can
-/// carry the next request.
-pub(crate) fn read_response(r: &mut impl BufRead) -> Result<(u16, String)> {
-    let mut line = String::new();
-    r.read_line(&mut line)?;
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("the node sent no HTTP status (got {line:?})"))?;
-    let mut length = None;
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            bail!("the node closed the connection inside the headers");
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = Some(v.trim().parse::<usize>().context("content-length")?);
-            }
-        }
-    }
-    let mut body = vec![];
-    match length {
-        Some(n) => {
-            body.resize(n, 0);
-            r.read_exact(&mut body)?;
-        }
-        None => {
-            r.read_to_end(&mut body)?;
-        }
-    }
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
-
-/// One HTTP/1.1 request on a fresh connection; returns the status and the body.
+/// One request on a fresh connection; returns the status and the body as text.
 pub(crate) fn request(
     url: &str,
     method: &str,
@@ -120,12 +43,21 @@ pub(crate) fn request(
     token: Option<&str>,
     body: &[u8],
 ) -> Result<(u16, String)> {
-    let hostport = authority(url)?;
-    let mut s = std::net::TcpStream::connect(&hostport)
-        .with_context(|| format!("cannot reach the node at {hostport}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write_request(&mut s, &hostport, method, path, token, body, false)?;
-    read_response(&mut std::io::BufReader::new(s))
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| ("Authorization", a))
+        .into_iter()
+        .collect();
+    let (status, bytes) =
+        accord_node::http::request(url, method, path, &headers, body, Duration::from_secs(60))
+            .map_err(|e| match e {
+                accord_node::http::HttpError::Url(u) => {
+                    anyhow::anyhow!("--node: `{u}`: expected http://host:port")
+                }
+                other => anyhow::anyhow!("cannot reach the node: {other}"),
+            })?;
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 pub(crate) fn notify(a: NotifyArgs) -> Result<ExitCode> {

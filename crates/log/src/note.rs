@@ -81,7 +81,9 @@ fn check_name(name: &str) -> Result<(), NoteError> {
 }
 
 /// A private signing key. Its secret never appears in `Debug`, `Display`,
-/// errors or JSON; it is wiped from memory when dropped.
+/// errors or JSON; it is wiped from memory when dropped (every clone too:
+/// a node's exchange threads sign their requests with a clone).
+#[derive(Clone)]
 pub struct Signer {
     name: String,
     key: SigningKey,

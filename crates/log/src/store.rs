@@ -431,6 +431,40 @@ impl LogStore {
         Ok(note)
     }
 
+    /// Stores a checkpoint another party signed over this log's entries (a
+    /// mirror of the peer's log keeps the peer's notes). The note must verify
+    /// with this log's key, its size must be held and its root must be this
+    /// tree's root at that size; otherwise nothing is stored.
+    pub fn record_checkpoint(&self, note: &str) -> Result<(), LogError> {
+        let cp = open_checkpoint(note, &self.vkey, &[])?.checkpoint;
+        if cp.origin != self.origin {
+            return Err(LogError::WouldEquivocate(format!(
+                "the checkpoint is for `{}`, not `{}`",
+                cp.origin, self.origin
+            )));
+        }
+        if cp.size > self.size {
+            return Err(LogError::WouldEquivocate(format!(
+                "the checkpoint is at size {} but the log holds {} entries",
+                cp.size, self.size
+            )));
+        }
+        let root = self.root(cp.size)?;
+        if root != cp.hash {
+            return Err(LogError::WouldEquivocate(format!(
+                "the checkpoint's root at size {} is not this tree's",
+                cp.size
+            )));
+        }
+        self.conn
+            .execute(
+                "INSERT INTO checkpoints (size, note) VALUES (?1, ?2) ON CONFLICT(size) DO UPDATE SET note = excluded.note",
+                params![cp.size as i64, note],
+            )
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
     /// Streams `(index, data)` of every entry, in order.
     pub fn for_each_entry(&self, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), LogError> {
         let mut st = self

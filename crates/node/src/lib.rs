@@ -17,7 +17,7 @@
 //! faults are logged to standard error, never sent to the client.
 #![forbid(unsafe_code)]
 
-use accord_log::{canonical_entry, LogStore, Signer, Witness, WitnessError};
+use accord_log::{canonical_entry, LogStore, Signer, Verifier, Witness, WitnessError};
 use accord_registry::notification::parse_one;
 use accord_registry::{InputError, Notification, Store, StoreError};
 use accord_treaty::Treaty;
@@ -30,7 +30,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
+pub mod exchange;
+pub mod http;
 pub mod tiles;
+
+use exchange::{Clock, ExchangeConfig, Link, Receipt, Stop, Target};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
@@ -44,6 +48,22 @@ pub struct Node {
     /// Bearer tokens that may read entries (tiles, the feed) but not write:
     /// the peer's and observers'.
     readers: Vec<String>,
+    /// The party whose node this is.
+    party: String,
+    /// The treaty (a copy for the exchange loops).
+    treaty: Treaty,
+    /// The peers and their mirrors.
+    links: Vec<Arc<Link>>,
+    /// Where checkpoints are pushed: peers' and witnesses' `add-checkpoint`.
+    targets: Vec<Arc<Target>>,
+    /// The peers' log keys: they authenticate the peers' reads.
+    peer_keys: Vec<Verifier>,
+    /// The node's date.
+    clock: Clock,
+    /// Poll interval and first retry delay of the exchange loops.
+    interval: std::time::Duration,
+    /// A copy of the log key, with which the pull loops sign their reads.
+    peer_signer: Signer,
 }
 
 struct Inner {
@@ -55,6 +75,9 @@ struct Inner {
     /// The log holds entries the registry lacks (a registry write failed
     /// after the log's): caught up before the next write.
     lagging: bool,
+    /// Receipts of what the peers delivered (a log of its own, signed with
+    /// the node's key), when the node exchanges with peers.
+    receipts: Option<LogStore>,
 }
 
 impl std::fmt::Debug for Node {
@@ -94,6 +117,9 @@ pub enum StartError {
     /// The registry could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The exchange (peers, mirrors, receipts) could not be set up.
+    #[error("exchange: {0}")]
+    Exchange(String),
 }
 
 /// Brings the registry level with the log. The log is acknowledged before
@@ -140,19 +166,123 @@ impl Node {
         witness: Option<Witness>,
         tokens: Vec<String>,
     ) -> Node {
+        let peer_signer = signer.clone();
+        let party = registry.meta().party.clone();
         Node {
             inner: Mutex::new(Inner {
                 log,
                 registry,
-                treaty,
+                treaty: treaty.clone(),
                 signer,
                 witness,
                 lagging: false,
+                receipts: None,
             }),
             queue: Mutex::new(vec![]),
             tokens,
             readers: vec![],
+            party,
+            treaty,
+            links: vec![],
+            targets: vec![],
+            peer_keys: vec![],
+            clock: Clock::system(),
+            interval: std::time::Duration::from_secs(1),
+            peer_signer,
         }
+    }
+
+    /// Runs the node on `clock` (a simulated date for exercises and tests).
+    pub fn with_clock(mut self, clock: Clock) -> Node {
+        self.clock = clock;
+        self
+    }
+
+    /// Adds peers (mirrored) and witnesses (pushed to); opens the mirrors
+    /// under `cfg.dir/peers/` and the receipts log `cfg.dir/receipts.sqlite`.
+    /// The loops start with [`start_exchange`] (which [`serve_until`] calls).
+    pub fn with_exchange(mut self, cfg: ExchangeConfig) -> Result<Node, StartError> {
+        let bad = |message: String| StartError::Exchange(message);
+        let (own_origin, vkey) = {
+            let inner = self
+                .inner
+                .get_mut()
+                .map_err(|_| bad("the node's lock is poisoned".into()))?;
+            (inner.log.origin().to_string(), inner.log.verifier().clone())
+        };
+        let rpath = cfg.dir.join("receipts.sqlite");
+        let receipts = if rpath.exists() {
+            LogStore::open(&rpath)?
+        } else {
+            LogStore::init(&rpath, &format!("{own_origin}/receipts"), &vkey)?
+        };
+        // Late deliveries, from the receipts (signed, so the findings are
+        // reproducible from what the node logged).
+        let mut all: Vec<Receipt> = vec![];
+        let mut broken = None;
+        receipts.for_each_entry(|i, bytes| match serde_json::from_slice::<Receipt>(bytes) {
+            Ok(r) => {
+                all.push(r);
+                true
+            }
+            Err(e) => {
+                broken = Some(format!("{} entry {i}: {e}", rpath.display()));
+                false
+            }
+        })?;
+        if let Some(b) = broken {
+            return Err(bad(b));
+        }
+        for peer in &cfg.peers {
+            if self.treaty.party(&peer.party).is_none() {
+                return Err(bad(format!(
+                    "peer `{}` is not a party to {}",
+                    peer.party, self.treaty.id
+                )));
+            }
+            let (origin, mut mirror) =
+                exchange::open_mirror(&cfg.dir, &self.treaty, peer).map_err(bad)?;
+            let notes = mirror.registry.notifications()?;
+            let by_number: std::collections::HashMap<u64, &Notification> =
+                notes.iter().map(|n| (n.number, n)).collect();
+            for r in all.iter().filter(|r| r.origin == origin) {
+                for k in &r.late {
+                    if let Some(n) = by_number.get(k) {
+                        mirror
+                            .late
+                            .push(exchange::late_finding(&self.treaty, n, r.received));
+                    }
+                }
+            }
+            self.peer_keys.push(peer.vkey.clone());
+            self.targets.push(Arc::new(Target {
+                url: peer.url.clone(),
+                vkey: None,
+                status: Mutex::default(),
+                wake: exchange::Wake::default(),
+            }));
+            self.links.push(Arc::new(Link {
+                cfg: peer.clone(),
+                origin,
+                mirror: Mutex::new(mirror),
+                status: Mutex::default(),
+                wake: exchange::Wake::default(),
+            }));
+        }
+        for w in &cfg.witnesses {
+            self.targets.push(Arc::new(Target {
+                url: w.url.clone(),
+                vkey: Some(w.vkey.clone()),
+                status: Mutex::default(),
+                wake: exchange::Wake::default(),
+            }));
+        }
+        self.interval = cfg.interval;
+        self.inner
+            .get_mut()
+            .map_err(|_| bad("the node's lock is poisoned".into()))?
+            .receipts = Some(receipts);
+        Ok(self)
     }
 }
 
@@ -279,6 +409,10 @@ pub fn router(node: Arc<Node>) -> Router {
             post(post_notifications).get(get_notifications),
         )
         .route("/history", get(get_history))
+        .route("/inspections", post(post_inspection))
+        .route("/proof/consistency", get(get_consistency))
+        .route("/proof/inclusion", get(get_inclusion))
+        .route("/receipts", get(get_receipts))
         .route("/tile/{*path}", get(get_tile))
         .route("/checkpoint", get(get_checkpoint))
         .route("/add-checkpoint", post(add_checkpoint))
@@ -325,8 +459,25 @@ fn authorize(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Operators or readers: the log's entries (tiles, the feed).
-fn authorize_read(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
+/// Operators, readers, or a peer signing with its log key (`Accord-Peer`):
+/// the log's entries (tiles, the feed, proofs, receipts).
+fn authorize_read(node: &Node, headers: &HeaderMap, uri: &axum::http::Uri) -> Result<(), ApiError> {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("Accord-Peer "))
+    {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        return exchange::check_peer_authorization(
+            value,
+            "GET",
+            path,
+            &node.peer_keys,
+            exchange::unix_now(),
+        )
+        .map(|_| ())
+        .map_err(|m| ApiError::Forbidden(format!("peer authentication failed: {m}")));
+    }
     let token = bearer(headers)?;
     if token_in(&node.tokens, token) | token_in(&node.readers, token) {
         Ok(())
@@ -423,6 +574,7 @@ impl Node {
                 return;
             }
             inner.commit_group(jobs);
+            self.log_grew();
         }
     }
 }
@@ -530,7 +682,19 @@ async fn get_checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiEr
             .lock()
             .map_err(|_| internal("the node's lock is poisoned"))?;
         let Inner { log, signer, .. } = &mut *inner;
-        log.checkpoint(signer).map_err(internal)
+        let note = log.checkpoint(signer).map_err(internal)?;
+        // With the cosignatures the witnesses returned for this size.
+        let size = log.size();
+        let mut n = accord_log::Note::parse(&note).map_err(internal)?;
+        for t in &node.targets {
+            let st = t.status.lock().map(|s| s.clone()).unwrap_or_default();
+            if let (true, Some(line)) = (st.verified && st.acknowledged == size, st.cosignature) {
+                if n.add_line(line).is_err() {
+                    eprintln!("accord-node: a stored cosignature is malformed; not served");
+                }
+            }
+        }
+        Ok(n.to_text())
     })
     .await
     .map_err(internal)??;
@@ -569,9 +733,13 @@ async fn add_checkpoint(State(node): State<Arc<Node>>, body: Bytes) -> Result<Re
         message: m,
         field: None,
     })?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = exchange::unix_now();
+    // A peer's new checkpoint: its entries are waiting, so pull now.
+    if let Some(origin) = note.lines().next() {
+        for l in node.links.iter().filter(|l| l.origin == origin) {
+            l.wake.signal();
+        }
+    }
     tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
         let inner = node
             .inner
@@ -606,34 +774,394 @@ async fn add_checkpoint(State(node): State<Arc<Node>>, body: Bytes) -> Result<Re
 /// `GET /status?date=YYYY-MM-DD`.
 #[derive(Debug, Deserialize)]
 pub struct StatusQuery {
-    /// The date for compliance (default: today).
+    /// The date for compliance (default: today on the node's clock).
     pub date: Option<chrono::NaiveDate>,
+}
+
+/// A party's compliance on `date` from its registry, with the findings of
+/// the inspections it received and the late deliveries seen by this node.
+fn compliance(
+    treaty: &Treaty,
+    registry: &Store,
+    inspections: &[accord_inspect::record::InspectionRecord],
+    late: &[accord_registry::Finding],
+    date: chrono::NaiveDate,
+) -> Result<accord_registry::Report, ApiError> {
+    let mut report = registry
+        .evaluate(treaty, &[date])
+        .map_err(internal)?
+        .remove(0);
+    let party = &registry.meta().party;
+    let received: Vec<_> = inspections
+        .iter()
+        .filter(|r| &r.inspected_party == party)
+        .cloned()
+        .collect();
+    let mut extra: Vec<accord_registry::Finding> =
+        accord_inspect::record::findings(treaty, &received, date)
+            .into_iter()
+            .filter(|f| f.kind != accord_registry::FindingKind::InspectionQuotaExceeded)
+            .collect();
+    // Quotas bind the inspecting party.
+    let made: Vec<_> = inspections
+        .iter()
+        .filter(|r| &r.inspecting_party == party)
+        .cloned()
+        .collect();
+    extra.extend(
+        accord_inspect::record::findings(treaty, &made, date)
+            .into_iter()
+            .filter(|f| f.kind == accord_registry::FindingKind::InspectionQuotaExceeded),
+    );
+    extra.extend(late.iter().filter(|f| f.date <= date).cloned());
+    report.findings.extend(extra);
+    report.findings.sort_by_key(|f| f.date);
+    Ok(report)
+}
+
+/// The inspection records a registry holds.
+fn inspections_of(
+    registry: &Store,
+) -> Result<Vec<accord_inspect::record::InspectionRecord>, ApiError> {
+    registry
+        .records(accord_inspect::record::RECORD_KIND)
+        .map_err(internal)?
+        .into_iter()
+        .map(|(id, body)| {
+            serde_json::from_str(&body).map_err(|e| internal(format!("stored inspection {id}: {e}")))
+        })
+        .collect()
+}
+
+/// Inspections used against each type's quota in the treaty year of `date`.
+fn quota_use(
+    treaty: &Treaty,
+    parties: &[String],
+    inspections: &[accord_inspect::record::InspectionRecord],
+    date: chrono::NaiveDate,
+) -> serde_json::Value {
+    let Some((year, start, end)) = treaty.treaty_year(date) else {
+        return serde_json::json!({"treaty_year": null, "parties": []});
+    };
+    let rows: Vec<serde_json::Value> = parties
+        .iter()
+        .map(|p| {
+            let types: Vec<serde_json::Value> = treaty
+                .inspections
+                .iter()
+                .map(|t| {
+                    let used = inspections
+                        .iter()
+                        .filter(|r| {
+                            &r.inspecting_party == p
+                                && r.inspection_type == t.id
+                                && r.date >= start
+                                && r.date <= end.min(date)
+                        })
+                        .count();
+                    serde_json::json!({"type": t.id, "name": t.name, "used": used, "quota": t.per_treaty_year})
+                })
+                .collect();
+            serde_json::json!({"inspecting_party": p, "types": types})
+        })
+        .collect();
+    serde_json::json!({"treaty_year": year, "from": start, "to": end, "parties": rows})
 }
 
 async fn get_status(
     State(node): State<Arc<Node>>,
     Query(q): Query<StatusQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let date = q.date.unwrap_or_else(today);
+    let date = q.date.unwrap_or_else(|| node.clock.today());
     tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
         let inner = node
             .inner
             .lock()
             .map_err(|_| internal("the node's lock is poisoned"))?;
-        let report = inner
-            .registry
-            .evaluate(&inner.treaty, &[date])
-            .map_err(internal)?
-            .remove(0);
+        let mut inspections = inspections_of(&inner.registry)?;
+        let mut peers = vec![];
+        let mut mirrored = vec![];
+        for link in &node.links {
+            let m = link
+                .mirror
+                .lock()
+                .map_err(|_| internal("a mirror's lock is poisoned"))?;
+            inspections.extend(inspections_of(&m.registry)?);
+            mirrored.push((
+                m.log.size(),
+                m.log.latest_checkpoint().map_err(internal)?,
+                m.evidence.clone(),
+                m.late.clone(),
+            ));
+        }
+        let own = compliance(&inner.treaty, &inner.registry, &inspections, &[], date)?;
+        for (link, (size, cp, evidence, late)) in node.links.iter().zip(mirrored) {
+            let m = link
+                .mirror
+                .lock()
+                .map_err(|_| internal("a mirror's lock is poisoned"))?;
+            let report = compliance(&inner.treaty, &m.registry, &inspections, &late, date)?;
+            let st = link
+                .status
+                .lock()
+                .map_err(|_| internal("a link's lock is poisoned"))?
+                .clone();
+            peers.push(serde_json::json!({
+                "party": link.cfg.party,
+                "origin": link.origin,
+                "url": link.cfg.url,
+                "tree_size": size,
+                "checkpoint": cp.map(|(_, n)| n),
+                "link": st,
+                "flagged": !evidence.is_empty(),
+                "evidence": evidence,
+                "late_deliveries": late.len(),
+                "compliance": report,
+            }));
+        }
+        let witnesses: Vec<serde_json::Value> = node
+            .targets
+            .iter()
+            .map(|t| {
+                let st = t.status.lock().map(|s| s.clone()).unwrap_or_default();
+                serde_json::json!({
+                    "url": t.url,
+                    "cosigner": t.vkey.as_ref().map(|v| v.name().to_string()),
+                    "acknowledged": st.acknowledged,
+                    "cosignature": st.cosignature,
+                    "verified": st.verified,
+                    "last_ok": st.last_ok,
+                    "last_error": st.last_error,
+                    "failures": st.failures,
+                })
+            })
+            .collect();
+        let mut parties = vec![node.party.clone()];
+        parties.extend(node.links.iter().map(|l| l.cfg.party.clone()));
+        let receipts = match &inner.receipts {
+            Some(r) => serde_json::json!({
+                "tree_size": r.size(),
+                "checkpoint": r.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
+            }),
+            None => serde_json::Value::Null,
+        };
         let latest = inner.log.latest_checkpoint().map_err(internal)?;
         Ok(Json(serde_json::json!({
-            "party": inner.registry.meta().party,
+            "party": node.party,
             "treaty": inner.treaty.id,
+            "date": date,
             "origin": inner.log.origin(),
             "tree_size": inner.log.size(),
             "checkpoint": latest.map(|(_, n)| n),
             "witness": inner.witness.as_ref().map(|w| w.verifier().to_string()),
-            "compliance": report,
+            "compliance": own,
+            "peers": peers,
+            "witnesses": witnesses,
+            "receipts": receipts,
+            "quota": quota_use(&inner.treaty, &parties, &inspections, date),
+        })))
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// `POST /inspections` (operator): an inspection this party made of a peer,
+/// or one a peer made of it. It is checked against the inspected party's
+/// registry (the mirror, for a peer) on its date, as the treaty allows it,
+/// and stored there; its findings join that party's compliance, and it
+/// counts against the inspecting party's quota.
+async fn post_inspection(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    authorize(&node, &headers)?;
+    let rec: accord_inspect::record::InspectionRecord =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
+            message: format!("inspection record: {e}"),
+            field: serde_field(&e.to_string()),
+        })?;
+    let parties = [rec.inspecting_party.as_str(), rec.inspected_party.as_str()];
+    if !parties.contains(&node.party.as_str()) {
+        return Err(ApiError::Forbidden(format!(
+            "this node records inspections made by or of {}",
+            node.party
+        )));
+    }
+    tokio::task::spawn_blocking(move || {
+        let store_in = |registry: &Store| -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+            let state = registry.state_on(&node.treaty, rec.date).map_err(internal)?;
+            accord_inspect::record::validate(&node.treaty, &state, &rec).map_err(|r| {
+                ApiError::Unprocessable {
+                    message: r.to_string(),
+                    field: None,
+                }
+            })?;
+            if registry
+                .records(accord_inspect::record::RECORD_KIND)
+                .map_err(internal)?
+                .iter()
+                .any(|(id, _)| id == &rec.id)
+            {
+                return Err(ApiError::Conflict(format!(
+                    "inspection {} is already recorded",
+                    rec.id
+                )));
+            }
+            let json = serde_json::to_string(&rec).map_err(internal)?;
+            registry
+                .put_record(accord_inspect::record::RECORD_KIND, &rec.id, rec.date, &json)
+                .map_err(internal)?;
+            Ok((
+                StatusCode::CREATED,
+                Json(serde_json::json!({"recorded": rec.id, "inspected_party": rec.inspected_party})),
+            ))
+        };
+        if rec.inspected_party == node.party {
+            let inner = node
+                .inner
+                .lock()
+                .map_err(|_| internal("the node's lock is poisoned"))?;
+            store_in(&inner.registry)
+        } else {
+            let link = node
+                .links
+                .iter()
+                .find(|l| l.cfg.party == rec.inspected_party)
+                .ok_or_else(|| ApiError::Unprocessable {
+                    message: format!("{} is not a peer of this node", rec.inspected_party),
+                    field: Some("inspected_party".into()),
+                })?;
+            let m = link
+                .mirror
+                .lock()
+                .map_err(|_| internal("a mirror's lock is poisoned"))?;
+            store_in(&m.registry)
+        }
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// The field a serde error names (`unknown field `x``, `missing field `x``).
+fn serde_field(message: &str) -> Option<String> {
+    ["unknown field `", "missing field `"].iter().find_map(|p| {
+        message
+            .split_once(p)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(f, _)| f.to_string())
+    })
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+/// `GET /proof/consistency?old=&new=` (readers, operators, peers).
+async fn get_consistency(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<accord_log::witness::ConsistencyProofJson>, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    tokio::task::spawn_blocking(move || {
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let size = inner.log.size();
+        if q.old > q.new || q.new > size {
+            return Err(ApiError::BadRequest {
+                message: format!("need old ≤ new ≤ {size} (the log's size); got {} and {}", q.old, q.new),
+                field: Some(if q.new > size { "new" } else { "old" }.into()),
+            });
+        }
+        let hashes = if q.old == 0 || q.old == q.new {
+            vec![]
+        } else {
+            inner.log.consistency_proof(q.old, q.new).map_err(internal)?
+        };
+        Ok(Json(accord_log::witness::ConsistencyProofJson {
+            old_size: q.old,
+            new_size: q.new,
+            hashes: accord_log::witness::encode_hashes(&hashes),
+        }))
+    })
+    .await
+    .map_err(internal)?
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+/// `GET /proof/inclusion?index=&size=` (readers, operators, peers).
+async fn get_inclusion(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<accord_log::witness::InclusionProofJson>, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    tokio::task::spawn_blocking(move || {
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let size = inner.log.size();
+        if q.index >= q.size || q.size > size {
+            return Err(ApiError::BadRequest {
+                message: format!("need index < size ≤ {size} (the log's size); got {} and {}", q.index, q.size),
+                field: Some(if q.size > size { "size" } else { "index" }.into()),
+            });
+        }
+        let hashes = inner.log.inclusion_proof(q.index, q.size).map_err(internal)?;
+        Ok(Json(accord_log::witness::InclusionProofJson {
+            leaf_index: q.index,
+            tree_size: q.size,
+            hashes: accord_log::witness::encode_hashes(&hashes),
+        }))
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// `GET /receipts?limit=` (readers, operators, peers): the latest receipts
+/// this node logged for what its peers delivered, newest first, with the
+/// signed checkpoint of the receipts log.
+async fn get_receipts(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(q): Query<FeedQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    let limit = q.limit.unwrap_or(20).min(1000);
+    tokio::task::spawn_blocking(move || {
+        let inner = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?;
+        let Some(log) = &inner.receipts else {
+            return Err(ApiError::NotFound("this node exchanges with no peer".into()));
+        };
+        let size = log.size();
+        let mut out = vec![];
+        for index in (size.saturating_sub(limit)..size).rev() {
+            let v: serde_json::Value =
+                serde_json::from_slice(&log.entry(index).map_err(internal)?).map_err(internal)?;
+            out.push(serde_json::json!({"index": index, "receipt": v}));
+        }
+        Ok(Json(serde_json::json!({
+            "origin": log.origin(),
+            "tree_size": size,
+            "checkpoint": log.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
+            "receipts": out,
         })))
     })
     .await
@@ -662,6 +1190,43 @@ async fn dashboard() -> Response {
 #[derive(Deserialize)]
 struct FeedQuery {
     limit: Option<u64>,
+    /// A peer's party: its mirrored log instead of the node's own.
+    party: Option<String>,
+}
+
+impl Node {
+    /// Runs `f` on the log and registry of `party`: the node's own (`None`
+    /// or its party) or a peer's mirror.
+    fn with_party<R>(
+        &self,
+        party: Option<&str>,
+        f: impl FnOnce(&LogStore, &Store) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        match party.filter(|p| *p != self.party) {
+            None => {
+                let inner = self
+                    .inner
+                    .lock()
+                    .map_err(|_| internal("the node's lock is poisoned"))?;
+                f(&inner.log, &inner.registry)
+            }
+            Some(p) => {
+                let link = self
+                    .links
+                    .iter()
+                    .find(|l| l.cfg.party == p)
+                    .ok_or_else(|| ApiError::BadRequest {
+                        message: format!("`{p}` is neither this node's party nor a peer"),
+                        field: Some("party".into()),
+                    })?;
+                let m = link
+                    .mirror
+                    .lock()
+                    .map_err(|_| internal("a mirror's lock is poisoned"))?;
+                f(&m.log, &m.registry)
+            }
+        }
+    }
 }
 
 /// The latest notifications, newest first (operators only: entries are
@@ -669,23 +1234,26 @@ struct FeedQuery {
 async fn get_notifications(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(q): Query<FeedQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize_read(&node, &headers)?;
+    authorize_read(&node, &headers, &uri)?;
     let limit = q.limit.unwrap_or(20).min(1000);
     tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
-        let size = inner.log.size();
-        let mut out = vec![];
-        for index in (size.saturating_sub(limit)..size).rev() {
-            let bytes = inner.log.entry(index).map_err(internal)?;
-            let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(internal)?;
-            out.push(serde_json::json!({"index": index, "notification": v}));
-        }
-        Ok(Json(serde_json::json!({"tree_size": size, "entries": out})))
+        node.with_party(q.party.as_deref(), |log, registry| {
+            let size = log.size();
+            let mut out = vec![];
+            for index in (size.saturating_sub(limit)..size).rev() {
+                let bytes = log.entry(index).map_err(internal)?;
+                let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(internal)?;
+                out.push(serde_json::json!({"index": index, "notification": v}));
+            }
+            Ok(Json(serde_json::json!({
+                "party": registry.meta().party,
+                "tree_size": size,
+                "entries": out,
+            })))
+        })
     })
     .await
     .map_err(internal)?
@@ -694,6 +1262,8 @@ async fn get_notifications(
 #[derive(Deserialize)]
 struct HistoryQuery {
     to: Option<chrono::NaiveDate>,
+    /// A peer's party: its mirrored registry.
+    party: Option<String>,
 }
 
 /// The three central limits on the first of every month from the earliest
@@ -702,71 +1272,66 @@ async fn get_history(
     State(node): State<Arc<Node>>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let to = q.to.unwrap_or_else(today);
+    let to = q.to.unwrap_or_else(|| node.clock.today());
     tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
-        use chrono::Datelike;
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
-        let first = inner
-            .registry
-            .notifications()
-            .map_err(internal)?
-            .iter()
-            .map(|n| n.date)
-            .min();
-        let mut dates = vec![];
-        if let Some(first) = first.filter(|f| *f <= to) {
-            let mut d =
-                chrono::NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
-            // At most 240 monthly points: the last twenty years.
-            while d < to {
-                if d >= first {
-                    dates.push(d);
-                }
-                d = d + chrono::Months::new(1);
-            }
-            let keep = dates.len().saturating_sub(240);
-            dates.drain(..keep);
-        }
-        dates.push(to);
-        let reports = inner
-            .registry
-            .evaluate(&inner.treaty, &dates)
-            .map_err(internal)?;
-        // The limits as they stand on `to` (id, name, max, binding).
-        let limits = reports.last().map(|r| &r.limits);
-        let points: Vec<serde_json::Value> = reports
-            .iter()
-            .map(|r| serde_json::json!({"date": r.date, "values": r.aggregates}))
-            .collect();
-        Ok(Json(serde_json::json!({
-            "party": inner.registry.meta().party,
-            "limits": limits,
-            "points": points,
-        })))
+        let treaty = node.treaty.clone();
+        node.with_party(q.party.as_deref(), |_, registry| history(&treaty, registry, to))
     })
     .await
     .map_err(internal)?
 }
 
-/// Today, in UTC, from the system clock.
-fn today() -> chrono::NaiveDate {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400);
-    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(chrono::NaiveDate::MIN)
-        + chrono::Days::new(days)
+/// The three central limits on the first of every month from the earliest
+/// notification to `to`, and on `to`.
+fn history(
+    treaty: &Treaty,
+    registry: &Store,
+    to: chrono::NaiveDate,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use chrono::Datelike;
+    let first = registry
+        .notifications()
+        .map_err(internal)?
+        .iter()
+        .map(|n| n.date)
+        .min();
+    let mut dates = vec![];
+    if let Some(first) = first.filter(|f| *f <= to) {
+        let mut d =
+            chrono::NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
+        // At most 240 monthly points: the last twenty years.
+        while d < to {
+            if d >= first {
+                dates.push(d);
+            }
+            d = d + chrono::Months::new(1);
+        }
+        let keep = dates.len().saturating_sub(240);
+        dates.drain(..keep);
+    }
+    dates.push(to);
+    let reports = registry.evaluate(treaty, &dates).map_err(internal)?;
+    // The limits as they stand on `to` (id, name, max, binding).
+    let limits = reports.last().map(|r| &r.limits);
+    let points: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| serde_json::json!({"date": r.date, "values": r.aggregates}))
+        .collect();
+    Ok(Json(serde_json::json!({
+        "party": registry.meta().party,
+        "limits": limits,
+        "points": points,
+    })))
 }
 
 /// A C2SP tlog-tiles tile or entry bundle (operators; see [`tiles`]).
 async fn get_tile(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    authorize_read(&node, &headers)?;
+    authorize_read(&node, &headers, &uri)?;
     let t = tiles::parse(&path).map_err(|message| ApiError::BadRequest {
         message: format!("tile/{path}: {message}"),
         field: Some("path".into()),
@@ -817,18 +1382,255 @@ pub async fn serve_until(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(node))
+    let exchange = start_exchange(&node);
+    let served = axum::serve(listener, router(node))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = tokio::task::spawn_blocking(move || exchange.stop()).await;
+    served
 }
 
 /// Runs the node on `listen` until Ctrl-C.
 pub async fn serve(node: Arc<Node>, listen: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     eprintln!("accord node listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(node))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    serve_until(node, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// The exchange loops of a running node; [`Exchange::stop`] ends them.
+#[derive(Debug)]
+pub struct Exchange {
+    stop: Arc<Stop>,
+    node: Arc<Node>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Exchange {
+    /// Stops the loops and waits for them (a pull in flight finishes first).
+    pub fn stop(self) {
+        self.stop.set();
+        for l in &self.node.links {
+            l.wake.signal();
+        }
+        for t in &self.node.targets {
+            t.wake.signal();
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts one pull loop per peer and one push loop per peer and witness.
+pub fn start_exchange(node: &Arc<Node>) -> Exchange {
+    let stop = Arc::new(Stop::default());
+    let mut threads = vec![];
+    for (i, _) in node.links.iter().enumerate() {
+        let (n, s) = (node.clone(), stop.clone());
+        threads.push(std::thread::spawn(move || n.pull_loop(i, &s)));
+    }
+    for (i, _) in node.targets.iter().enumerate() {
+        let (n, s) = (node.clone(), stop.clone());
+        threads.push(std::thread::spawn(move || n.push_loop(i, &s)));
+    }
+    Exchange {
+        stop,
+        node: node.clone(),
+        threads,
+    }
+}
+
+impl Node {
+    fn pull_loop(&self, i: usize, stop: &Stop) {
+        let link = &self.links[i];
+        while !stop.is_set() {
+            let result = exchange::pull_once(link, &self.treaty, &self.peer_signer, &self.clock)
+                .and_then(|applied| match applied {
+                    Some(a) => self.log_receipt(link, &a).map(|()| true),
+                    None => Ok(false),
+                });
+            let wait = {
+                let Ok(mut st) = link.status.lock() else {
+                    return;
+                };
+                match result {
+                    Ok(more) => {
+                        st.last_ok = Some(exchange::unix_now());
+                        st.last_error = None;
+                        st.failures = 0;
+                        st.retry_in_ms = 0;
+                        // More may be waiting: go straight on.
+                        (!more).then_some(self.interval)
+                    }
+                    Err(e) => {
+                        st.failures += 1;
+                        let wait = match &e {
+                            exchange::SyncError::Inconsistent(_) => {
+                                exchange::backoff(self.interval, 16)
+                            }
+                            _ => exchange::backoff(self.interval, st.failures - 1),
+                        };
+                        st.last_error = Some(e.to_string());
+                        st.retry_in_ms = wait.as_millis() as u64;
+                        Some(wait)
+                    }
+                }
+            };
+            if let Some(w) = wait {
+                link.wake.wait(w);
+            }
+        }
+    }
+
+    /// Logs a receipt for an applied batch and signs the receipts log.
+    fn log_receipt(&self, link: &Link, a: &exchange::Applied) -> Result<(), exchange::SyncError> {
+        let local = |e: String| exchange::SyncError::Local(e);
+        let r = Receipt {
+            kind: "receipt".into(),
+            origin: link.origin.clone(),
+            first: a.first,
+            end: a.end,
+            root: a.root.clone(),
+            checkpoint_size: a.checkpoint_size,
+            received: a.received,
+            received_unix: exchange::unix_now(),
+            late: a.late.clone(),
+        };
+        let json = serde_json::to_string(&r).map_err(|e| local(e.to_string()))?;
+        let entry = canonical_entry(&json).map_err(local)?;
+        let mut inner = self
+            .inner
+            .lock()
+            .map_err(|_| local("the node's lock is poisoned".into()))?;
+        let Inner {
+            receipts, signer, ..
+        } = &mut *inner;
+        if let Some(log) = receipts {
+            log.append(&[entry]).map_err(|e| local(e.to_string()))?;
+            log.checkpoint(signer).map_err(|e| local(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn push_loop(&self, i: usize, stop: &Stop) {
+        let target = &self.targets[i];
+        let mut wait = std::time::Duration::ZERO;
+        while !stop.is_set() {
+            target.wake.wait(wait);
+            if stop.is_set() {
+                return;
+            }
+            let result = self.push_once(target);
+            let Ok(mut st) = target.status.lock() else {
+                return;
+            };
+            match result {
+                Ok(()) => {
+                    st.failures = 0;
+                    st.last_error = None;
+                    wait = self.interval;
+                }
+                Err(e) => {
+                    st.failures += 1;
+                    st.last_error = Some(e);
+                    wait = exchange::backoff(self.interval, st.failures - 1);
+                }
+            }
+        }
+    }
+
+    /// Posts the latest checkpoint to one target if it has not cosigned it.
+    fn push_once(&self, target: &Target) -> Result<(), String> {
+        for _ in 0..3 {
+            let acked = target
+                .status
+                .lock()
+                .map_err(|_| "poisoned".to_string())?
+                .acknowledged;
+            let (note, size, proof) = {
+                let mut inner = self.inner.lock().map_err(|_| "poisoned".to_string())?;
+                let Inner { log, signer, .. } = &mut *inner;
+                let note = log.checkpoint(signer).map_err(|e| e.to_string())?;
+                let size = log.size();
+                let proof = if acked > 0 && acked < size {
+                    log.consistency_proof(acked, size).map_err(|e| e.to_string())?
+                } else {
+                    vec![]
+                };
+                (note, size, proof)
+            };
+            let have_cosig = target
+                .status
+                .lock()
+                .map_err(|_| "poisoned".to_string())?
+                .cosignature
+                .is_some();
+            if size == 0 || (acked == size && have_cosig) {
+                return Ok(());
+            }
+            if acked > size {
+                return Err(format!(
+                    "the target acknowledges size {acked} but this log holds {size}"
+                ));
+            }
+            let mut body = format!("old {acked}\n");
+            for h in accord_log::witness::encode_hashes(&proof) {
+                body.push_str(&h);
+                body.push('\n');
+            }
+            body.push('\n');
+            body.push_str(&note);
+            let (status, answer) = http::request(
+                &target.url,
+                "POST",
+                "/add-checkpoint",
+                &[],
+                body.as_bytes(),
+                std::time::Duration::from_secs(30),
+            )
+            .map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&answer).trim().to_string();
+            let mut st = target.status.lock().map_err(|_| "poisoned".to_string())?;
+            match status {
+                200 => {
+                    let parsed = accord_log::Note::parse(&note).map_err(|e| e.to_string())?;
+                    let verified = match &target.vkey {
+                        Some(v) => {
+                            let mut n = parsed.clone();
+                            n.add_line(text.clone()).map_err(|e| e.to_string())?;
+                            n.verify(std::slice::from_ref(v)).map_err(|e| {
+                                format!("the cosignature returned does not verify: {e}")
+                            })?;
+                            true
+                        }
+                        None => false,
+                    };
+                    st.acknowledged = size;
+                    st.cosignature = Some(text);
+                    st.verified = verified;
+                    st.last_ok = Some(exchange::unix_now());
+                    return Ok(());
+                }
+                409 => {
+                    // The target holds another size: start from it.
+                    st.acknowledged = text
+                        .parse()
+                        .map_err(|_| format!("409 without a size: {text}"))?;
+                    st.cosignature = None;
+                }
+                s => return Err(format!("add-checkpoint: {s} {text}")),
+            }
+        }
+        Err("the target's size kept changing".into())
+    }
+
+    /// Wakes every push loop (the log grew).
+    fn log_grew(&self) {
+        for t in &self.targets {
+            t.wake.signal();
+        }
+    }
 }

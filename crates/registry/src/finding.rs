@@ -42,6 +42,9 @@ pub enum FindingKind {
     UndeclaredItems,
     /// An inspection found an item in another status than declared.
     StatusDiscrepancy,
+    /// A notification reached the other party's node after its deadline
+    /// (raised by the receiving node, from its signed receipts).
+    LateDelivery,
 }
 
 impl FindingKind {
@@ -64,6 +67,7 @@ impl FindingKind {
             FindingKind::ReentryVehicleDiscrepancy => "reentry_vehicle_discrepancy",
             FindingKind::UndeclaredItems => "undeclared_items",
             FindingKind::StatusDiscrepancy => "status_discrepancy",
+            FindingKind::LateDelivery => "late_delivery",
         }
     }
 }
