@@ -90,38 +90,136 @@ pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
     if a.json {
         crate::print_json(&v)?;
     } else {
+        print_status(&v);
+    }
+    // A finding about any party, or a flagged peer, is a finding.
+    let found = std::iter::once(&v["compliance"])
+        .chain(
+            v["peers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| &p["compliance"]),
+        )
+        .any(|c| c["findings"].as_array().is_some_and(|f| !f.is_empty()))
+        || v["peers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["flagged"] == true);
+    Ok(crate::finding_code(found))
+}
+
+/// The limits and findings of one compliance report.
+fn print_compliance(r: &serde_json::Value) {
+    for l in r["limits"].as_array().into_iter().flatten() {
         println!(
-            "{} ({}), log {} entries; treaty {}",
-            v["party"].as_str().unwrap_or("?"),
-            v["origin"].as_str().unwrap_or("?"),
-            v["tree_size"],
-            v["treaty"].as_str().unwrap_or("?")
-        );
-        if let Some(w) = v["witness"].as_str() {
-            println!("  witnessing with {w}");
-        }
-        let r = &v["compliance"];
-        for l in r["limits"].as_array().into_iter().flatten() {
-            println!(
-                "  {:<36} {:>6} / {:<6} {}",
-                l["id"].as_str().unwrap_or(""),
-                l["value"],
-                l["max"],
-                if l["exceeded"] == true {
-                    "EXCEEDED"
-                } else {
-                    ""
-                }
-            );
-        }
-        println!(
-            "  findings on {}: {}",
-            r["date"].as_str().unwrap_or(""),
-            r["findings"].as_array().map_or(0, Vec::len)
+            "    {:<36} {:>6} / {:<6} {}",
+            l["id"].as_str().unwrap_or(""),
+            l["value"],
+            l["max"],
+            if l["exceeded"] == true {
+                "EXCEEDED"
+            } else {
+                ""
+            }
         );
     }
-    let found = v["compliance"]["findings"]
-        .as_array()
-        .is_some_and(|f| !f.is_empty());
-    Ok(crate::finding_code(found))
+    let findings = r["findings"].as_array().map_or(&[][..], Vec::as_slice);
+    println!(
+        "    findings on {}: {}",
+        r["date"].as_str().unwrap_or(""),
+        findings.len()
+    );
+    for f in findings.iter().take(5) {
+        println!(
+            "      {} {}: {}",
+            f["date"].as_str().unwrap_or(""),
+            f["kind"].as_str().unwrap_or(""),
+            f["message"].as_str().unwrap_or("")
+        );
+    }
+    if findings.len() > 5 {
+        println!(
+            "      … and {} more (--json lists them all)",
+            findings.len() - 5
+        );
+    }
+}
+
+/// `accord status` as a table: the node's own log and compliance, each
+/// mirrored peer's, the witnesses' cosignatures and the inspection quotas.
+fn print_status(v: &serde_json::Value) {
+    let size_of = |note: &serde_json::Value| {
+        note.as_str()
+            .and_then(|n| n.lines().nth(1))
+            .unwrap_or("none")
+            .to_string()
+    };
+    println!(
+        "{} node ({}), treaty {}, on {}",
+        v["party"].as_str().unwrap_or("?"),
+        v["origin"].as_str().unwrap_or("?"),
+        v["treaty"].as_str().unwrap_or("?"),
+        v["compliance"]["date"].as_str().unwrap_or("?")
+    );
+    println!(
+        "  own log: {} entries, last signed checkpoint at {}",
+        v["tree_size"],
+        size_of(&v["checkpoint"])
+    );
+    print_compliance(&v["compliance"]);
+    for p in v["peers"].as_array().into_iter().flatten() {
+        println!(
+            "  mirror of {} ({}): {} entries verified, peer checkpoint at {}{}",
+            p["party"].as_str().unwrap_or("?"),
+            p["url"].as_str().unwrap_or("?"),
+            p["tree_size"],
+            size_of(&p["checkpoint"]),
+            if p["flagged"] == true {
+                "  FLAGGED: inconsistent (see --json evidence)"
+            } else {
+                ""
+            }
+        );
+        if let Some(e) = p["link"]["last_error"].as_str() {
+            println!(
+                "    link: {} failure(s), retry in {} ms: {e}",
+                p["link"]["failures"], p["link"]["retry_in_ms"]
+            );
+        }
+        println!("    late deliveries: {}", p["late_deliveries"]);
+        print_compliance(&p["compliance"]);
+    }
+    for w in v["witnesses"].as_array().into_iter().flatten() {
+        println!(
+            "  witness {} ({}): cosigned size {}{}",
+            w["cosigner"].as_str().unwrap_or("(key not configured)"),
+            w["url"].as_str().unwrap_or("?"),
+            w["acknowledged"],
+            match w["last_error"].as_str() {
+                Some(e) => format!(", last error: {e}"),
+                None if w["verified"] == true => ", verified".to_string(),
+                None => String::new(),
+            }
+        );
+    }
+    if let Some(k) = v["witness"].as_str() {
+        println!("  this node witnesses with {k}");
+    }
+    if let Some(year) = v["quota"]["treaty_year"].as_u64() {
+        let mut uses = vec![];
+        for p in v["quota"]["parties"].as_array().into_iter().flatten() {
+            for t in p["types"].as_array().into_iter().flatten() {
+                uses.push(format!(
+                    "{} {} {}/{}",
+                    p["inspecting_party"].as_str().unwrap_or("?"),
+                    t["type"].as_str().unwrap_or("?"),
+                    t["used"],
+                    t["quota"]
+                ));
+            }
+        }
+        println!("  inspections in treaty year {year}: {}", uses.join(", "));
+    }
 }

@@ -24,21 +24,55 @@ struct Follow {
     vkey: PathBuf,
 }
 
+/// The other party: where its node is and its log's key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Peer {
+    party: String,
+    url: String,
+    vkey: PathBuf,
+    /// The cosigner key of the witness the peer's node runs, if any.
+    witness_vkey: Option<PathBuf>,
+}
+
+/// A witness this node pushes checkpoints to, and its cosigner key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessTarget {
+    url: String,
+    vkey: PathBuf,
+}
+
+/// What the node is.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    /// A party's node (the default).
+    #[default]
+    Party,
+    /// A neutral witness: `add-checkpoint` and `status` only.
+    Witness,
+}
+
 /// The node's configuration file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
+    /// `party` (default) or `witness`.
+    #[serde(default)]
+    mode: Mode,
     /// The party whose node this is.
-    party: String,
+    party: Option<String>,
     /// Treaty (built-in name or path).
-    treaty: String,
+    treaty: Option<String>,
     /// Address to listen on, e.g. 127.0.0.1:7101.
     listen: String,
     /// Directory for log.sqlite, registry/ and witness.sqlite.
     data_dir: PathBuf,
     /// The party's signer key file.
-    key: PathBuf,
+    key: Option<PathBuf>,
     /// Bearer tokens of the party's operators.
+    #[serde(default)]
     operator_tokens: Vec<String>,
     /// Bearer tokens that may read entries (tiles, the feed) but not write:
     /// the other party's and observers'.
@@ -49,6 +83,32 @@ struct Config {
     /// Logs witnessed.
     #[serde(default)]
     follows: Vec<Follow>,
+    /// The other parties' nodes, mirrored.
+    #[serde(default)]
+    peers: Vec<Peer>,
+    /// Witnesses to push checkpoints to.
+    #[serde(default)]
+    witnesses: Vec<WitnessTarget>,
+    /// Exchange poll interval and first retry delay, in milliseconds.
+    #[serde(default = "default_interval")]
+    interval_ms: u64,
+    /// A simulated date for the node's clock (exercises and tests); the
+    /// system clock otherwise.
+    simulated_date: Option<chrono::NaiveDate>,
+}
+
+fn default_interval() -> u64 {
+    1000
+}
+
+/// `Some(value)` or an error naming the missing key.
+fn need<'a, T>(v: &'a Option<T>, config: &std::path::Path, key: &str) -> Result<&'a T> {
+    v.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: `{key}` is required for a party's node",
+            config.display()
+        )
+    })
 }
 
 pub(crate) fn run(a: Args) -> Result<ExitCode> {
@@ -69,6 +129,18 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             base.join(p)
         }
     };
+    if !(50..=600_000).contains(&cfg.interval_ms) {
+        bail!("{}: interval_ms: expected 50 to 600000", a.config.display());
+    }
+    if cfg.mode == Mode::Witness {
+        return run_witness(&a.config, &cfg, &at);
+    }
+    if cfg.operator_tokens.is_empty() {
+        bail!(
+            "{}: operator_tokens: a party's node needs at least one",
+            a.config.display()
+        );
+    }
     for (key, tokens) in [
         ("operator_tokens", &cfg.operator_tokens),
         ("reader_tokens", &cfg.reader_tokens),
@@ -90,19 +162,20 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             a.config.display()
         );
     }
-    let treaty = Treaty::load(&cfg.treaty)?;
-    if treaty.party(&cfg.party).is_none() {
+    let party = need(&cfg.party, &a.config, "party")?;
+    let treaty = Treaty::load(need(&cfg.treaty, &a.config, "treaty")?)?;
+    if treaty.party(party).is_none() {
         bail!(
-            "{}: party `{}` is not a party to {}",
+            "{}: party `{party}` is not a party to {}",
             a.config.display(),
-            cfg.party,
             treaty.id
         );
     }
-    let signer = crate::log::read_signer(&at(&cfg.key))?;
+    let key = at(need(&cfg.key, &a.config, "key")?);
+    let signer = crate::log::read_signer(&key)?;
     let dir = at(&cfg.data_dir);
     std::fs::create_dir_all(&dir)?;
-    let origin = crate::regime::origin(&treaty.id, &cfg.party);
+    let origin = crate::regime::origin(&treaty.id, party);
     let log_path = dir.join("log.sqlite");
     let log = if log_path.exists() {
         LogStore::open(&log_path)?
@@ -110,7 +183,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         LogStore::init(&log_path, &origin, &signer.verifier())?
     };
     if log.verifier() != &signer.verifier() {
-        bail!("{}: the key is not this log's key", at(&cfg.key).display());
+        bail!("{}: the key is not this log's key", key.display());
     }
     let reg_dir = dir.join("registry");
     let registry = if reg_dir.join(accord_registry::store::STORE_FILE).exists() {
@@ -119,7 +192,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         Store::create(
             &reg_dir,
             Meta {
-                party: cfg.party.clone(),
+                party: party.clone(),
                 treaty: treaty.id.clone(),
                 synthetic: false,
                 provenance: "declared by operators through the node".into(),
@@ -133,18 +206,43 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         eprintln!("applied {caught} logged notification(s) the registry lacked");
     }
     let witness = match &cfg.witness_key {
-        Some(k) => {
-            let w = Witness::open(
-                &dir.join("witness.sqlite"),
-                crate::log::read_signer(&at(k))?,
-            )?;
-            for f in &cfg.follows {
-                let v: Verifier = crate::log::read_verifier(&at(&f.vkey))?;
-                w.add_log(&f.origin, &v)?;
-            }
-            Some(w)
-        }
+        Some(k) => Some(open_witness(&dir, &at(k), &cfg.follows, &at)?),
         None => None,
+    };
+    let mut peers = vec![];
+    for (i, p) in cfg.peers.iter().enumerate() {
+        if &p.party == party {
+            bail!(
+                "{}: peers[{i}]: `{}` is this node's own party",
+                a.config.display(),
+                p.party
+            );
+        }
+        accord_node::http::authority(&p.url)
+            .with_context(|| format!("{}: peers[{i}].url", a.config.display()))?;
+        peers.push(accord_node::exchange::PeerConfig {
+            party: p.party.clone(),
+            url: p.url.clone(),
+            vkey: crate::log::read_verifier(&at(&p.vkey))?,
+            witness_vkey: match &p.witness_vkey {
+                Some(w) => Some(crate::log::read_verifier(&at(w))?.as_cosigner()),
+                None => None,
+            },
+        });
+    }
+    let mut witnesses = vec![];
+    for (i, w) in cfg.witnesses.iter().enumerate() {
+        accord_node::http::authority(&w.url)
+            .with_context(|| format!("{}: witnesses[{i}].url", a.config.display()))?;
+        witnesses.push(accord_node::exchange::WitnessConfig {
+            url: w.url.clone(),
+            // keygen's verifier file (type 0x01) or the cosigner form it prints (0x04).
+            vkey: crate::log::read_verifier(&at(&w.vkey))?.as_cosigner(),
+        });
+    }
+    let clock = match cfg.simulated_date {
+        Some(d) => accord_node::exchange::Clock::fixed(d),
+        None => accord_node::exchange::Clock::system(),
     };
     let node = Arc::new(
         accord_node::Node::new(
@@ -155,7 +253,15 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             witness,
             cfg.operator_tokens.clone(),
         )
-        .with_readers(cfg.reader_tokens.clone()),
+        .with_readers(cfg.reader_tokens.clone())
+        .with_clock(clock)
+        .with_exchange(accord_node::exchange::ExchangeConfig {
+            dir: dir.clone(),
+            peers,
+            witnesses,
+            interval: std::time::Duration::from_millis(cfg.interval_ms),
+        })
+        .with_context(|| format!("{}: peers", a.config.display()))?,
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -163,5 +269,80 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     rt.block_on(accord_node::serve(node, &cfg.listen))
         .with_context(|| format!("serving on {}", cfg.listen))?;
     eprintln!("accord node stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the witness state in `dir` and follows the configured logs.
+fn open_witness(
+    dir: &std::path::Path,
+    key: &std::path::Path,
+    follows: &[Follow],
+    at: &dyn Fn(&PathBuf) -> PathBuf,
+) -> Result<Witness> {
+    let w = Witness::open(&dir.join("witness.sqlite"), crate::log::read_signer(key)?)?;
+    for f in follows {
+        let v: Verifier = crate::log::read_verifier(&at(&f.vkey))?;
+        w.add_log(&f.origin, &v)?;
+    }
+    Ok(w)
+}
+
+/// A neutral witness's node.
+fn run_witness(
+    config: &std::path::Path,
+    cfg: &Config,
+    at: &dyn Fn(&PathBuf) -> PathBuf,
+) -> Result<ExitCode> {
+    for (key, set) in [
+        ("party", cfg.party.is_some()),
+        ("treaty", cfg.treaty.is_some()),
+        ("key", cfg.key.is_some()),
+        ("operator_tokens", !cfg.operator_tokens.is_empty()),
+        ("reader_tokens", !cfg.reader_tokens.is_empty()),
+        ("peers", !cfg.peers.is_empty()),
+        ("witnesses", !cfg.witnesses.is_empty()),
+    ] {
+        if set {
+            bail!(
+                "{}: `{key}` is for a party's node, not a witness",
+                config.display()
+            );
+        }
+    }
+    let key = cfg.witness_key.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: `witness_key` is required for a witness",
+            config.display()
+        )
+    })?;
+    if cfg.follows.is_empty() {
+        bail!(
+            "{}: follows: a witness needs at least one log",
+            config.display()
+        );
+    }
+    let dir = at(&cfg.data_dir);
+    std::fs::create_dir_all(&dir)?;
+    let w = open_witness(&dir, &at(key), &cfg.follows, at)?;
+    let node = Arc::new(accord_node::witness_node::WitnessNode::new(
+        w,
+        cfg.follows.iter().map(|f| f.origin.clone()).collect(),
+    ));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+        eprintln!(
+            "accord witness listening on http://{}",
+            listener.local_addr()?
+        );
+        accord_node::witness_node::serve_until(node, listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    })
+    .with_context(|| format!("serving on {}", cfg.listen))?;
+    eprintln!("accord witness stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -102,8 +102,40 @@ fn a_bad_config_names_the_line() {
     );
 }
 
-/// The README's quickstart: `examples/` as shipped (on free ports, so tests
-/// never fight a node the user runs on 7101–7102).
+/// Three free loopback ports (bound and released: a node binds each next).
+fn free_ports() -> Vec<u16> {
+    let ls: Vec<std::net::TcpListener> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    ls.iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect()
+}
+
+/// Polls `accord status --json` until `f` holds (at most 60 s).
+fn until_status(
+    d: &std::path::Path,
+    url: &str,
+    f: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let t = std::time::Instant::now();
+    loop {
+        let o = accord(
+            d,
+            &["status", "--node", url, "--date", "2021-03-05", "--json"],
+        );
+        let v = json(&o);
+        if f(&v) {
+            return v;
+        }
+        assert!(t.elapsed().as_secs() < 60, "timed out; last status: {v}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The README's quickstart: `examples/` as shipped — the US and Russian
+/// nodes and the neutral witness — on free ports (so tests never fight a
+/// node the user runs on 7101–7103).
 #[test]
 fn the_examples_run_as_the_readme_says() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -115,19 +147,26 @@ fn the_examples_run_as_the_readme_says() {
         std::fs::copy(&p, d.join("keys").join(p.file_name().expect("name"))).expect("copy");
     }
     std::fs::copy(ex.join("notification.json"), d.join("notification.json")).expect("copy");
+    let ports = free_ports();
+    let names = ["us.toml", "ru.toml", "witness.toml"];
+    for name in names {
+        let mut cfg = std::fs::read_to_string(ex.join(name)).expect("config");
+        for (i, default) in ["7101", "7102", "7103"].iter().enumerate() {
+            cfg = cfg.replace(
+                &format!("127.0.0.1:{default}"),
+                &format!("127.0.0.1:{}", ports[i]),
+            );
+        }
+        // A quick exchange for the test (the examples poll every second).
+        if name != "witness.toml" {
+            cfg.push_str("interval_ms = 100\n");
+        }
+        std::fs::write(d.join(name), cfg).expect("w");
+    }
     let mut children = vec![];
-    let mut ports = vec![];
-    for (name, default) in [("us.toml", "7101"), ("ru.toml", "7102")] {
-        let cfg = std::fs::read_to_string(ex.join(name)).expect("config");
-        assert!(cfg.contains(&format!("127.0.0.1:{default}")), "{name}");
-        std::fs::write(
-            d.join(name),
-            cfg.replace(&format!("127.0.0.1:{default}"), "127.0.0.1:0"),
-        )
-        .expect("w");
-        let (child, port) = start(d, name);
+    for name in ["witness.toml", "us.toml", "ru.toml"] {
+        let (child, _) = start(d, name);
         children.push(child);
-        ports.push(port);
     }
     let us = format!("http://127.0.0.1:{}", ports[0]);
     let ru = format!("http://127.0.0.1:{}", ports[1]);
@@ -168,14 +207,35 @@ fn the_examples_run_as_the_readme_says() {
     assert_eq!(v["compliance"]["deployed_warheads"], 1);
     assert_eq!(v["compliance"]["deployed_delivery_vehicles"], 1);
     assert_eq!(v["compliance"]["deployed_and_nondeployed_launchers"], 1);
-    // Russia reads the US log's entries with its reader token, and cannot write.
-    let (s, b) = http(
-        ports[0],
-        "GET",
-        "/tile/entries/000.p/4",
-        Some("ru-reader-example-token"),
-        "",
-    );
+    // Russia's node pulls, verifies and mirrors the US log; its status
+    // shows the US figures from the mirror, and a receipt was logged.
+    let r = until_status(d, &ru, |v| v["peers"][0]["tree_size"] == 4);
+    assert_eq!(r["peers"][0]["compliance"]["deployed_warheads"], 1);
+    assert_eq!(r["peers"][0]["flagged"], false);
+    assert!(r["receipts"]["tree_size"].as_u64().expect("receipts") >= 1);
+    // The US checkpoint is cosigned by Russia's witness and the neutral one.
+    let u = until_status(d, &us, |v| {
+        v["witnesses"].as_array().is_some_and(|w| {
+            w.len() == 2
+                && w.iter()
+                    .all(|t| t["acknowledged"] == 4 && t["verified"] == true)
+        })
+    });
+    assert_eq!(u["peers"][0]["party"], "RU");
+    let (s, note) = http(ports[0], "GET", "/checkpoint", None, "");
+    assert_eq!(s, 200);
+    assert!(note.contains("\u{2014} accord/witness/RU "), "{note}");
+    assert!(note.contains("\u{2014} accord/witness/neutral "), "{note}");
+    let (s, w) = http(ports[2], "GET", "/status", None, "");
+    assert_eq!(s, 200, "{w}");
+    assert!(w.contains("\"size\":4"), "{w}");
+    // The human status names the mirror and the witnesses.
+    let o = accord(d, &["status", "--node", &ru, "--date", "2021-03-05"]);
+    assert!(text(&o).contains("mirror of US"), "{}", text(&o));
+    // An observer reads the US log's entries with its reader token, and
+    // cannot write.
+    let reader = "observer-reader-example-token-us";
+    let (s, b) = http(ports[0], "GET", "/tile/entries/000.p/4", Some(reader), "");
     assert_eq!(s, 200, "{b}");
     let o = accord(
         d,
@@ -184,13 +244,11 @@ fn the_examples_run_as_the_readme_says() {
             "--node",
             &us,
             "--token",
-            "ru-reader-example-token",
+            reader,
             "notification.json",
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = accord(d, &["status", "--node", &ru, "--json"]);
-    assert_eq!(json(&o)["tree_size"], 0);
     for mut c in children {
         let _ = Command::new("kill")
             .args(["-INT", &c.id().to_string()])

@@ -295,6 +295,16 @@ impl Verifier {
         Ok(v)
     }
 
+    /// The same key as a witness's cosigner verifier (type 0x04): what a
+    /// `cosignature/v1` line made with it verifies against.
+    pub fn as_cosigner(&self) -> Verifier {
+        Verifier {
+            name: self.name.clone(),
+            alg: ALG_COSIGNATURE_V1,
+            key: self.key,
+        }
+    }
+
     /// Key name.
     pub fn name(&self) -> &str {
         &self.name

@@ -69,7 +69,8 @@ impl Clock {
 
     /// Moves a simulated clock (every holder of a clone sees it).
     pub fn set(&self, date: NaiveDate) {
-        let days = (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days();
+        let days =
+            (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days();
         self.0.store(days, Ordering::SeqCst);
     }
 
@@ -101,6 +102,9 @@ pub struct PeerConfig {
     /// Its log's verifier key (the checkpoint signer; also how it
     /// authenticates when it reads this node's entries).
     pub vkey: Verifier,
+    /// Its witness's cosigner key, if its node witnesses this log: the
+    /// cosignatures it returns are verified and served with the checkpoint.
+    pub witness_vkey: Option<Verifier>,
 }
 
 /// A witness this node pushes its checkpoints to.
@@ -387,7 +391,8 @@ pub fn check_peer_authorization(
         ));
     }
     let text = peer_request_text(method, path, ts);
-    let note = Note::parse(&format!("{text}\n\u{2014} {name} {sig}\n")).map_err(|e| e.to_string())?;
+    let note =
+        Note::parse(&format!("{text}\n\u{2014} {name} {sig}\n")).map_err(|e| e.to_string())?;
     let ok = note.verify(peers).map_err(|e| e.to_string())?;
     ok.first()
         .map(|c| c.name.clone())
@@ -401,7 +406,10 @@ fn get(url: &str, path: &str, signer: Option<&Signer>) -> Result<Vec<u8>, SyncEr
         .map_err(|e: HttpError| SyncError::Unreachable(e.to_string()))?;
     match status {
         200 => Ok(body),
-        s if s >= 500 => Err(SyncError::Unreachable(format!("{path}: {s}"))),
+        s if s >= 500 => Err(SyncError::Unreachable(format!(
+            "{path}: {s} {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)]).trim()
+        ))),
         s => Err(SyncError::Refused(format!(
             "{path}: {s} {}",
             String::from_utf8_lossy(&body).trim()
@@ -552,7 +560,8 @@ pub(crate) fn pull_once(
     let m = &mut *guard;
     let local = |e: accord_log::LogError| SyncError::Local(e.to_string());
     // A registry write that failed after its log append is caught up first.
-    crate::catch_up(&m.log, &mut m.registry, treaty).map_err(|e| SyncError::Local(e.to_string()))?;
+    crate::catch_up(&m.log, &mut m.registry, treaty)
+        .map_err(|e| SyncError::Local(e.to_string()))?;
     let have = m.log.size();
     let n = cp.size;
     if n <= have {
@@ -652,7 +661,10 @@ pub(crate) fn pull_once(
             .and_then(|t| parse_one(t, &at).map_err(|e| e.to_string()))
             .and_then(|x| {
                 if x.party != link.cfg.party {
-                    return Err(format!("a notification of {}, not {}", x.party, link.cfg.party));
+                    return Err(format!(
+                        "a notification of {}, not {}",
+                        x.party, link.cfg.party
+                    ));
                 }
                 match canonical_entry(&x.to_json()) {
                     Ok(c) if &c == bytes => Ok(x),
@@ -792,34 +804,58 @@ mod tests {
 
     #[test]
     fn a_peer_signature_verifies_only_for_its_request_and_time() {
-        let s = Signer::from_seed("accord/t/RU", [7; 32]).unwrap();
+        let s = Signer::from_seed("accord/t/RU", [7; 32]).expect("test");
         let v = s.verifier();
         let a = peer_authorization(&s, "GET", "/tile/entries/000", 1000);
         assert_eq!(
-            check_peer_authorization(&a, "GET", "/tile/entries/000", &[v.clone()], 1100).unwrap(),
+            check_peer_authorization(
+                &a,
+                "GET",
+                "/tile/entries/000",
+                std::slice::from_ref(&v),
+                1100
+            )
+            .expect("test"),
             "accord/t/RU"
         );
         // Another path, a stale clock, an unknown key: refused.
-        assert!(check_peer_authorization(&a, "GET", "/tile/entries/001", &[v.clone()], 1000).is_err());
-        assert!(check_peer_authorization(&a, "GET", "/tile/entries/000", &[v], 1000 + 301).is_err());
-        let other = Signer::from_seed("accord/t/RU", [8; 32]).unwrap().verifier();
+        assert!(check_peer_authorization(
+            &a,
+            "GET",
+            "/tile/entries/001",
+            std::slice::from_ref(&v),
+            1000
+        )
+        .is_err());
+        assert!(
+            check_peer_authorization(&a, "GET", "/tile/entries/000", &[v], 1000 + 301).is_err()
+        );
+        let other = Signer::from_seed("accord/t/RU", [8; 32])
+            .expect("test")
+            .verifier();
         assert!(check_peer_authorization(&a, "GET", "/tile/entries/000", &[other], 1000).is_err());
     }
 
     #[test]
     fn bundles_split_and_refuse_truncation() {
         let b = [0u8, 2, b'h', b'i', 0, 1, b'!'];
-        assert_eq!(parse_bundle(&b).unwrap(), vec![b"hi".to_vec(), b"!".to_vec()]);
+        assert_eq!(
+            parse_bundle(&b).expect("test"),
+            vec![b"hi".to_vec(), b"!".to_vec()]
+        );
         assert!(parse_bundle(&b[..5]).is_err());
         assert!(parse_bundle(&b[..1]).is_err());
     }
 
     #[test]
     fn a_simulated_clock_moves_for_every_clone() {
-        let c = Clock::fixed(NaiveDate::from_ymd_opt(2021, 2, 5).unwrap());
+        let c = Clock::fixed(NaiveDate::from_ymd_opt(2021, 2, 5).expect("test"));
         let d = c.clone();
-        c.set(NaiveDate::from_ymd_opt(2021, 3, 1).unwrap());
-        assert_eq!(d.today(), NaiveDate::from_ymd_opt(2021, 3, 1).unwrap());
-        assert!(Clock::system().today() > NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        c.set(NaiveDate::from_ymd_opt(2021, 3, 1).expect("test"));
+        assert_eq!(
+            d.today(),
+            NaiveDate::from_ymd_opt(2021, 3, 1).expect("test")
+        );
+        assert!(Clock::system().today() > NaiveDate::from_ymd_opt(2026, 1, 1).expect("test"));
     }
 }

@@ -57,7 +57,8 @@ pub fn write_request(
     keep_alive: bool,
 ) -> std::io::Result<()> {
     let connection = if keep_alive { "keep-alive" } else { "close" };
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n");
     for (k, v) in headers {
         head.push_str(k);
         head.push_str(": ");
@@ -167,10 +168,10 @@ mod tests {
     fn reads_a_response_by_content_length_and_leaves_the_rest() {
         let raw = b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n";
         let mut r = std::io::BufReader::new(&raw[..]);
-        let (s, b) = read_response(&mut r, "t").unwrap();
+        let (s, b) = read_response(&mut r, "t").expect("test");
         assert_eq!((s, b.as_slice()), (201, &b"ok"[..]));
         let mut rest = String::new();
-        r.read_line(&mut rest).unwrap();
+        r.read_line(&mut rest).expect("test");
         assert_eq!(rest, "HTTP/1.1 200 OK\r\n");
     }
 
@@ -178,8 +179,12 @@ mod tests {
     fn refuses_a_non_http_url_and_an_oversized_body() {
         assert!(matches!(authority("https://x:1"), Err(HttpError::Url(_))));
         assert!(matches!(authority("http://nohost"), Err(HttpError::Url(_))));
-        let raw = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_RESPONSE + 1);
-        let e = read_response(&mut std::io::BufReader::new(raw.as_bytes()), "t").unwrap_err();
+        let raw = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            MAX_RESPONSE + 1
+        );
+        let e = read_response(&mut std::io::BufReader::new(raw.as_bytes()), "t")
+            .expect_err("too large");
         assert!(e.to_string().contains("too large"), "{e}");
     }
 }

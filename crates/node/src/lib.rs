@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex};
 pub mod exchange;
 pub mod http;
 pub mod tiles;
+pub mod witness_node;
 
 use exchange::{Clock, ExchangeConfig, Link, Receipt, Stop, Target};
 
@@ -257,7 +258,7 @@ impl Node {
             self.peer_keys.push(peer.vkey.clone());
             self.targets.push(Arc::new(Target {
                 url: peer.url.clone(),
-                vkey: None,
+                vkey: peer.witness_vkey.clone(),
                 status: Mutex::default(),
                 wake: exchange::Wake::default(),
             }));
@@ -372,7 +373,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
@@ -702,7 +703,7 @@ async fn get_checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiEr
 }
 
 /// Parses a C2SP tlog-witness `add-checkpoint` body.
-fn parse_add_checkpoint(
+pub(crate) fn parse_add_checkpoint(
     body: &str,
 ) -> Result<(u64, Vec<accord_log::merkle::Hash>, String), String> {
     let (head, note) = body
@@ -748,27 +749,39 @@ async fn add_checkpoint(State(node): State<Arc<Node>>, body: Bytes) -> Result<Re
         let Some(w) = &inner.witness else {
             return Ok((StatusCode::NOT_FOUND, "this node runs no witness\n").into_response());
         };
-        match w.add_checkpoint(&note, old, &proof, now) {
-            Ok(line) => Ok((
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("{line}\n"),
-            )
-                .into_response()),
-            Err(WitnessError::OldSizeMismatch { latest, .. }) => Ok((
-                StatusCode::CONFLICT,
-                [(header::CONTENT_TYPE, "text/x.tlog.size")],
-                format!("{latest}\n"),
-            )
-                .into_response()),
-            Err(WitnessError::State { .. }) => Err(internal("witness state")),
-            Err(e) => {
-                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                Ok((status, format!("{e}\n")).into_response())
-            }
-        }
+        witness_answer(w, &note, old, &proof, now)
     })
     .await
     .map_err(internal)?
+}
+
+/// The C2SP tlog-witness answer to an `add-checkpoint`: 200 with the
+/// cosignature line, 409 with `text/x.tlog.size`, or 400/403/404/422.
+pub(crate) fn witness_answer(
+    w: &Witness,
+    note: &str,
+    old: u64,
+    proof: &[accord_log::merkle::Hash],
+    now: u64,
+) -> Result<Response, ApiError> {
+    match w.add_checkpoint(note, old, proof, now) {
+        Ok(line) => Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{line}\n"),
+        )
+            .into_response()),
+        Err(WitnessError::OldSizeMismatch { latest, .. }) => Ok((
+            StatusCode::CONFLICT,
+            [(header::CONTENT_TYPE, "text/x.tlog.size")],
+            format!("{latest}\n"),
+        )
+            .into_response()),
+        Err(WitnessError::State { .. }) => Err(internal("witness state")),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            Ok((status, format!("{e}\n")).into_response())
+        }
+    }
 }
 
 /// `GET /status?date=YYYY-MM-DD`.
@@ -828,7 +841,8 @@ fn inspections_of(
         .map_err(internal)?
         .into_iter()
         .map(|(id, body)| {
-            serde_json::from_str(&body).map_err(|e| internal(format!("stored inspection {id}: {e}")))
+            serde_json::from_str(&body)
+                .map_err(|e| internal(format!("stored inspection {id}: {e}")))
         })
         .collect()
 }
@@ -1075,14 +1089,20 @@ async fn get_consistency(
         let size = inner.log.size();
         if q.old > q.new || q.new > size {
             return Err(ApiError::BadRequest {
-                message: format!("need old ≤ new ≤ {size} (the log's size); got {} and {}", q.old, q.new),
+                message: format!(
+                    "need old ≤ new ≤ {size} (the log's size); got {} and {}",
+                    q.old, q.new
+                ),
                 field: Some(if q.new > size { "new" } else { "old" }.into()),
             });
         }
         let hashes = if q.old == 0 || q.old == q.new {
             vec![]
         } else {
-            inner.log.consistency_proof(q.old, q.new).map_err(internal)?
+            inner
+                .log
+                .consistency_proof(q.old, q.new)
+                .map_err(internal)?
         };
         Ok(Json(accord_log::witness::ConsistencyProofJson {
             old_size: q.old,
@@ -1116,11 +1136,17 @@ async fn get_inclusion(
         let size = inner.log.size();
         if q.index >= q.size || q.size > size {
             return Err(ApiError::BadRequest {
-                message: format!("need index < size ≤ {size} (the log's size); got {} and {}", q.index, q.size),
+                message: format!(
+                    "need index < size ≤ {size} (the log's size); got {} and {}",
+                    q.index, q.size
+                ),
                 field: Some(if q.size > size { "size" } else { "index" }.into()),
             });
         }
-        let hashes = inner.log.inclusion_proof(q.index, q.size).map_err(internal)?;
+        let hashes = inner
+            .log
+            .inclusion_proof(q.index, q.size)
+            .map_err(internal)?;
         Ok(Json(accord_log::witness::InclusionProofJson {
             leaf_index: q.index,
             tree_size: q.size,
@@ -1148,7 +1174,9 @@ async fn get_receipts(
             .lock()
             .map_err(|_| internal("the node's lock is poisoned"))?;
         let Some(log) = &inner.receipts else {
-            return Err(ApiError::NotFound("this node exchanges with no peer".into()));
+            return Err(ApiError::NotFound(
+                "this node exchanges with no peer".into(),
+            ));
         };
         let size = log.size();
         let mut out = vec![];
@@ -1275,7 +1303,9 @@ async fn get_history(
     let to = q.to.unwrap_or_else(|| node.clock.today());
     tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
         let treaty = node.treaty.clone();
-        node.with_party(q.party.as_deref(), |_, registry| history(&treaty, registry, to))
+        node.with_party(q.party.as_deref(), |_, registry| {
+            history(&treaty, registry, to)
+        })
     })
     .await
     .map_err(internal)?
@@ -1371,7 +1401,7 @@ async fn get_tile(
 /// The OpenAPI 3.1 document of this interface.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-async fn openapi() -> Response {
+pub(crate) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
@@ -1556,7 +1586,8 @@ impl Node {
                 let note = log.checkpoint(signer).map_err(|e| e.to_string())?;
                 let size = log.size();
                 let proof = if acked > 0 && acked < size {
-                    log.consistency_proof(acked, size).map_err(|e| e.to_string())?
+                    log.consistency_proof(acked, size)
+                        .map_err(|e| e.to_string())?
                 } else {
                     vec![]
                 };
