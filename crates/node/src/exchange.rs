@@ -761,6 +761,10 @@ pub struct Receipt {
     pub received_unix: u64,
     /// Numbers delivered after their deadline.
     pub late: Vec<u64>,
+    /// Logged at start for entries mirrored just before the node stopped
+    /// (their `received` is the restart's date, an upper bound).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
 /// How long to wait after `failures` consecutive failures.

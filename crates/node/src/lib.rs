@@ -234,6 +234,7 @@ impl Node {
         if let Some(b) = broken {
             return Err(bad(b));
         }
+        let mut gaps = vec![];
         for peer in &cfg.peers {
             if self.treaty.party(&peer.party).is_none() {
                 return Err(bad(format!(
@@ -254,6 +255,45 @@ impl Node {
                             .push(exchange::late_finding(&self.treaty, n, r.received));
                     }
                 }
+            }
+            // Stopped between a mirror append and its receipt: the receipt
+            // for the gap is logged now (marked recovered), so the receipts
+            // always cover the mirror.
+            let covered = all
+                .iter()
+                .filter(|r| r.origin == origin)
+                .map(|r| r.end)
+                .max()
+                .unwrap_or(0);
+            let size = mirror.log.size();
+            if size > covered {
+                let received = self.clock.today();
+                let gap = notes.get(covered as usize..size as usize).unwrap_or(&[]);
+                let late: Vec<&Notification> = gap
+                    .iter()
+                    .filter(|n| received > accord_registry::compliance::deadline(&self.treaty, n))
+                    .collect();
+                for n in &late {
+                    mirror
+                        .late
+                        .push(exchange::late_finding(&self.treaty, n, received));
+                }
+                let checkpoint_size = mirror
+                    .log
+                    .latest_checkpoint()?
+                    .map_or(size, |(s, _)| s.max(size));
+                gaps.push(Receipt {
+                    kind: "receipt".into(),
+                    origin: origin.clone(),
+                    first: covered,
+                    end: size,
+                    root: accord_log::merkle::hex(&mirror.log.root(size)?),
+                    checkpoint_size,
+                    received,
+                    received_unix: exchange::unix_now(),
+                    late: late.iter().map(|n| n.number).collect(),
+                    recovered: true,
+                });
             }
             self.peer_keys.push(peer.vkey.clone());
             self.targets.push(Arc::new(Target {
@@ -279,10 +319,17 @@ impl Node {
             }));
         }
         self.interval = cfg.interval;
-        self.inner
+        let inner = self
+            .inner
             .get_mut()
-            .map_err(|_| bad("the node's lock is poisoned".into()))?
-            .receipts = Some(receipts);
+            .map_err(|_| bad("the node's lock is poisoned".into()))?;
+        let mut receipts = receipts;
+        for r in gaps {
+            let json = serde_json::to_string(&r).map_err(|e| bad(e.to_string()))?;
+            receipts.append(&[canonical_entry(&json).map_err(bad)?])?;
+            receipts.checkpoint(&inner.signer)?;
+        }
+        inner.receipts = Some(receipts);
         Ok(self)
     }
 }
@@ -1528,6 +1575,7 @@ impl Node {
             received: a.received,
             received_unix: exchange::unix_now(),
             late: a.late.clone(),
+            recovered: false,
         };
         let json = serde_json::to_string(&r).map_err(|e| local(e.to_string()))?;
         let entry = canonical_entry(&json).map_err(local)?;
