@@ -1,13 +1,17 @@
-//! `accord demo --serve`: the two parties' nodes in one process, on
-//! loopback, with fresh keys and fresh operator tokens. Each node takes its
-//! party's SYNTHETIC year of notifications through its operator API (real
-//! HTTP, group commit, durable log), then each witnesses the other's
-//! checkpoint over the C2SP tlog-witness endpoint. The dashboards stay up
-//! until Ctrl-C.
+//! `accord demo --serve`: the two parties' nodes and a neutral witness in
+//! one process, on loopback, with fresh keys and fresh operator tokens.
+//! Each party's node takes its SYNTHETIC year of notifications through its
+//! operator API (real HTTP, group commit, durable log) in date order, on a
+//! simulated clock that follows the year; the nodes exchange them (pull,
+//! verify, mirror, receipt) and push their checkpoints to each other and to
+//! the witness for cosignatures. The dashboards stay up until Ctrl-C.
 
 use crate::registry::synthesize;
 use accord_log::{LogStore, Signer, Witness};
+use accord_node::exchange::{Clock, ExchangeConfig, PeerConfig, WitnessConfig};
+use accord_node::witness_node::WitnessNode;
 use accord_node::Node;
+use accord_registry::Notification;
 use accord_registry::{Meta, Store};
 use accord_synth::{Targets, Template, YearOptions, SYNTHETIC};
 use accord_treaty::Treaty;
@@ -41,7 +45,7 @@ fn token() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Runs the two nodes; `base` is the first port (0: any free ports).
+/// Runs the three nodes; `base` is the first port (0: any free ports).
 pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
     let treaty = Treaty::load("new-start-2021")?;
     // Only OUT/nodes is ours: an earlier `accord demo` beside it is kept.
@@ -61,11 +65,36 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
         .map(|o| Signer::generate(o))
         .collect::<Result<_, _>>()?;
     let verifiers: Vec<_> = signers.iter().map(Signer::verifier).collect();
-    let mut signers = signers.into_iter();
+    let party_witnesses: Vec<Signer> = START
+        .iter()
+        .map(|(p, ..)| Signer::generate(&format!("accord/witness/{p}")))
+        .collect::<Result<_, _>>()?;
+    let party_witness_v: Vec<_> = party_witnesses
+        .iter()
+        .map(Signer::cosigner_verifier)
+        .collect();
+    let neutral = Signer::generate("accord/witness/neutral")?;
+    let neutral_v = neutral.cosigner_verifier();
+    // Bind all three first: each node needs the others' addresses.
+    let mut listeners = vec![];
+    for i in 0..3u16 {
+        let addr = format!("127.0.0.1:{}", if base == 0 { 0 } else { base + i });
+        listeners.push(
+            rt.block_on(tokio::net::TcpListener::bind(&addr))
+                .with_context(|| format!("cannot listen on {addr} (try --port-base 0)"))?,
+        );
+    }
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<_, _>>()?;
+    let mut listeners = listeners.into_iter();
     let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
-    let mut ports = vec![];
+    let clock = Clock::fixed(NaiveDate::from_ymd_opt(2020, 9, 1).unwrap_or(NaiveDate::MIN));
     let mut tokens = vec![];
     let mut servers = vec![];
+    let mut signers = signers.into_iter();
+    let mut party_witnesses = party_witnesses.into_iter();
     for (i, (party, ..)) in START.iter().enumerate() {
         let dir = out.join("nodes").join(party);
         std::fs::create_dir_all(&dir)?;
@@ -82,35 +111,67 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
         )?;
         let witness = Witness::open(
             &dir.join("witness.sqlite"),
-            Signer::generate(&format!("accord/witness/{party}"))?,
+            party_witnesses.next().context("one witness per party")?,
         )?;
         let other = 1 - i;
         witness.add_log(&origins[other], &verifiers[other])?;
         let t = token();
-        let node = Arc::new(Node::new(
+        let node = Node::new(
             log,
             registry,
             treaty.clone(),
             signer,
             Some(witness),
             vec![t.clone()],
-        ));
-        let addr = format!("127.0.0.1:{}", if base == 0 { 0 } else { base + i as u16 });
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind(&addr))
-            .with_context(|| format!("cannot listen on {addr} (try --port-base 0)"))?;
-        ports.push(listener.local_addr()?.port());
+        )
+        .with_clock(clock.clone())
+        .with_exchange(ExchangeConfig {
+            dir: dir.clone(),
+            peers: vec![PeerConfig {
+                party: START[other].0.to_string(),
+                url: format!("http://127.0.0.1:{}", ports[other]),
+                vkey: verifiers[other].clone(),
+                witness_vkey: Some(party_witness_v[other].clone()),
+            }],
+            witnesses: vec![WitnessConfig {
+                url: format!("http://127.0.0.1:{}", ports[2]),
+                vkey: neutral_v.clone(),
+            }],
+            interval: std::time::Duration::from_millis(100),
+        })?;
         tokens.push(t);
         let mut rx = stop.subscribe();
-        servers.push(
-            rt.spawn(accord_node::serve_until(node, listener, async move {
+        let listener = listeners.next().context("one listener per node")?;
+        servers.push(rt.spawn(accord_node::serve_until(
+            Arc::new(node),
+            listener,
+            async move {
                 let _ = rx.recv().await;
-            })),
-        );
+            },
+        )));
     }
-    println!("accord demo --serve: two party nodes on loopback, fresh keys");
+    {
+        let dir = out.join("nodes").join("witness");
+        std::fs::create_dir_all(&dir)?;
+        let w = Witness::open(&dir.join("witness.sqlite"), neutral)?;
+        for (o, v) in origins.iter().zip(&verifiers) {
+            w.add_log(o, v)?;
+        }
+        let node = Arc::new(WitnessNode::new(w, origins.clone()));
+        let mut rx = stop.subscribe();
+        let listener = listeners.next().context("the witness's listener")?;
+        servers.push(rt.spawn(accord_node::witness_node::serve_until(
+            node,
+            listener,
+            async move {
+                let _ = rx.recv().await;
+            },
+        )));
+    }
+    println!("accord demo --serve: the US and Russian nodes and a neutral witness on loopback, fresh keys");
     println!("  {SYNTHETIC}");
     let date = NaiveDate::from_ymd_opt(2020, 9, 1).unwrap_or(NaiveDate::MIN);
+    let mut years = vec![];
     for (i, (party, v, w, l)) in START.iter().enumerate() {
         let template = Template::load(party).map_err(anyhow::Error::msg)?;
         let year = YearOptions {
@@ -131,49 +192,86 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
             seed + i as u64,
             Some(year),
         )?;
-        let started = std::time::Instant::now();
-        for chunk in all.chunks(200) {
-            let body = serde_json::to_string(chunk)?;
-            let (s, b) = request(ports[i], "POST", "/notifications", Some(&tokens[i]), &body)?;
-            if s != 201 {
-                bail!("{party}'s node refused a batch ({s}): {b}");
-            }
-        }
-        println!(
-            "  {party}: {} notifications posted to its node in {:.2} s",
-            all.len(),
-            started.elapsed().as_secs_f64()
-        );
+        years.push(all);
     }
-    // Each node witnesses the other's log over HTTP (C2SP tlog-witness).
-    for i in 0..2 {
-        let other = 1 - i;
-        let (s, cp) = request(ports[i], "GET", "/checkpoint", None, "")?;
-        if s != 200 {
-            bail!("no checkpoint from {}: {s}", START[i].0);
+    // Both years in the order sent, in steps of up to 200 a party: the
+    // clock moves to each step's last sending date, the step is posted, and
+    // the next waits until each node has mirrored the other (so nothing is
+    // delivered late on the simulated clock).
+    let started = std::time::Instant::now();
+    let mut next = [0usize; 2];
+    let bar = indicatif::ProgressBar::new((years[0].len() + years[1].len()) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("  exchanging {bar:40} {pos}/{len} notifications")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    while next[0] < years[0].len() || next[1] < years[1].len() {
+        // The next three days of sending.
+        let Some(first) = (0..2)
+            .filter_map(|i| years[i].get(next[i]))
+            .map(|n| n.sent)
+            .min()
+        else {
+            break;
+        };
+        let window_end = first + chrono::Days::new(2);
+        clock.set(window_end);
+        for i in 0..2 {
+            let take: Vec<&Notification> = years[i][next[i]..]
+                .iter()
+                .take_while(|n| n.sent <= window_end)
+                .collect();
+            for chunk in take.chunks(200) {
+                let body = serde_json::to_string(chunk)?;
+                let (s, b) = request(ports[i], "POST", "/notifications", Some(&tokens[i]), &body)?;
+                if s != 201 {
+                    bail!("{}'s node refused a batch ({s}): {b}", START[i].0);
+                }
+            }
+            next[i] += take.len();
+            bar.inc(take.len() as u64);
         }
-        let (s, cosig) = request(
-            ports[other],
-            "POST",
-            "/add-checkpoint",
-            None,
-            &format!("old 0\n\n{cp}"),
-        )?;
-        if s != 200 {
-            bail!("{}'s node would not cosign: {s} {cosig}", START[other].0);
+        wait_mirrored(&ports, &next)?;
+    }
+    bar.finish_and_clear();
+    println!(
+        "  {} US and {} Russian notifications posted, exchanged, verified and mirrored in {:.2} s",
+        years[0].len(),
+        years[1].len(),
+        started.elapsed().as_secs_f64()
+    );
+    // Wait for the cosignatures of the final checkpoints.
+    let t = std::time::Instant::now();
+    let statuses = loop {
+        let st: Vec<serde_json::Value> =
+            (0..2).map(|i| status_of(ports[i])).collect::<Result<_>>()?;
+        let cosigned = st.iter().all(|v| {
+            v["witnesses"].as_array().is_some_and(|w| {
+                w.iter()
+                    .all(|x| x["acknowledged"] == v["tree_size"] && x["verified"] == true)
+            })
+        });
+        if cosigned || t.elapsed().as_secs() > 20 {
+            break st;
         }
-        let size = cp.lines().nth(1).unwrap_or("?");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    for (i, v) in statuses.iter().enumerate() {
+        let p = &v["peers"][0];
+        let cosigned = v["witnesses"].as_array().map_or(0, |w| {
+            w.iter()
+                .filter(|x| x["verified"] == true && x["acknowledged"] == v["tree_size"])
+                .count()
+        });
         println!(
-            "  {}'s checkpoint at size {size} cosigned by {}'s node: {}",
+            "  {} node: own log {} entries, its checkpoint cosigned by {cosigned} of 2 witnesses; mirror of {} {} entries, {} late, {}; {} receipts",
             START[i].0,
-            START[other].0,
-            cosig
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(60)
-                .collect::<String>()
+            v["tree_size"],
+            p["party"].as_str().unwrap_or("?"),
+            p["tree_size"],
+            p["late_deliveries"],
+            if p["flagged"] == true { "FLAGGED" } else { "consistent" },
+            v["receipts"]["tree_size"],
         );
     }
     println!();
@@ -183,10 +281,11 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
             ports[i], tokens[i]
         );
     }
+    println!("  witness status: http://127.0.0.1:{}/status", ports[2]);
     println!(
         "  (the token in the link is that node's operator token; it stays in the browser tab)"
     );
-    println!("  Ctrl-C stops both nodes.");
+    println!("  Ctrl-C stops the three nodes.");
     std::io::stdout().flush()?;
     rt.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
@@ -200,4 +299,36 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
         out.join("nodes").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn status_of(port: u16) -> Result<serde_json::Value> {
+    let (s, b) = request(port, "GET", "/status?date=2021-09-01", None, "")?;
+    if s != 200 {
+        bail!("status of the node on {port}: {s} {b}");
+    }
+    Ok(serde_json::from_str(&b)?)
+}
+
+/// Waits until each node's mirror holds what the other was sent.
+fn wait_mirrored(ports: &[u16], sent: &[usize; 2]) -> Result<()> {
+    let t = std::time::Instant::now();
+    loop {
+        let a = status_of(ports[0])?;
+        let b = status_of(ports[1])?;
+        if a["peers"][0]["tree_size"] == sent[1] as u64
+            && b["peers"][0]["tree_size"] == sent[0] as u64
+        {
+            return Ok(());
+        }
+        if t.elapsed().as_secs() > 60 {
+            bail!(
+                "the nodes did not converge: US mirrors {} of {}, Russia {} of {}",
+                a["peers"][0]["tree_size"],
+                sent[1],
+                b["peers"][0]["tree_size"],
+                sent[0]
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }

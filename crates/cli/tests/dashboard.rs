@@ -65,11 +65,15 @@ fn wait_for(
 
 const VALUES: &str = "const ids = ['deployed_delivery_vehicles', 'deployed_warheads', \
     'deployed_and_nondeployed_launchers']; \
-    const e = ids.map(i => document.getElementById('value-' + i)); \
-    if (e.some(x => !x)) return null; \
-    return { values: e.map(x => Number(x.dataset.value)), \
+    const get = p => { const e = ids.map(i => document.getElementById('value-' + p + '-' + i)); \
+      return e.some(x => !x) ? null : e.map(x => Number(x.dataset.value)); }; \
+    if (!get('US')) return null; \
+    return { values: get('US'), peer: get('RU'), \
              tree: document.getElementById('tree-size').textContent, \
-             feed: document.querySelectorAll('#feed tbody tr').length };";
+             feed: document.querySelectorAll('#feed-US tbody tr').length, \
+             peer_feed: document.querySelectorAll('#feed-RU tbody tr').length, \
+             quota_rows: document.querySelectorAll('#quota tbody tr').length, \
+             witnesses: document.querySelector('#witnesses tbody').textContent };";
 
 #[test]
 fn the_dashboard_shows_the_api_and_updates_without_a_reload() {
@@ -84,23 +88,36 @@ fn the_dashboard_shows_the_api_and_updates_without_a_reload() {
     }
     let tmp = tempfile::tempdir().expect("tmp");
     let d = tmp.path();
-    let o = accord(
-        d,
-        &[
-            "keygen",
-            "--name",
-            "accord/new-start-2021/US",
-            "--out",
-            "keys",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    std::fs::write(
-        d.join("us.toml"),
-        format!("party = \"US\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:0\"\ndata_dir = \"data\"\nkey = \"keys/accord_new-start-2021_US.key\"\noperator_tokens = [\"{TOKEN}\"]\n"),
-    )
-    .expect("config");
-    let (mut node, port) = start(d, "us.toml");
+    for p in ["US", "RU"] {
+        let name = format!("accord/new-start-2021/{p}");
+        let o = accord(d, &["keygen", "--name", &name, "--out", "keys"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    // Two nodes that exchange: the US dashboard shows Russia's mirror too.
+    let (pu, pr) = {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let b = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        (
+            a.local_addr().expect("a").port(),
+            b.local_addr().expect("b").port(),
+        )
+    };
+    for (p, o, mine, theirs) in [("US", "RU", pu, pr), ("RU", "US", pr, pu)] {
+        std::fs::write(
+            d.join(format!("{p}.toml")),
+            format!("party = \"{p}\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{mine}\"\ndata_dir = \"{p}-data\"\nkey = \"keys/accord_new-start-2021_{p}.key\"\noperator_tokens = [\"{TOKEN}\"]\ninterval_ms = 100\npeers = [{{ party = \"{o}\", url = \"http://127.0.0.1:{theirs}\", vkey = \"keys/accord_new-start-2021_{o}.vkey\" }}]\n"),
+        )
+        .expect("config");
+    }
+    let (mut node, port) = start(d, "US.toml");
+    let (mut ru_node, ru_port) = start(d, "RU.toml");
+    let ru_first = r#"[
+      {"party":"RU","number":1,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"facility_declared","facility":"RU-UZHUR","facility_kind":"icbm_base","name":"Uzhur"}},
+      {"party":"RU","number":2,"date":"2021-03-01","sent":"2021-03-02","event":{"kind":"accountability_entry","item":"RU-UZH-L0001","item_kind":"icbm_launcher","item_type":"icbm-silo-ru","facility":"RU-UZHUR","status":"non_deployed"}},
+      {"party":"RU","number":3,"date":"2021-03-01","sent":"2021-03-02","event":{"kind":"accountability_entry","item":"RU-UZH-L0002","item_kind":"icbm_launcher","item_type":"icbm-silo-ru","facility":"RU-UZHUR","status":"non_deployed"}}
+    ]"#;
+    let (s, b) = http(ru_port, "POST", "/notifications", Some(TOKEN), ru_first);
+    assert_eq!(s, 201, "{b}");
     // A facility and a deployed ICBM in its silo, so all three limits count.
     let first = r#"[
       {"party":"US","number":1,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"facility_declared","facility":"US-MALMSTROM","facility_kind":"icbm_base","name":"Malmstrom AFB"}},
@@ -166,8 +183,34 @@ fn the_dashboard_shows_the_api_and_updates_without_a_reload() {
         &format!("/session/{sid}/url"),
         serde_json::json!({"url": format!("http://127.0.0.1:{port}/?date={date}#token={TOKEN}")}),
     );
-    // The numbers shown are the API's numbers.
-    let shown = wait_for(dport, &sid, VALUES, |v| v["feed"] == 4);
+    // The numbers shown are the API's numbers: the US's own, and Russia's
+    // as the US node mirrored them (equal to Russia's own node's).
+    let shown = wait_for(dport, &sid, VALUES, |v| {
+        v["feed"] == 4 && v["peer_feed"] == 3 && v["peer"].is_array()
+    });
+    let (s, ru_status) = http(ru_port, "GET", &format!("/status?date={date}"), None, "");
+    assert_eq!(s, 200);
+    let ru_st: serde_json::Value = serde_json::from_str(&ru_status).expect("json");
+    let ru_api: Vec<u64> = [
+        "deployed_delivery_vehicles",
+        "deployed_warheads",
+        "deployed_and_nondeployed_launchers",
+    ]
+    .iter()
+    .map(|k| ru_st["compliance"][k].as_u64().expect("value"))
+    .collect();
+    assert_eq!(ru_api, vec![0, 0, 2]);
+    assert_eq!(shown["peer"], serde_json::json!(ru_api));
+    // Quota use: two inspecting parties × two inspection types.
+    assert_eq!(shown["quota_rows"], 4);
+    // Russia's node is this log's peer; its witness key is not configured.
+    assert!(
+        shown["witnesses"]
+            .as_str()
+            .expect("text")
+            .contains(&format!("127.0.0.1:{pr}")),
+        "{shown}"
+    );
     let (s, status) = http(port, "GET", &format!("/status?date={date}"), None, "");
     assert_eq!(s, 200);
     let st: serde_json::Value = serde_json::from_str(&status).expect("json");
@@ -225,4 +268,8 @@ fn the_dashboard_shows_the_api_and_updates_without_a_reload() {
         .args(["-INT", &node.id().to_string()])
         .status();
     assert!(node.wait().expect("wait").success());
+    let _ = Command::new("kill")
+        .args(["-INT", &ru_node.id().to_string()])
+        .status();
+    assert!(ru_node.wait().expect("wait").success());
 }
