@@ -252,7 +252,9 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
             })
         });
         if cosigned || t.elapsed().as_secs() > 20 {
-            break st;
+            break (0..2)
+                .map(|i| status_of(ports[i]))
+                .collect::<Result<Vec<_>>>()?;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
@@ -302,7 +304,11 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
 }
 
 fn status_of(port: u16) -> Result<serde_json::Value> {
-    let (s, b) = request(port, "GET", "/status?date=2021-09-01", None, "")?;
+    get_json(port, "/status?date=2021-09-01")
+}
+
+fn get_json(port: u16, path: &str) -> Result<serde_json::Value> {
+    let (s, b) = request(port, "GET", path, None, "")?;
     if s != 200 {
         bail!("status of the node on {port}: {s} {b}");
     }
@@ -313,8 +319,8 @@ fn status_of(port: u16) -> Result<serde_json::Value> {
 fn wait_mirrored(ports: &[u16], sent: &[usize; 2]) -> Result<()> {
     let t = std::time::Instant::now();
     loop {
-        let a = status_of(ports[0])?;
-        let b = status_of(ports[1])?;
+        let a = get_json(ports[0], "/exchange")?;
+        let b = get_json(ports[1], "/exchange")?;
         if a["peers"][0]["tree_size"] == sent[1] as u64
             && b["peers"][0]["tree_size"] == sent[0] as u64
         {

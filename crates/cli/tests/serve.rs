@@ -299,7 +299,7 @@ fn demo_serve_runs_both_nodes_until_ctrl_c() {
     let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
     let mut seen = String::new();
     let mut links = vec![];
-    while links.len() < 2 {
+    while links.len() < 3 {
         let mut line = String::new();
         let n = out.read_line(&mut line).expect("read");
         assert!(n > 0, "the demo exited early:\n{seen}");
@@ -309,8 +309,22 @@ fn demo_serve_runs_both_nodes_until_ctrl_c() {
         }
     }
     assert!(seen.contains("SYNTHETIC"), "{seen}");
-    assert!(seen.contains("cosigned by RU's node"), "{seen}");
-    assert!(seen.contains("cosigned by US's node"), "{seen}");
+    // Each node mirrored the other's year, and both witnesses cosigned.
+    assert!(seen.contains("US node: own log 2878 entries, its checkpoint cosigned by 2 of 2 witnesses; mirror of RU 2245 entries, 0 late, consistent"), "{seen}");
+    assert!(seen.contains("RU node: own log 2245 entries, its checkpoint cosigned by 2 of 2 witnesses; mirror of US 2878 entries, 0 late, consistent"), "{seen}");
+    let witness = links.pop().expect("witness link");
+    let wport: u16 = witness
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let (s, body) = http(wport, "GET", "/status", None, "");
+    assert_eq!(s, 200, "{body}");
+    assert!(
+        body.contains("\"size\":2878") && body.contains("\"size\":2245"),
+        "{body}"
+    );
     for url in &links {
         let port: u16 = url
             .trim_start_matches("http://127.0.0.1:")

@@ -465,6 +465,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/checkpoint", get(get_checkpoint))
         .route("/add-checkpoint", post(add_checkpoint))
         .route("/status", get(get_status))
+        .route("/exchange", get(get_exchange))
         .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(node)
@@ -1020,6 +1021,53 @@ async fn get_status(
             "witnesses": witnesses,
             "receipts": receipts,
             "quota": quota_use(&inner.treaty, &parties, &inspections, date),
+        })))
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// `GET /exchange`: the exchange alone, cheaply (no compliance folds): own
+/// size, each mirror's size, link state and flag, each push target's state.
+async fn get_exchange(State(node): State<Arc<Node>>) -> Result<Json<serde_json::Value>, ApiError> {
+    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
+        let size = node
+            .inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))?
+            .log
+            .size();
+        let mut peers = vec![];
+        for link in &node.links {
+            let (tree_size, flagged, late) = {
+                let m = link
+                    .mirror
+                    .lock()
+                    .map_err(|_| internal("a mirror's lock is poisoned"))?;
+                (m.log.size(), !m.evidence.is_empty(), m.late.len())
+            };
+            let st = link.status.lock().map(|s| s.clone()).unwrap_or_default();
+            peers.push(serde_json::json!({
+                "party": link.cfg.party,
+                "tree_size": tree_size,
+                "flagged": flagged,
+                "late_deliveries": late,
+                "link": st,
+            }));
+        }
+        let targets: Vec<serde_json::Value> = node
+            .targets
+            .iter()
+            .map(|t| {
+                let st = t.status.lock().map(|s| s.clone()).unwrap_or_default();
+                serde_json::json!({"url": t.url, "acknowledged": st.acknowledged, "verified": st.verified, "last_error": st.last_error})
+            })
+            .collect();
+        Ok(Json(serde_json::json!({
+            "party": node.party,
+            "tree_size": size,
+            "peers": peers,
+            "witnesses": targets,
         })))
     })
     .await

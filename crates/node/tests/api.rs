@@ -316,9 +316,14 @@ async fn openapi_documents_every_route() {
             "/",
             "/add-checkpoint",
             "/checkpoint",
+            "/exchange",
             "/history",
+            "/inspections",
             "/notifications",
             "/openapi.json",
+            "/proof/consistency",
+            "/proof/inclusion",
+            "/receipts",
             "/status",
             "/tile/{path}"
         ]
@@ -329,6 +334,7 @@ async fn openapi_documents_every_route() {
         ("/status", "GET"),
         ("/openapi.json", "GET"),
         ("/history", "GET"),
+        ("/exchange", "GET"),
         ("/", "GET"),
     ] {
         let (s, _) = send(
@@ -351,6 +357,27 @@ async fn openapi_documents_every_route() {
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "the feed needs a token");
+    for (path, method) in [
+        ("/proof/consistency?old=0&new=0", "GET"),
+        ("/proof/inclusion?index=0&size=1", "GET"),
+        ("/receipts", "GET"),
+        ("/inspections", "POST"),
+    ] {
+        let (s, _) = send(
+            &f.node,
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} needs credentials"
+        );
+    }
 }
 
 /// A node killed after logging but before its registry was written restarts

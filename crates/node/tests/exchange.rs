@@ -705,3 +705,154 @@ fn a_peer_that_is_down_is_retried_with_backoff_then_converges() {
     halt(&rt, a);
     halt(&rt, b);
 }
+
+/// Inspections go to the inspected party's registry (the mirror, for a
+/// peer): their findings join its compliance, and they count against the
+/// inspecting party's quota. Replays and impossible records are refused.
+#[test]
+fn inspections_of_a_peer_count_against_the_quota_and_raise_findings() {
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let (us_dir, ru_dir) = (
+        tempfile::tempdir().expect("t"),
+        tempfile::tempdir().expect("t"),
+    );
+    let ((lu, pu), (lr, pr)) = (bind(), bind());
+    let clock = Clock::fixed(date("2021-03-02"));
+    let (us_v, ru_v) = (signer("US", 1).verifier(), signer("RU", 2).verifier());
+    let us = node(
+        us_dir.path(),
+        "US",
+        1,
+        Some(("RU", pr, ru_v)),
+        vec![],
+        &clock,
+    );
+    let ru = node(
+        ru_dir.path(),
+        "RU",
+        2,
+        Some(("US", pu, us_v)),
+        vec![],
+        &clock,
+    );
+    let (a, b) = (serve(&rt, us, lu), serve(&rt, ru, lr));
+    let ru_year = r#"[
+      {"party":"RU","number":1,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"facility_declared","facility":"RU-UZHUR","facility_kind":"icbm_base","name":"Uzhur"}},
+      {"party":"RU","number":2,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"accountability_entry","item":"RU-L1","item_kind":"icbm_launcher","item_type":"icbm-silo-ru","facility":"RU-UZHUR","status":"non_deployed"}},
+      {"party":"RU","number":3,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"accountability_entry","item":"RU-M1","item_kind":"icbm","item_type":"r-36m2","facility":"RU-UZHUR","status":"non_deployed"}},
+      {"party":"RU","number":4,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"deployment","item":"RU-M1","launcher":"RU-L1","reentry_vehicles":4}}
+    ]"#;
+    let (s, body) = http(pr, "POST", "/notifications", Some(&bearer()), ru_year);
+    assert_eq!(s, 201, "{body}");
+    until("the US mirrors Russia", || {
+        status(pu, "2021-03-02")["peers"][0]["tree_size"] == 4
+    });
+    let record = |id: &str, found: u32| {
+        format!(
+            r#"{{"record":"inspection","id":"{id}","inspecting_party":"US","inspected_party":"RU","inspection_type":"type_one","site":"RU-UZHUR","announced":"2021-03-02","date":"2021-03-02","items_selected":["RU-M1"],"results":[{{"item":"RU-M1","declared_status":"deployed","found_status":"deployed","declared_reentry_vehicles":4,"found_reentry_vehicles":{found}}}],"undeclared_items":0,"ambiguities":[]}}"#
+        )
+    };
+    let (s, body) = http(
+        pu,
+        "POST",
+        "/inspections",
+        Some(&bearer()),
+        &record("US-T1-01", 5),
+    );
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = http(
+        pu,
+        "POST",
+        "/inspections",
+        Some(&bearer()),
+        &record("US-T1-01", 5),
+    );
+    assert_eq!(s, 409, "a replay: {body}");
+    let bad = record("US-T1-02", 4).replace("\"site\"", "\"sight\"");
+    let (s, body) = http(pu, "POST", "/inspections", Some(&bearer()), &bad);
+    assert_eq!(s, 400, "{body}");
+    assert!(body.contains("\"field\":\"sight\""), "{body}");
+    let early = record("US-T1-03", 4).replace("2021-03-02", "2010-01-01");
+    let (s, body) = http(pu, "POST", "/inspections", Some(&bearer()), &early);
+    assert_eq!(s, 422, "before entry into force: {body}");
+    let st = status(pu, "2021-03-02");
+    let ru_findings: Vec<&str> = st["peers"][0]["compliance"]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert_eq!(ru_findings, vec!["reentry_vehicle_discrepancy"]);
+    let us_t1 = &st["quota"]["parties"][0];
+    assert_eq!(us_t1["inspecting_party"], "US");
+    assert_eq!(us_t1["types"][0]["type"], "type_one");
+    assert_eq!(us_t1["types"][0]["used"], 1);
+    assert_eq!(us_t1["types"][0]["quota"], 10);
+    assert_eq!(st["quota"]["parties"][1]["types"][0]["used"], 0);
+    halt(&rt, a);
+    halt(&rt, b);
+}
+
+/// The proofs the node serves verify against its signed checkpoints.
+#[test]
+fn served_proofs_verify_against_the_signed_roots() {
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let dir = tempfile::tempdir().expect("t");
+    let (l, port) = bind();
+    let clock = Clock::fixed(date("2021-03-02"));
+    let us = node(dir.path(), "US", 1, None, vec![], &clock);
+    let run = serve(&rt, us, l);
+    let v = signer("US", 1).verifier();
+    http(
+        port,
+        "POST",
+        "/notifications",
+        Some(&bearer()),
+        &facility("US", 1, "US-BASE", "2021-03-01"),
+    );
+    post_silos(port, "US", 2, 6, "2021-03-01");
+    let (size7, root7) = root_of(&http(port, "GET", "/checkpoint", None, "").1, &v);
+    post_silos(port, "US", 8, 13, "2021-03-01");
+    let (size20, root20) = root_of(&http(port, "GET", "/checkpoint", None, "").1, &v);
+    assert_eq!((size7, size20), (7, 20));
+    let (s, body) = http(
+        port,
+        "GET",
+        "/proof/consistency?old=7&new=20",
+        Some(&bearer()),
+        "",
+    );
+    assert_eq!(s, 200, "{body}");
+    let p: accord_log::witness::ConsistencyProofJson = serde_json::from_str(&body).expect("json");
+    let hashes = accord_log::witness::decode_hashes(&p.hashes).expect("hashes");
+    accord_log::merkle::verify_consistency(7, 20, &root7, &root20, &hashes).expect("consistent");
+    let (s, body) = http(
+        port,
+        "GET",
+        "/proof/inclusion?index=3&size=20",
+        Some(&bearer()),
+        "",
+    );
+    assert_eq!(s, 200, "{body}");
+    let p: accord_log::witness::InclusionProofJson = serde_json::from_str(&body).expect("json");
+    let hashes = accord_log::witness::decode_hashes(&p.hashes).expect("hashes");
+    let entry = canonical_entry(&silo("US", 4, "US-BASE", "2021-03-01")).expect("entry");
+    accord_log::merkle::verify_inclusion(
+        3,
+        20,
+        &accord_log::merkle::leaf_hash(&entry),
+        &hashes,
+        &root20,
+    )
+    .expect("included");
+    let (s, body) = http(
+        port,
+        "GET",
+        "/proof/consistency?old=7&new=21",
+        Some(&bearer()),
+        "",
+    );
+    assert_eq!(s, 400, "{body}");
+    assert!(body.contains("\"field\":\"new\""), "{body}");
+    halt(&rt, run);
+}
