@@ -92,7 +92,8 @@ pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
     } else {
         print_status(&v);
     }
-    // A finding about any party, or a flagged peer, is a finding.
+    // A finding about any party, a flagged peer, or a witness's evidence
+    // is a finding.
     let found = std::iter::once(&v["compliance"])
         .chain(
             v["peers"]
@@ -106,7 +107,8 @@ pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
             .as_array()
             .into_iter()
             .flatten()
-            .any(|p| p["flagged"] == true);
+            .any(|p| p["flagged"] == true)
+        || v["evidence"].as_array().is_some_and(|e| !e.is_empty());
     Ok(crate::finding_code(found))
 }
 
@@ -150,6 +152,22 @@ fn print_compliance(r: &serde_json::Value) {
 /// `accord status` as a table: the node's own log and compliance, each
 /// mirrored peer's, the witnesses' cosignatures and the inspection quotas.
 fn print_status(v: &serde_json::Value) {
+    if let Some(logs) = v["logs"].as_array() {
+        // A witness node.
+        println!("witness {}", v["witness"].as_str().unwrap_or("?"));
+        for l in logs {
+            println!(
+                "  {}: cosigned up to size {}",
+                l["origin"].as_str().unwrap_or("?"),
+                l["size"]
+            );
+        }
+        println!(
+            "  evidence of inconsistent checkpoints: {}",
+            v["evidence"].as_array().map_or(0, Vec::len)
+        );
+        return;
+    }
     let size_of = |note: &serde_json::Value| {
         note.as_str()
             .and_then(|n| n.lines().nth(1))

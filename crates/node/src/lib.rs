@@ -918,7 +918,8 @@ fn quota_use(
                             &r.inspecting_party == p
                                 && r.inspection_type == t.id
                                 && r.date >= start
-                                && r.date <= end.min(date)
+                                && r.date < end
+                                && r.date <= date
                         })
                         .count();
                     serde_json::json!({"type": t.id, "name": t.name, "used": used, "quota": t.per_treaty_year})
@@ -927,7 +928,9 @@ fn quota_use(
             serde_json::json!({"inspecting_party": p, "types": types})
         })
         .collect();
-    serde_json::json!({"treaty_year": year, "from": start, "to": end, "parties": rows})
+    // Treaty years are counted from 1; `to` is the year's last day.
+    let last = end.pred_opt().unwrap_or(end);
+    serde_json::json!({"treaty_year": year + 1, "from": start, "to": last, "parties": rows})
 }
 
 async fn get_status(

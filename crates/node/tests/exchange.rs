@@ -783,6 +783,10 @@ fn inspections_of_a_peer_count_against_the_quota_and_raise_findings() {
         .filter_map(|f| f["kind"].as_str())
         .collect();
     assert_eq!(ru_findings, vec!["reentry_vehicle_discrepancy"]);
+    // New START's 11th treaty year: 5 Feb 2021 to 4 Feb 2022.
+    assert_eq!(st["quota"]["treaty_year"], 11);
+    assert_eq!(st["quota"]["from"], "2021-02-05");
+    assert_eq!(st["quota"]["to"], "2022-02-04");
     let us_t1 = &st["quota"]["parties"][0];
     assert_eq!(us_t1["inspecting_party"], "US");
     assert_eq!(us_t1["types"][0]["type"], "type_one");
