@@ -509,31 +509,87 @@ fn latest_note(m: &Mirror) -> Result<Option<(u64, String)>, SyncError> {
 
 fn split_view(
     link: &Link,
-    m: &Mirror,
+    older: Option<String>,
     note: &str,
     reason: String,
     proof: Option<ConsistencyProofJson>,
-) -> Result<MirrorEvidence, SyncError> {
-    let older = latest_note(m)?.map(|(_, n)| n).unwrap_or_default();
-    Ok(MirrorEvidence {
+) -> MirrorEvidence {
+    MirrorEvidence {
         kind: "split_view".into(),
         party: link.cfg.party.clone(),
         found_at: unix_now(),
         reason: reason.clone(),
         evidence: Some(Evidence {
             origin: link.origin.clone(),
-            older,
+            older: older.unwrap_or_default(),
             newer: note.to_string(),
             proof,
             reason,
         }),
         index: None,
         checkpoint: note.to_string(),
+    }
+}
+
+/// Keeps the evidence and returns the error that flags the peer.
+fn flag(link: &Link, e: MirrorEvidence) -> SyncError {
+    match link.mirror.lock() {
+        Ok(mut m) => match m.keep(e.clone()) {
+            Ok(()) => SyncError::Inconsistent(Box::new(e)),
+            Err(x) => x,
+        },
+        Err(_) => SyncError::Local("the mirror's lock is poisoned".into()),
+    }
+}
+
+/// What a pull round needs to know of the mirror, read under its lock.
+struct Held {
+    size: u64,
+    /// The last checkpoint of the peer's the mirror holds: (size, root, note).
+    last: Option<(u64, Hash, String)>,
+    /// The root at `size`, and the compact range to extend it.
+    root: Hash,
+    compact: Compact,
+}
+
+fn held(link: &Link, treaty: &Treaty) -> Result<Held, SyncError> {
+    let mut guard = link
+        .mirror
+        .lock()
+        .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+    let m = &mut *guard;
+    let local = |e: accord_log::LogError| SyncError::Local(e.to_string());
+    // A registry write that failed after its log append is caught up first.
+    crate::catch_up(&m.log, &mut m.registry, treaty)
+        .map_err(|e| SyncError::Local(e.to_string()))?;
+    let size = m.log.size();
+    let last = match latest_note(m)? {
+        Some((s, note)) => {
+            let cp = open_checkpoint(&note, &link.cfg.vkey, &[])
+                .map_err(|e| SyncError::Local(e.to_string()))?
+                .checkpoint;
+            Some((s, cp.hash, note))
+        }
+        None => None,
+    };
+    let parts: Vec<Hash> = decomposition(size)
+        .into_iter()
+        .map(|(l, i)| m.log.node(l, i))
+        .collect::<Result<_, _>>()
+        .map_err(|e| SyncError::Local(e.to_string()))?;
+    let compact = Compact::from_parts(size, &parts)
+        .ok_or_else(|| SyncError::Local("the mirror's tree state is unreadable".into()))?;
+    Ok(Held {
+        size,
+        last,
+        root: m.log.root(size).map_err(local)?,
+        compact,
     })
 }
 
 /// One pull round from a peer: at most [`PULL_BATCH`] entries, verified
-/// and applied. `Ok(None)`: nothing new.
+/// and applied. `Ok(None)`: nothing new. The mirror is locked only to read
+/// its state and to apply a verified batch, never across the network.
 pub(crate) fn pull_once(
     link: &Link,
     treaty: &Treaty,
@@ -553,81 +609,73 @@ pub(crate) fn pull_once(
             cp.origin, link.origin
         )));
     }
-    let mut guard = link
-        .mirror
-        .lock()
-        .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
-    let m = &mut *guard;
-    let local = |e: accord_log::LogError| SyncError::Local(e.to_string());
-    // A registry write that failed after its log append is caught up first.
-    crate::catch_up(&m.log, &mut m.registry, treaty)
-        .map_err(|e| SyncError::Local(e.to_string()))?;
-    let have = m.log.size();
+    let h = held(link, treaty)?;
+    let have = h.size;
     let n = cp.size;
+    let older = h.last.as_ref().map(|(_, _, note)| note.clone());
     if n <= have {
         // Nothing new; but the peer's tree at n must be the one held.
-        if n > 0 && m.log.root(n).map_err(local)? != cp.hash {
-            let e = split_view(
+        let root_n = if n == have {
+            h.root
+        } else {
+            let m = link
+                .mirror
+                .lock()
+                .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+            m.log.root(n).map_err(|e| SyncError::Local(e.to_string()))?
+        };
+        if n > 0 && root_n != cp.hash {
+            return Err(flag(
                 link,
-                m,
-                &note,
-                format!("the peer signed a root for size {n} that differs from the tree of the entries it served before"),
-                None,
-            )?;
-            m.keep(e.clone())?;
-            return Err(SyncError::Inconsistent(Box::new(e)));
+                split_view(
+                    link,
+                    older,
+                    &note,
+                    format!("the peer signed a root for size {n} that differs from the tree of the entries it served before"),
+                    None,
+                ),
+            ));
         }
         if n == have {
-            m.log.record_checkpoint(&note).map_err(local)?;
+            let m = link
+                .mirror
+                .lock()
+                .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+            m.log
+                .record_checkpoint(&note)
+                .map_err(|e| SyncError::Local(e.to_string()))?;
         }
         return Ok(None);
     }
     // 1. The new checkpoint extends the last one the peer signed and this
     //    node verified.
-    if let Some((s, old_note)) = latest_note(m)?.filter(|(s, _)| *s > 0) {
-        let old = open_checkpoint(&old_note, &link.cfg.vkey, &[])
-            .map_err(|e| SyncError::Local(e.to_string()))?
-            .checkpoint;
-        let proof = fetch_proof(url, signer, s, n)?;
-        if let Err(e) = merkle::verify_consistency(s, n, &old.hash, &cp.hash, &proof) {
-            let ev = split_view(
+    if let Some((s, old_root, _)) = h.last.as_ref().filter(|(s, _, _)| *s > 0) {
+        let proof = fetch_proof(url, signer, *s, n)?;
+        if let Err(e) = merkle::verify_consistency(*s, n, old_root, &cp.hash, &proof) {
+            return Err(flag(
                 link,
-                m,
-                &note,
-                format!("the peer's checkpoint at size {n} is not consistent with the one it signed at size {s}: {e}"),
-                Some(ConsistencyProofJson {
-                    old_size: s,
-                    new_size: n,
-                    hashes: encode_hashes(&proof),
-                }),
-            )?;
-            m.keep(ev.clone())?;
-            return Err(SyncError::Inconsistent(Box::new(ev)));
+                split_view(
+                    link,
+                    older,
+                    &note,
+                    format!("the peer's checkpoint at size {n} is not consistent with the one it signed at size {s}: {e}"),
+                    Some(ConsistencyProofJson {
+                        old_size: *s,
+                        new_size: n,
+                        hashes: encode_hashes(&proof),
+                    }),
+                ),
+            ));
         }
     }
     // 2. The entries make the signed tree.
     let end = n.min((have / TILE_WIDTH) * TILE_WIDTH + PULL_BATCH);
     let entries = fetch_entries(url, signer, have, end, n)?;
-    let parts: Vec<Hash> = decomposition(have)
-        .into_iter()
-        .map(|(l, i)| m.log.node(l, i))
-        .collect::<Result<_, _>>()
-        .map_err(|e| SyncError::Local(e.to_string()))?;
-    let mut compact = Compact::from_parts(have, &parts)
-        .ok_or_else(|| SyncError::Local("the mirror's tree state is unreadable".into()))?;
+    let mut compact = h.compact;
     for e in &entries {
         compact.push(merkle::leaf_hash(e), |_, _, _| {});
     }
     let root = compact.root();
-    let bad_entries = |reason: String| MirrorEvidence {
-        kind: "bad_entries".into(),
-        party: link.cfg.party.clone(),
-        found_at: unix_now(),
-        reason,
-        evidence: None,
-        index: Some(have),
-        checkpoint: note.clone(),
-    };
     let fits = if end == n {
         root == cp.hash
     } else {
@@ -635,14 +683,22 @@ pub(crate) fn pull_once(
         merkle::verify_consistency(end, n, &root, &cp.hash, &proof).is_ok()
     };
     if !fits {
-        let ev = bad_entries(format!(
-            "entries {have}..{end} served by the peer do not make the tree it signed at size {n}"
+        return Err(flag(
+            link,
+            MirrorEvidence {
+                kind: "bad_entries".into(),
+                party: link.cfg.party.clone(),
+                found_at: unix_now(),
+                reason: format!(
+                    "entries {have}..{end} served by the peer do not make the tree it signed at size {n}"
+                ),
+                evidence: None,
+                index: Some(have),
+                checkpoint: note.clone(),
+            },
         ));
-        m.keep(ev.clone())?;
-        return Err(SyncError::Inconsistent(Box::new(ev)));
     }
-    // 3. Every entry is one of the peer's notifications, in canonical form,
-    //    and the registry accepts them.
+    // 3. Every entry is one of the peer's notifications, in canonical form.
     let invalid = |index: u64, reason: String| MirrorEvidence {
         kind: "invalid_entry".into(),
         party: link.cfg.party.clone(),
@@ -674,11 +730,23 @@ pub(crate) fn pull_once(
         match parsed {
             Ok(x) => batch.push((at, x)),
             Err(reason) => {
-                let ev = invalid(index, format!("entry {index}: {reason}"));
-                m.keep(ev.clone())?;
-                return Err(SyncError::Inconsistent(Box::new(ev)));
+                return Err(flag(
+                    link,
+                    invalid(index, format!("entry {index}: {reason}")),
+                ))
             }
         }
+    }
+    // 4. The registry accepts them; then apply: mirror log (durable), its
+    //    checkpoint, the registry.
+    let mut guard = link
+        .mirror
+        .lock()
+        .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+    let m = &mut *guard;
+    let local = |e: accord_log::LogError| SyncError::Local(e.to_string());
+    if m.log.size() != have {
+        return Ok(None); // Changed under us (it cannot, with one pull loop): retry.
     }
     let staged = match m.registry.stage(treaty, &batch) {
         Ok(s) => s,
@@ -689,7 +757,6 @@ pub(crate) fn pull_once(
         }
         Err(e) => return Err(SyncError::Local(e.to_string())),
     };
-    // 4. Apply: mirror log (durable), its checkpoint, then the registry.
     if let Err(e) = m.log.append(&entries) {
         m.registry.abort();
         return Err(local(e));
@@ -702,13 +769,12 @@ pub(crate) fn pull_once(
         eprintln!("accord-node: mirror registry write failed (will catch up): {e}");
     }
     let received = clock.today();
-    let late: Vec<u64> = batch
-        .iter()
-        .filter(|(_, x)| received > accord_registry::compliance::deadline(treaty, x))
-        .map(|(_, x)| x.number)
-        .collect();
-    for (_, x) in batch.iter().filter(|(_, x)| late.contains(&x.number)) {
-        m.late.push(late_finding(treaty, x, received));
+    let mut late = vec![];
+    for (_, x) in &batch {
+        if received > accord_registry::compliance::deadline(treaty, x) {
+            late.push(x.number);
+            m.late.push(late_finding(treaty, x, received));
+        }
     }
     Ok(Some(Applied {
         party: link.cfg.party.clone(),
