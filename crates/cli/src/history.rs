@@ -53,6 +53,7 @@ pub(crate) fn panels(treaty: &Treaty) -> Vec<Panel> {
             title: format!("{} (Art. {})", l.name, l.article),
             max: l.max.fixed(),
             binding_from: l.binding_from,
+            binding_until: None,
         })
         .collect()
 }

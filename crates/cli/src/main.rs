@@ -16,6 +16,7 @@ mod inspect;
 mod log;
 mod regime;
 mod registry;
+mod scenario;
 mod serve;
 mod table;
 mod treaty;
@@ -77,6 +78,9 @@ enum Command {
     /// Measure speed against the raw primitive in the same run.
     #[command(subcommand)]
     Bench(bench::Cmd),
+    /// Compare the proposals (extend, freeze, expire, keep the limits, trilateral).
+    #[command(subcommand)]
+    Scenario(scenario::Cmd),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Log(c) => log::run(c),
         Command::Witness(c) => log::witness(c),
         Command::Bench(c) => bench::run(c),
+        Command::Scenario(c) => scenario::run(c),
     };
     match result {
         Ok(code) => code,

@@ -7,23 +7,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn accord_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_accord"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    c.stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
-    c.wait_with_output().expect("wait")
-}
-
 const V: &str = "keys/accord_new-start_US.vkey";
 
 fn setup(dir: &Path, n: usize) {

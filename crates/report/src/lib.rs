@@ -29,17 +29,23 @@ pub struct Panel {
     pub max: Option<u64>,
     /// First day it binds.
     pub binding_from: NaiveDate,
+    /// First day it no longer binds (drawn to the chart's end when `None`).
+    pub binding_until: Option<NaiveDate>,
 }
 
 fn year_frac(d: NaiveDate) -> f64 {
     f64::from(d.year()) + f64::from(d.ordinal0()) / 365.25
 }
 
-const COLORS: [RGBColor; 4] = [
+const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
 ];
 
 /// Draws one panel per limit, stacked, each with every series for that limit
@@ -128,16 +134,20 @@ pub fn aggregates_svg(
                 .map_err(|e| e.to_string())?;
             if let Some(max) = panel.max {
                 let from = year_frac(panel.binding_from).max(x0);
-                if from < x1 {
+                let until = panel.binding_until.map_or(x1, |u| year_frac(u).min(x1));
+                if from < until {
                     chart
                         .draw_series(DashedLineSeries::new(
-                            vec![(from, max as f64), (x1, max as f64)],
+                            vec![(from, max as f64), (until, max as f64)],
                             6,
                             4,
                             ShapeStyle::from(&BLACK).stroke_width(2),
                         ))
                         .map_err(|e| e.to_string())?
-                        .label(format!("limit {max} (binding from {})", panel.binding_from))
+                        .label(match panel.binding_until {
+                            Some(u) => format!("limit {max} ({} to {u})", panel.binding_from),
+                            None => format!("limit {max} (binding from {})", panel.binding_from),
+                        })
                         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
                 }
             }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 const BUILTIN: &[(&str, &str)] = &[
     ("US", include_str!("../../../data/forces/US.toml")),
     ("RU", include_str!("../../../data/forces/RU.toml")),
+    ("CN", include_str!("../../../data/forces/CN.toml")),
 ];
 
 /// A force template (see `data/forces/*.toml`).

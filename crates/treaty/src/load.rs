@@ -28,6 +28,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "freeze-2020",
         include_str!("../../../treaties/freeze-2020.toml"),
     ),
+    (
+        "trilateral",
+        include_str!("../../../treaties/trilateral.toml"),
+    ),
 ];
 
 /// Names of the built-in treaties.

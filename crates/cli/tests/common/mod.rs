@@ -16,6 +16,24 @@ pub fn accord(dir: &Path, args: &[&str]) -> Output {
         .expect("runs")
 }
 
+/// Runs `accord ARGS` in `dir` with `input` on its standard input.
+pub fn accord_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    c.stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    c.wait_with_output().expect("wait")
+}
+
 /// Standard output and error together.
 pub fn text(o: &Output) -> String {
     format!(
