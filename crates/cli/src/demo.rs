@@ -247,11 +247,24 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             "DIFFERENT"
         }
     ));
+    // 10. The choice of October 2020, and after: every proposal compared.
+    let from = NaiveDate::from_ymd_opt(2020, 10, 20).context("date")?;
+    let scenarios = crate::scenario::compare_builtin(from, 10, a.seed)?;
+    let scenarios_path = a.out.join("scenarios.html");
+    std::fs::write(
+        &scenarios_path,
+        accord_scenario::report::html(&scenarios).map_err(anyhow::Error::msg)?,
+    )?;
+    say("10. The proposals compared from 20 Oct 2020 (accord scenario compare --from 2020-10-20):");
+    for line in accord_scenario::report::table(&scenarios).lines() {
+        say(&format!("  {line}"));
+    }
     say(&format!(
-        "Report: {}  (charts: {}, {})",
+        "Report: {}  (charts: {}, {}; proposals: {})",
         report_path.display(),
         agg_svg.display(),
-        hist_svg.display()
+        hist_svg.display(),
+        scenarios_path.display()
     ));
     say(&format!("Done in {:.1} s.", clock.elapsed().as_secs_f64()));
     if a.json {
@@ -269,6 +282,9 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             "inspections": inspections,
             "freeze": freeze,
             "report": report_path,
+            "scenarios": scenarios.proposals.iter().map(|p| serde_json::json!({
+                "name": p.name, "expires": p.expires, "days_left": p.days_left,
+            })).collect::<Vec<_>>(),
         }))?;
     }
     if !all_identical {

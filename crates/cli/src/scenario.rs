@@ -112,7 +112,43 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
     }
 }
 
+/// Every built-in proposal from `from`, on generated starting forces (what
+/// `accord demo` ends with).
+pub(crate) fn compare_builtin(
+    from: NaiveDate,
+    years: u32,
+    seed: u64,
+) -> Result<accord_scenario::Comparison> {
+    build(&CompareArgs {
+        from,
+        years,
+        proposals: vec![],
+        registries: vec![],
+        futures: vec![],
+        seed,
+        html: None,
+        json: false,
+    })
+}
+
 fn compare(a: CompareArgs) -> Result<ExitCode> {
+    let c = build(&a)?;
+    if let Some(path) = &a.html {
+        let page = accord_scenario::report::html(&c).map_err(anyhow::Error::msg)?;
+        std::fs::write(path, page).with_context(|| path.display().to_string())?;
+    }
+    if a.json {
+        crate::print_json(&c)?;
+    } else {
+        print!("{}", accord_scenario::report::table(&c));
+        if let Some(path) = &a.html {
+            println!("Report: {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build(a: &CompareArgs) -> Result<accord_scenario::Comparison> {
     if a.years == 0 || a.years > 50 {
         bail!("--years: 1 to 50");
     }
@@ -192,18 +228,7 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
             .map_err(anyhow::Error::msg)?;
         forces.insert(party.clone(), s);
     }
-    let c = accord_scenario::compare(&proposals, a.from, a.years, forces, futures)?;
-    if let Some(path) = &a.html {
-        let page = accord_scenario::report::html(&c).map_err(anyhow::Error::msg)?;
-        std::fs::write(path, page).with_context(|| path.display().to_string())?;
-    }
-    if a.json {
-        crate::print_json(&c)?;
-    } else {
-        print!("{}", accord_scenario::report::table(&c));
-        if let Some(path) = &a.html {
-            println!("Report: {}", path.display());
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(accord_scenario::compare(
+        &proposals, a.from, a.years, forces, futures,
+    )?)
 }
