@@ -52,8 +52,14 @@ fn demo_runs_the_cycle_and_writes_the_report() {
     assert!(out.contains("108 days left"), "{out}");
     assert!(out.contains("identical"));
     // It ends with the proposals compared from 20 Oct 2020.
-    assert!(out.contains("10. The proposals compared from 20 Oct 2020"), "{out}");
-    assert!(out.contains("expire-2021        2021-02-05       108"), "{out}");
+    assert!(
+        out.contains("10. The proposals compared from 20 Oct 2020"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expire-2021        2021-02-05       108"),
+        "{out}"
+    );
     assert!(out.contains("keep-limits-2026   2027-02-05"), "{out}");
     assert!(tmp.path().join("accord-demo/scenarios.html").exists());
     assert!(

@@ -860,3 +860,135 @@ fn served_proofs_verify_against_the_signed_roots() {
     assert!(body.contains("\"field\":\"new\""), "{body}");
     halt(&rt, run);
 }
+
+/// A party's node under the hypothetical trilateral treaty, mirroring every
+/// other party.
+fn tri_node(
+    dir: &Path,
+    party: &str,
+    seed: u8,
+    peers: &[(&str, u16, u8)],
+    clock: &Clock,
+) -> Arc<Node> {
+    let treaty = Treaty::load("trilateral").expect("treaty");
+    let name = |p: &str, s: u8| {
+        Signer::from_seed(&format!("accord/trilateral/{p}"), [s; 32]).expect("signer")
+    };
+    let s = name(party, seed);
+    let log = LogStore::init(&dir.join("log.sqlite"), s.name(), &s.verifier()).expect("log");
+    let registry = Store::create(
+        &dir.join("registry"),
+        Meta {
+            party: party.into(),
+            treaty: treaty.id.clone(),
+            synthetic: true,
+            provenance: "test".into(),
+        },
+    )
+    .expect("registry");
+    let peers = peers
+        .iter()
+        .map(|(p, port, sd)| PeerConfig {
+            party: (*p).into(),
+            url: format!("http://127.0.0.1:{port}"),
+            vkey: name(p, *sd).verifier(),
+            witness_vkey: None,
+        })
+        .collect();
+    Arc::new(
+        Node::new(log, registry, treaty, s, None, vec![TOKEN.into()])
+            .with_clock(clock.clone())
+            .with_exchange(ExchangeConfig {
+                dir: dir.to_path_buf(),
+                peers,
+                witnesses: vec![],
+                interval: Duration::from_millis(50),
+            })
+            .expect("exchange"),
+    )
+}
+
+/// Three parties (the US, Russia and China under the trilateral treaty):
+/// each node mirrors both others, and every status shows all three.
+#[test]
+fn three_parties_mirror_each_other() {
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("t")).collect();
+    let binds: Vec<(std::net::TcpListener, u16)> = (0..3).map(|_| bind()).collect();
+    let ports: Vec<u16> = binds.iter().map(|b| b.1).collect();
+    let parties = [("US", 1u8), ("RU", 2), ("CN", 3)];
+    let clock = Clock::fixed(date("2026-03-02"));
+    let mut running = vec![];
+    for ((i, (party, seed)), (l, _)) in parties.iter().enumerate().zip(binds) {
+        let peers: Vec<(&str, u16, u8)> = parties
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(j, (p, s))| (*p, ports[j], *s))
+            .collect();
+        let n = tri_node(dirs[i].path(), party, *seed, &peers, &clock);
+        running.push(serve(&rt, n, l));
+    }
+    let on = "2026-03-01";
+    for (i, (party, _)) in parties.iter().enumerate() {
+        let fac = format!("{party}-BASE");
+        let (s, b) = http(
+            ports[i],
+            "POST",
+            "/notifications",
+            Some(&bearer()),
+            &facility(party, 1, &fac, on),
+        );
+        assert_eq!(s, 201, "{b}");
+    }
+    // China's silos are its own type.
+    let cn: Vec<String> = (2..12)
+        .map(|n| {
+            format!(
+                r#"{{"party":"CN","number":{n},"date":"{on}","sent":"{on}","event":{{"kind":"accountability_entry","item":"CN-L{n:03}","item_kind":"icbm_launcher","item_type":"icbm-silo-cn","facility":"CN-BASE","status":"non_deployed"}}}}"#
+            )
+        })
+        .collect();
+    let (s, b) = http(
+        ports[2],
+        "POST",
+        "/notifications",
+        Some(&bearer()),
+        &format!("[{}]", cn.join(",")),
+    );
+    assert_eq!(s, 201, "{b}");
+    post_silos(ports[0], "US", 2, 5, on);
+    until("every node mirrors both others", || {
+        (0..3).all(|i| {
+            let st = status(ports[i], "2026-03-02");
+            st["peers"].as_array().is_some_and(|ps| {
+                ps.len() == 2
+                    && ps.iter().all(|p| {
+                        let want = match p["party"].as_str() {
+                            Some("US") => 6,
+                            Some("CN") => 11,
+                            _ => 1,
+                        };
+                        p["tree_size"] == want
+                    })
+            })
+        })
+    });
+    let st = status(ports[0], "2026-03-02");
+    let cn = st["peers"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["party"] == "CN"))
+        .expect("China's mirror");
+    assert_eq!(cn["compliance"]["deployed_and_nondeployed_launchers"], 10);
+    assert_eq!(cn["compliance"]["treaty"], "trilateral");
+    let inspecting: Vec<&str> = st["quota"]["parties"]
+        .as_array()
+        .expect("quota")
+        .iter()
+        .filter_map(|p| p["inspecting_party"].as_str())
+        .collect();
+    assert_eq!(inspecting, ["US", "RU", "CN"]);
+    for r in running {
+        halt(&rt, r);
+    }
+}
