@@ -74,6 +74,28 @@ fn compare_from_20_october_2020() {
         text(&o)
     );
     // Bad input: exit 2, nothing written.
+    std::fs::write(
+        d.join("bad.toml"),
+        "party = \"US\"\n[stockpile]\nwarheads = 1\nsource = \"s\"\n[upload]\nper_year = 2\nsource = \"s\"\n",
+    )
+    .expect("w");
+    let o = accord(
+        d,
+        &[
+            "scenario",
+            "compare",
+            "--from",
+            "2020-10-20",
+            "--futures",
+            "US=bad.toml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("bad.toml:6: per_year: 2 is not a share from 0 to 1"),
+        "{}",
+        text(&o)
+    );
     for args in [
         vec!["scenario", "compare", "--from", "2020-13-01"],
         vec![
