@@ -94,6 +94,18 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Two nodes on loopback: how fast one pulls, verifies and mirrors the
+    /// other's log (signed reads, consistency, the tree against the signed
+    /// root, every entry parsed and staged, durable mirror, receipts), against
+    /// the log's raw durable append of the same entries in the same run.
+    Exchange {
+        /// Notifications in the peer's log.
+        #[arg(long, default_value_t = 20_000)]
+        notifications: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// (internal) audit a log in its own process; used by `bench log`.
     #[command(hide = true)]
     AuditFile { store: PathBuf, vkey: PathBuf },
@@ -275,6 +287,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             clients,
             json,
         } => crate::bench_node::run(notifications, clients, json),
+        Cmd::Exchange {
+            notifications,
+            json,
+        } => crate::bench_exchange::run(notifications, json),
         Cmd::AuditFile { store, vkey } => crate::bench_log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_exchange;
 mod bench_log;
 mod bench_node;
 mod client;

@@ -346,3 +346,20 @@ fn demo_serve_runs_both_nodes_until_ctrl_c() {
         .status();
     assert!(child.wait().expect("wait").success());
 }
+
+/// `accord bench exchange`, small: everything mirrored, verified, receipted,
+/// and the mirror's root equals the peer's.
+#[test]
+fn bench_exchange_checks_what_it_mirrored() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = accord(
+        tmp.path(),
+        &["bench", "exchange", "--notifications", "600", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json(&o);
+    assert_eq!(v["notifications"], 600);
+    assert_eq!(v["roots_equal"], true);
+    assert!(v["receipts"].as_u64().expect("receipts") >= 1);
+    assert!(v["mirrored_per_second"].as_f64().expect("rate") > 0.0);
+}
