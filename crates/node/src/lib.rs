@@ -492,6 +492,31 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         .ok_or(ApiError::Unauthorized)
 }
 
+impl Node {
+    /// The node's state, locked (a poisoned lock is an internal error).
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, ApiError> {
+        self.inner
+            .lock()
+            .map_err(|_| internal("the node's lock is poisoned"))
+    }
+}
+
+impl Link {
+    /// The mirror, locked (a poisoned lock is an internal error).
+    fn lock_mirror(&self) -> Result<std::sync::MutexGuard<'_, exchange::Mirror>, ApiError> {
+        self.mirror
+            .lock()
+            .map_err(|_| internal("a mirror's lock is poisoned"))
+    }
+}
+
+/// Runs blocking store work off the async threads.
+pub(crate) async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(internal)?
+}
+
 /// Operators only: writes.
 fn authorize(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
     let token = bearer(headers)?;
@@ -725,11 +750,8 @@ impl Inner {
 }
 
 async fn get_checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
-    let note = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
-        let mut inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
+    let note = blocking(move || {
+        let mut inner = node.lock()?;
         let Inner { log, signer, .. } = &mut *inner;
         let note = log.checkpoint(signer).map_err(internal)?;
         // With the cosignatures the witnesses returned for this size.
@@ -745,8 +767,7 @@ async fn get_checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiEr
         }
         Ok(n.to_text())
     })
-    .await
-    .map_err(internal)??;
+    .await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 
@@ -789,18 +810,14 @@ async fn add_checkpoint(State(node): State<Arc<Node>>, body: Bytes) -> Result<Re
             l.wake.signal();
         }
     }
-    tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
+    blocking(move || {
+        let inner = node.lock()?;
         let Some(w) = &inner.witness else {
             return Ok((StatusCode::NOT_FOUND, "this node runs no witness\n").into_response());
         };
         witness_answer(w, &note, old, &proof, now)
     })
     .await
-    .map_err(internal)?
 }
 
 /// The C2SP tlog-witness answer to an `add-checkpoint`: 200 with the
@@ -938,19 +955,13 @@ async fn get_status(
     Query(q): Query<StatusQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let date = q.date.unwrap_or_else(|| node.clock.today());
-    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
+    blocking(move || {
+        let inner = node.lock()?;
         let mut inspections = inspections_of(&inner.registry)?;
         let mut peers = vec![];
         let mut mirrored = vec![];
         for link in &node.links {
-            let m = link
-                .mirror
-                .lock()
-                .map_err(|_| internal("a mirror's lock is poisoned"))?;
+            let m = link.lock_mirror()?;
             inspections.extend(inspections_of(&m.registry)?);
             mirrored.push((
                 m.log.size(),
@@ -961,10 +972,7 @@ async fn get_status(
         }
         let own = compliance(&inner.treaty, &inner.registry, &inspections, &[], date)?;
         for (link, (size, cp, evidence, late)) in node.links.iter().zip(mirrored) {
-            let m = link
-                .mirror
-                .lock()
-                .map_err(|_| internal("a mirror's lock is poisoned"))?;
+            let m = link.lock_mirror()?;
             let report = compliance(&inner.treaty, &m.registry, &inspections, &late, date)?;
             let st = link
                 .status
@@ -1027,26 +1035,19 @@ async fn get_status(
         })))
     })
     .await
-    .map_err(internal)?
 }
 
 /// `GET /exchange`: the exchange alone, cheaply (no compliance folds): own
 /// size, each mirror's size, link state and flag, each push target's state.
 async fn get_exchange(State(node): State<Arc<Node>>) -> Result<Json<serde_json::Value>, ApiError> {
-    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
-        let size = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?
+    blocking(move || {
+        let size = node.lock()?
             .log
             .size();
         let mut peers = vec![];
         for link in &node.links {
             let (tree_size, flagged, late) = {
-                let m = link
-                    .mirror
-                    .lock()
-                    .map_err(|_| internal("a mirror's lock is poisoned"))?;
+                let m = link.lock_mirror()?;
                 (m.log.size(), !m.evidence.is_empty(), m.late.len())
             };
             let st = link.status.lock().map(|s| s.clone()).unwrap_or_default();
@@ -1072,9 +1073,7 @@ async fn get_exchange(State(node): State<Arc<Node>>) -> Result<Json<serde_json::
             "peers": peers,
             "witnesses": targets,
         })))
-    })
-    .await
-    .map_err(internal)?
+    }).await
 }
 
 /// `POST /inspections` (operator): an inspection this party made of a peer,
@@ -1100,7 +1099,7 @@ async fn post_inspection(
             node.party
         )));
     }
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let store_in = |registry: &Store| -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
             let state = registry.state_on(&node.treaty, rec.date).map_err(internal)?;
             accord_inspect::record::validate(&node.treaty, &state, &rec).map_err(|r| {
@@ -1130,10 +1129,7 @@ async fn post_inspection(
             ))
         };
         if rec.inspected_party == node.party {
-            let inner = node
-                .inner
-                .lock()
-                .map_err(|_| internal("the node's lock is poisoned"))?;
+            let inner = node.lock()?;
             store_in(&inner.registry)
         } else {
             let link = node
@@ -1144,15 +1140,10 @@ async fn post_inspection(
                     message: format!("{} is not a peer of this node", rec.inspected_party),
                     field: Some("inspected_party".into()),
                 })?;
-            let m = link
-                .mirror
-                .lock()
-                .map_err(|_| internal("a mirror's lock is poisoned"))?;
+            let m = link.lock_mirror()?;
             store_in(&m.registry)
         }
-    })
-    .await
-    .map_err(internal)?
+    }).await
 }
 
 /// The field a serde error names (`unknown field `x``, `missing field `x``).
@@ -1179,11 +1170,8 @@ async fn get_consistency(
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<accord_log::witness::ConsistencyProofJson>, ApiError> {
     authorize_read(&node, &headers, &uri)?;
-    tokio::task::spawn_blocking(move || {
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
+    blocking(move || {
+        let inner = node.lock()?;
         let size = inner.log.size();
         if q.old > q.new || q.new > size {
             return Err(ApiError::BadRequest {
@@ -1209,7 +1197,6 @@ async fn get_consistency(
         }))
     })
     .await
-    .map_err(internal)?
 }
 
 #[derive(Deserialize)]
@@ -1226,11 +1213,8 @@ async fn get_inclusion(
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<accord_log::witness::InclusionProofJson>, ApiError> {
     authorize_read(&node, &headers, &uri)?;
-    tokio::task::spawn_blocking(move || {
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
+    blocking(move || {
+        let inner = node.lock()?;
         let size = inner.log.size();
         if q.index >= q.size || q.size > size {
             return Err(ApiError::BadRequest {
@@ -1252,7 +1236,6 @@ async fn get_inclusion(
         }))
     })
     .await
-    .map_err(internal)?
 }
 
 /// `GET /receipts?limit=` (readers, operators, peers): the latest receipts
@@ -1266,11 +1249,8 @@ async fn get_receipts(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize_read(&node, &headers, &uri)?;
     let limit = q.limit.unwrap_or(20).min(1000);
-    tokio::task::spawn_blocking(move || {
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
+    blocking(move || {
+        let inner = node.lock()?;
         let Some(log) = &inner.receipts else {
             return Err(ApiError::NotFound(
                 "this node exchanges with no peer".into(),
@@ -1291,7 +1271,6 @@ async fn get_receipts(
         })))
     })
     .await
-    .map_err(internal)?
 }
 
 /// The dashboard: one self-contained page (no external scripts, styles or
@@ -1330,10 +1309,7 @@ impl Node {
     ) -> Result<R, ApiError> {
         match party.filter(|p| *p != self.party) {
             None => {
-                let inner = self
-                    .inner
-                    .lock()
-                    .map_err(|_| internal("the node's lock is poisoned"))?;
+                let inner = self.lock()?;
                 f(&inner.log, &inner.registry)
             }
             Some(p) => {
@@ -1345,10 +1321,7 @@ impl Node {
                         message: format!("`{p}` is neither this node's party nor a peer"),
                         field: Some("party".into()),
                     })?;
-                let m = link
-                    .mirror
-                    .lock()
-                    .map_err(|_| internal("a mirror's lock is poisoned"))?;
+                let m = link.lock_mirror()?;
                 f(&m.log, &m.registry)
             }
         }
@@ -1365,7 +1338,7 @@ async fn get_notifications(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize_read(&node, &headers, &uri)?;
     let limit = q.limit.unwrap_or(20).min(1000);
-    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
+    blocking(move || {
         node.with_party(q.party.as_deref(), |log, registry| {
             let size = log.size();
             let mut out = vec![];
@@ -1382,7 +1355,6 @@ async fn get_notifications(
         })
     })
     .await
-    .map_err(internal)?
 }
 
 #[derive(Deserialize)]
@@ -1399,14 +1371,13 @@ async fn get_history(
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let to = q.to.unwrap_or_else(|| node.clock.today());
-    tokio::task::spawn_blocking(move || -> Result<Json<serde_json::Value>, ApiError> {
+    blocking(move || {
         let treaty = node.treaty.clone();
         node.with_party(q.party.as_deref(), |_, registry| {
             history(&treaty, registry, to)
         })
     })
     .await
-    .map_err(internal)?
 }
 
 /// The three central limits on the first of every month from the earliest
@@ -1464,11 +1435,8 @@ async fn get_tile(
         message: format!("tile/{path}: {message}"),
         field: Some("path".into()),
     })?;
-    let bytes = tokio::task::spawn_blocking(move || {
-        let inner = node
-            .inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))?;
+    let bytes = blocking(move || {
+        let inner = node.lock()?;
         tiles::read(&inner.log, t).map_err(|e| match e {
             tiles::TileError::NotYet => ApiError::NotFound(format!(
                 "{} is not in the log at size {}",
@@ -1478,8 +1446,7 @@ async fn get_tile(
             tiles::TileError::Store(m) => internal(m),
         })
     })
-    .await
-    .map_err(internal)??;
+    .await?;
     // A full tile never changes; a partial one is replaced as the log grows.
     let cache = if t.width == tiles::TILE_WIDTH {
         "private, max-age=31536000, immutable"

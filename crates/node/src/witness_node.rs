@@ -21,6 +21,12 @@ pub struct WitnessNode {
 }
 
 impl WitnessNode {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Witness>, ApiError> {
+        self.witness
+            .lock()
+            .map_err(|_| internal("the witness's lock is poisoned"))
+    }
+
     /// A witness node over an opened witness state; `follows` are the
     /// origins it was configured with (for its status).
     pub fn new(witness: Witness, follows: Vec<String>) -> WitnessNode {
@@ -55,25 +61,14 @@ async fn add_checkpoint(
         field: None,
     })?;
     let now = crate::exchange::unix_now();
-    tokio::task::spawn_blocking(move || {
-        let w = node
-            .witness
-            .lock()
-            .map_err(|_| internal("the witness's lock is poisoned"))?;
-        witness_answer(&w, &note, old, &proof, now)
-    })
-    .await
-    .map_err(internal)?
+    crate::blocking(move || witness_answer(&*node.lock()?, &note, old, &proof, now)).await
 }
 
 /// `GET /status`: the witness's key, each followed log's latest cosigned
 /// checkpoint, and the evidence kept.
 async fn status(State(node): State<Arc<WitnessNode>>) -> Result<Response, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let w = node
-            .witness
-            .lock()
-            .map_err(|_| internal("the witness's lock is poisoned"))?;
+    crate::blocking(move || {
+        let w = node.lock()?;
         let mut logs = vec![];
         for origin in &node.follows {
             let (size, note) = w.latest(origin).map_err(internal)?.unwrap_or((0, None));
@@ -91,7 +86,6 @@ async fn status(State(node): State<Arc<WitnessNode>>) -> Result<Response, ApiErr
             .into_response())
     })
     .await
-    .map_err(internal)?
 }
 
 /// Serves a witness node until `shutdown` completes.
