@@ -10,10 +10,8 @@ use accord_registry::{Event, Notification};
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 
-/// The log origin of a party under a treaty.
-pub(crate) fn origin(treaty: &str, party: &str) -> String {
-    format!("accord/{treaty}/{party}")
-}
+/// The log origin of a party under a treaty (one definition, the node's).
+pub(crate) use accord_node::exchange::origin;
 
 /// A party's log, after its notifications were appended and checkpointed.
 pub(crate) struct PartyLog {

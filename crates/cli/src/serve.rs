@@ -177,29 +177,17 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     std::fs::create_dir_all(&dir)?;
     let origin = crate::regime::origin(&treaty.id, party);
     let log_path = dir.join("log.sqlite");
-    let log = if log_path.exists() {
-        LogStore::open(&log_path)?
-    } else {
-        LogStore::init(&log_path, &origin, &signer.verifier())?
-    };
-    if log.verifier() != &signer.verifier() {
-        bail!("{}: the key is not this log's key", key.display());
-    }
-    let reg_dir = dir.join("registry");
-    let registry = if reg_dir.join(accord_registry::store::STORE_FILE).exists() {
-        Store::open(&reg_dir)?
-    } else {
-        Store::create(
-            &reg_dir,
-            Meta {
-                party: party.clone(),
-                treaty: treaty.id.clone(),
-                synthetic: false,
-                provenance: "declared by operators through the node".into(),
-            },
-        )?
-    };
-    let mut registry = registry;
+    let log = LogStore::open_or_init(&log_path, &origin, &signer.verifier())
+        .with_context(|| format!("{}: key {}", log_path.display(), key.display()))?;
+    let mut registry = Store::open_or_create(
+        &dir.join("registry"),
+        Meta {
+            party: party.clone(),
+            treaty: treaty.id.clone(),
+            synthetic: false,
+            provenance: "declared by operators through the node".into(),
+        },
+    )?;
     let caught = accord_node::catch_up(&log, &mut registry, &treaty)
         .with_context(|| format!("{}: the registry and the log disagree", dir.display()))?;
     if caught > 0 {

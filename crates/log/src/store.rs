@@ -195,6 +195,28 @@ impl LogStore {
         })
     }
 
+    /// Opens the log at `path`, or creates it empty if there is none. An
+    /// existing log must be `origin`'s, signed by `vkey`.
+    pub fn open_or_init(path: &Path, origin: &str, vkey: &Verifier) -> Result<LogStore, LogError> {
+        if !path.exists() {
+            return LogStore::init(path, origin, vkey);
+        }
+        let log = LogStore::open(path)?;
+        if log.vkey != *vkey {
+            return Err(LogError::WrongKey {
+                key: vkey.to_string(),
+                log: log.vkey.to_string(),
+            });
+        }
+        if log.origin != origin {
+            return Err(LogError::NotALog {
+                path: path.display().to_string(),
+                message: format!("it is the log of `{}`, not `{origin}`", log.origin),
+            });
+        }
+        Ok(log)
+    }
+
     /// Records where the signer key file is (the path, never the key).
     pub fn set_key_path(&self, path: &str) -> Result<(), LogError> {
         self.conn

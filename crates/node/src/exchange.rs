@@ -276,35 +276,18 @@ pub(crate) fn open_mirror(
     std::fs::create_dir_all(&pdir).map_err(|e| format!("{}: {e}", pdir.display()))?;
     let origin = origin(&treaty.id, &peer.party);
     let log_path = pdir.join("log.sqlite");
-    let log = if log_path.exists() {
-        LogStore::open(&log_path).map_err(|e| e.to_string())?
-    } else {
-        LogStore::init(&log_path, &origin, &peer.vkey).map_err(|e| e.to_string())?
-    };
-    if log.verifier() != &peer.vkey || log.origin() != origin {
-        return Err(format!(
-            "{}: this mirror holds {} signed by {}, not {origin} signed by {}",
-            log_path.display(),
-            log.origin(),
-            log.verifier(),
-            peer.vkey
-        ));
-    }
-    let reg = pdir.join("registry");
-    let mut registry = if reg.join(accord_registry::store::STORE_FILE).exists() {
-        Store::open(&reg).map_err(|e| e.to_string())?
-    } else {
-        Store::create(
-            &reg,
-            Meta {
-                party: peer.party.clone(),
-                treaty: treaty.id.clone(),
-                synthetic: false,
-                provenance: format!("mirrored from {} ({origin})", peer.url),
-            },
-        )
-        .map_err(|e| e.to_string())?
-    };
+    let log = LogStore::open_or_init(&log_path, &origin, &peer.vkey)
+        .map_err(|e| format!("{}: the mirror of {}: {e}", log_path.display(), peer.party))?;
+    let mut registry = Store::open_or_create(
+        &pdir.join("registry"),
+        Meta {
+            party: peer.party.clone(),
+            treaty: treaty.id.clone(),
+            synthetic: false,
+            provenance: format!("mirrored from {} ({origin})", peer.url),
+        },
+    )
+    .map_err(|e| e.to_string())?;
     crate::catch_up(&log, &mut registry, treaty).map_err(|e| e.to_string())?;
     let evidence_path = pdir.join("evidence.jsonl");
     let mut evidence = vec![];
@@ -831,6 +814,20 @@ pub struct Receipt {
     /// (their `received` is the restart's date, an upper bound).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recovered: bool,
+}
+
+/// Appends a receipt to the receipts log (canonical JSON, durable) and
+/// signs the log's new checkpoint.
+pub(crate) fn append_receipt(
+    log: &mut LogStore,
+    signer: &Signer,
+    r: &Receipt,
+) -> Result<(), String> {
+    let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
+    log.append(&[canonical_entry(&json)?])
+        .map_err(|e| e.to_string())?;
+    log.checkpoint(signer).map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// How long to wait after `failures` consecutive failures.

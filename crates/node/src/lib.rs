@@ -212,11 +212,7 @@ impl Node {
             (inner.log.origin().to_string(), inner.log.verifier().clone())
         };
         let rpath = cfg.dir.join("receipts.sqlite");
-        let receipts = if rpath.exists() {
-            LogStore::open(&rpath)?
-        } else {
-            LogStore::init(&rpath, &format!("{own_origin}/receipts"), &vkey)?
-        };
+        let receipts = LogStore::open_or_init(&rpath, &format!("{own_origin}/receipts"), &vkey)?;
         // Late deliveries, from the receipts (signed, so the findings are
         // reproducible from what the node logged).
         let mut all: Vec<Receipt> = vec![];
@@ -325,9 +321,7 @@ impl Node {
             .map_err(|_| bad("the node's lock is poisoned".into()))?;
         let mut receipts = receipts;
         for r in gaps {
-            let json = serde_json::to_string(&r).map_err(|e| bad(e.to_string()))?;
-            receipts.append(&[canonical_entry(&json).map_err(bad)?])?;
-            receipts.checkpoint(&inner.signer)?;
+            exchange::append_receipt(&mut receipts, &inner.signer, &r).map_err(bad)?;
         }
         inner.receipts = Some(receipts);
         Ok(self)
@@ -957,23 +951,17 @@ async fn get_status(
     let date = q.date.unwrap_or_else(|| node.clock.today());
     blocking(move || {
         let inner = node.lock()?;
+        // Inspections bear on the inspected party and on the inspecting
+        // party's quota: all of them first, from every registry.
         let mut inspections = inspections_of(&inner.registry)?;
-        let mut peers = vec![];
-        let mut mirrored = vec![];
         for link in &node.links {
-            let m = link.lock_mirror()?;
-            inspections.extend(inspections_of(&m.registry)?);
-            mirrored.push((
-                m.log.size(),
-                m.log.latest_checkpoint().map_err(internal)?,
-                m.evidence.clone(),
-                m.late.clone(),
-            ));
+            inspections.extend(inspections_of(&link.lock_mirror()?.registry)?);
         }
         let own = compliance(&inner.treaty, &inner.registry, &inspections, &[], date)?;
-        for (link, (size, cp, evidence, late)) in node.links.iter().zip(mirrored) {
+        let mut peers = vec![];
+        for link in &node.links {
             let m = link.lock_mirror()?;
-            let report = compliance(&inner.treaty, &m.registry, &inspections, &late, date)?;
+            let report = compliance(&inner.treaty, &m.registry, &inspections, &m.late, date)?;
             let st = link
                 .status
                 .lock()
@@ -983,12 +971,12 @@ async fn get_status(
                 "party": link.cfg.party,
                 "origin": link.origin,
                 "url": link.cfg.url,
-                "tree_size": size,
-                "checkpoint": cp.map(|(_, n)| n),
+                "tree_size": m.log.size(),
+                "checkpoint": m.log.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
                 "link": st,
-                "flagged": !evidence.is_empty(),
-                "evidence": evidence,
-                "late_deliveries": late.len(),
+                "flagged": !m.evidence.is_empty(),
+                "evidence": m.evidence,
+                "late_deliveries": m.late.len(),
                 "compliance": report,
             }));
         }
@@ -1595,8 +1583,6 @@ impl Node {
             late: a.late.clone(),
             recovered: false,
         };
-        let json = serde_json::to_string(&r).map_err(|e| local(e.to_string()))?;
-        let entry = canonical_entry(&json).map_err(local)?;
         let mut inner = self
             .inner
             .lock()
@@ -1604,11 +1590,10 @@ impl Node {
         let Inner {
             receipts, signer, ..
         } = &mut *inner;
-        if let Some(log) = receipts {
-            log.append(&[entry]).map_err(|e| local(e.to_string()))?;
-            log.checkpoint(signer).map_err(|e| local(e.to_string()))?;
+        match receipts {
+            Some(log) => exchange::append_receipt(log, signer, &r).map_err(local),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn push_loop(&self, i: usize, stop: &Stop) {

@@ -233,6 +233,15 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the registry in `dir`, or creates it with `meta` if there is none.
+    pub fn open_or_create(dir: &Path, meta: Meta) -> Result<Store, StoreError> {
+        if dir.join(STORE_FILE).exists() {
+            Store::open(dir)
+        } else {
+            Store::create(dir, meta)
+        }
+    }
+
     /// Opens the registry in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.join(STORE_FILE);
