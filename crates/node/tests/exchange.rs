@@ -199,15 +199,29 @@ fn root_of(note: &str, vkey: &Verifier) -> (u64, [u8; 32]) {
     (cp.size, cp.hash)
 }
 
-#[test]
-fn two_nodes_mirror_each_other_witness_and_receipt_every_batch() {
+/// The US and Russian nodes (seeds 1 and 2), each mirroring the other,
+/// served on loopback on a simulated clock.
+struct Pair {
+    rt: tokio::runtime::Runtime,
+    us_dir: tempfile::TempDir,
+    ru_dir: tempfile::TempDir,
+    pu: u16,
+    pr: u16,
+    us_v: Verifier,
+    ru_v: Verifier,
+    clock: Clock,
+    a: Running,
+    b: Running,
+}
+
+fn pair(on: &str) -> Pair {
     let rt = tokio::runtime::Runtime::new().expect("rt");
     let (us_dir, ru_dir) = (
         tempfile::tempdir().expect("t"),
         tempfile::tempdir().expect("t"),
     );
     let ((lu, pu), (lr, pr)) = (bind(), bind());
-    let clock = Clock::fixed(date("2021-03-02"));
+    let clock = Clock::fixed(date(on));
     let (us_v, ru_v) = (signer("US", 1).verifier(), signer("RU", 2).verifier());
     let us = node(
         us_dir.path(),
@@ -226,6 +240,34 @@ fn two_nodes_mirror_each_other_witness_and_receipt_every_batch() {
         &clock,
     );
     let (a, b) = (serve(&rt, us, lu), serve(&rt, ru, lr));
+    Pair {
+        rt,
+        us_dir,
+        ru_dir,
+        pu,
+        pr,
+        us_v,
+        ru_v,
+        clock,
+        a,
+        b,
+    }
+}
+
+#[test]
+fn two_nodes_mirror_each_other_witness_and_receipt_every_batch() {
+    let Pair {
+        rt,
+        us_dir: _us_dir,
+        ru_dir,
+        pu,
+        pr,
+        us_v,
+        ru_v,
+        clock,
+        a,
+        b,
+    } = pair("2021-03-02");
     let on = "2021-03-01";
     let (s, body) = http(
         pu,
@@ -396,32 +438,19 @@ fn peer_reads_need_the_peer_key_on_this_request() {
 /// evidence, and nothing of the new history is applied.
 #[test]
 fn detects_split_view() {
-    let rt = tokio::runtime::Runtime::new().expect("rt");
-    let (honest, forked, ru_dir) = (
-        tempfile::tempdir().expect("t"),
-        tempfile::tempdir().expect("t"),
-        tempfile::tempdir().expect("t"),
-    );
-    let ((lu, pu), (lr, pr)) = (bind(), bind());
-    let clock = Clock::fixed(date("2021-03-02"));
-    let (us_v, ru_v) = (signer("US", 1).verifier(), signer("RU", 2).verifier());
-    let us = node(
-        honest.path(),
-        "US",
-        1,
-        Some(("RU", pr, ru_v.clone())),
-        vec![],
-        &clock,
-    );
-    let ru = node(
-        ru_dir.path(),
-        "RU",
-        2,
-        Some(("US", pu, us_v.clone())),
-        vec![],
-        &clock,
-    );
-    let (a, b) = (serve(&rt, us, lu), serve(&rt, ru, lr));
+    let Pair {
+        rt,
+        us_dir: _honest,
+        ru_dir,
+        pu,
+        pr,
+        us_v,
+        ru_v,
+        clock,
+        a,
+        b,
+    } = pair("2021-03-02");
+    let forked = tempfile::tempdir().expect("t");
     let on = "2021-03-01";
     http(
         pu,
@@ -711,31 +740,16 @@ fn a_peer_that_is_down_is_retried_with_backoff_then_converges() {
 /// inspecting party's quota. Replays and impossible records are refused.
 #[test]
 fn inspections_of_a_peer_count_against_the_quota_and_raise_findings() {
-    let rt = tokio::runtime::Runtime::new().expect("rt");
-    let (us_dir, ru_dir) = (
-        tempfile::tempdir().expect("t"),
-        tempfile::tempdir().expect("t"),
-    );
-    let ((lu, pu), (lr, pr)) = (bind(), bind());
-    let clock = Clock::fixed(date("2021-03-02"));
-    let (us_v, ru_v) = (signer("US", 1).verifier(), signer("RU", 2).verifier());
-    let us = node(
-        us_dir.path(),
-        "US",
-        1,
-        Some(("RU", pr, ru_v)),
-        vec![],
-        &clock,
-    );
-    let ru = node(
-        ru_dir.path(),
-        "RU",
-        2,
-        Some(("US", pu, us_v)),
-        vec![],
-        &clock,
-    );
-    let (a, b) = (serve(&rt, us, lu), serve(&rt, ru, lr));
+    let Pair {
+        rt,
+        us_dir: _us_dir,
+        ru_dir: _ru_dir,
+        pu,
+        pr,
+        a,
+        b,
+        ..
+    } = pair("2021-03-02");
     let ru_year = r#"[
       {"party":"RU","number":1,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"facility_declared","facility":"RU-UZHUR","facility_kind":"icbm_base","name":"Uzhur"}},
       {"party":"RU","number":2,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"accountability_entry","item":"RU-L1","item_kind":"icbm_launcher","item_type":"icbm-silo-ru","facility":"RU-UZHUR","status":"non_deployed"}},
