@@ -41,6 +41,19 @@ pub struct System {
 }
 
 impl System {
+    /// An empty system: nothing deployed, non-deployed or loaded yet.
+    pub fn empty(name: &str, kind: &str, capacity: u32, capacity_source: String) -> System {
+        System {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            deployed: 0,
+            non_deployed: 0,
+            loaded: 0,
+            capacity,
+            capacity_source,
+        }
+    }
+
     /// This system's upload potential.
     pub fn potential(&self) -> u64 {
         let cap = u64::from(self.capacity);
@@ -118,15 +131,7 @@ impl Force {
                     (1, "ASSUMPTION: 1 (no capacity in the treaty file)".into())
                 }
             };
-            System {
-                name: name.to_string(),
-                kind: kind.to_string(),
-                deployed: 0,
-                non_deployed: 0,
-                loaded: 0,
-                capacity,
-                capacity_source,
-            }
+            System::empty(name, kind, capacity, capacity_source)
         };
         for it in items {
             if role(state, it) == Some(Role::Missile) && it.status == Status::Deployed {
@@ -163,15 +168,12 @@ impl Force {
                                 notes.push(format!(
                                     "{lt}: non-deployed launchers with no deployed missile of a known type; capacity 1 assumed"
                                 ));
-                                System {
-                                    name: lt.clone(),
-                                    kind: state.kind_id(it).to_string(),
-                                    deployed: 0,
-                                    non_deployed: 0,
-                                    loaded: 0,
-                                    capacity: 1,
-                                    capacity_source: "ASSUMPTION: 1 (no missile type known)".into(),
-                                }
+                                System::empty(
+                                    &lt,
+                                    state.kind_id(it),
+                                    1,
+                                    "ASSUMPTION: 1 (no missile type known)".into(),
+                                )
                             });
                             s.non_deployed += 1;
                         }
@@ -192,15 +194,7 @@ impl Force {
                                     (1, "ASSUMPTION: 1 (no weapons figure)".into())
                                 }
                             };
-                        System {
-                            name: t.clone(),
-                            kind: state.kind_id(it).to_string(),
-                            deployed: 0,
-                            non_deployed: 0,
-                            loaded: 0,
-                            capacity,
-                            capacity_source,
-                        }
+                        System::empty(&t, state.kind_id(it), capacity, capacity_source)
                     });
                     if it.status == Status::Deployed {
                         s.deployed += 1;
@@ -236,15 +230,7 @@ impl Force {
             }
             let ratio = s.launcher_ratio.unwrap_or(1.0);
             let name = s.new_system();
-            let mut add = System {
-                name: name.clone(),
-                kind: "added".into(),
-                deployed: 0,
-                non_deployed: 0,
-                loaded: 0,
-                capacity: s.capacity,
-                capacity_source: s.source.clone(),
-            };
+            let mut add = System::empty(&name, "added", s.capacity, s.source.clone());
             match &s.replaces {
                 Some(old) => {
                     let Some(o) = f.systems.iter_mut().find(|x| &x.name == old) else {
