@@ -38,13 +38,14 @@ pub(crate) struct ExchangeBench {
     roots_equal: bool,
 }
 
+/// Notification `number` of the US log: the facility, then the node
+/// benchmark's silos.
 fn entry(number: u64) -> String {
     if number == 1 {
-        return r#"{"party":"US","number":1,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"facility_declared","facility":"US-MALMSTROM","facility_kind":"icbm_base","name":"Malmstrom AFB"}}"#.into();
+        crate::bench_node::FACILITY.to_string()
+    } else {
+        crate::bench_node::silo(number)
     }
-    format!(
-        r#"{{"party":"US","number":{number},"date":"2021-03-01","sent":"2021-03-02","event":{{"kind":"accountability_entry","item":"US-BENCH-L{number:07}","item_kind":"icbm_launcher","item_type":"minuteman-iii-silo","facility":"US-MALMSTROM","status":"non_deployed"}}}}"#
-    )
 }
 
 pub(crate) fn run(notifications: u64, json: bool) -> Result<ExitCode> {

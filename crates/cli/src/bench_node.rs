@@ -42,10 +42,13 @@ pub(crate) struct NodeBench {
     registry_items: usize,
 }
 
+/// Notification 1: the facility every silo names.
+pub(crate) const FACILITY: &str = r#"{"party":"US","number":1,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"facility_declared","facility":"US-MALMSTROM","facility_kind":"icbm_base","name":"Malmstrom AFB"}}"#;
+
 /// The notification numbered `number`: a new silo entering accountability
 /// at Malmstrom (each one independent of the others, so any arrival order
 /// is valid).
-fn silo(number: u64) -> String {
+pub(crate) fn silo(number: u64) -> String {
     format!(
         r#"{{"party":"US","number":{number},"date":"2021-03-01","sent":"2021-03-02","event":{{"kind":"accountability_entry","item":"US-BENCH-L{number:07}","item_kind":"icbm_launcher","item_type":"minuteman-iii-silo","facility":"US-MALMSTROM","status":"non_deployed"}}}}"#
     )
@@ -176,8 +179,7 @@ fn measure(dir: &std::path::Path, notifications: u64, clients: usize) -> Result<
     // The facility every silo names.
     {
         let (mut s, mut r) = connect()?;
-        let f = r#"{"party":"US","number":1,"date":"2021-03-01","sent":"2021-03-01","event":{"kind":"facility_declared","facility":"US-MALMSTROM","facility_kind":"icbm_base","name":"Malmstrom AFB"}}"#;
-        let st = post(&mut s, &mut r, f)?;
+        let st = post(&mut s, &mut r, FACILITY)?;
         if st != 201 {
             bail!("the node refused the facility: {st}");
         }
