@@ -541,7 +541,6 @@ fn held(link: &Link, treaty: &Treaty) -> Result<Held, SyncError> {
         .lock()
         .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
     let m = &mut *guard;
-    let local = |e: accord_log::LogError| SyncError::Local(e.to_string());
     // A registry write that failed after its log append is caught up first.
     crate::catch_up(&m.log, &mut m.registry, treaty)
         .map_err(|e| SyncError::Local(e.to_string()))?;
@@ -565,7 +564,8 @@ fn held(link: &Link, treaty: &Treaty) -> Result<Held, SyncError> {
     Ok(Held {
         size,
         last,
-        root: m.log.root(size).map_err(local)?,
+        // The compact range of the tree's right edge gives its root.
+        root: compact.root(),
         compact,
     })
 }
