@@ -234,6 +234,15 @@ pub(crate) struct Link {
     pub(crate) wake: Wake,
 }
 
+impl Link {
+    /// The mirror, locked, for the pull loop.
+    fn mirror_for_sync(&self) -> Result<std::sync::MutexGuard<'_, Mirror>, SyncError> {
+        self.mirror
+            .lock()
+            .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))
+    }
+}
+
 /// A push target: a peer's or a neutral witness's `add-checkpoint`.
 pub(crate) struct Target {
     pub(crate) url: String,
@@ -516,12 +525,9 @@ fn split_view(
 
 /// Keeps the evidence and returns the error that flags the peer.
 fn flag(link: &Link, e: MirrorEvidence) -> SyncError {
-    match link.mirror.lock() {
-        Ok(mut m) => match m.keep(e.clone()) {
-            Ok(()) => SyncError::Inconsistent(Box::new(e)),
-            Err(x) => x,
-        },
-        Err(_) => SyncError::Local("the mirror's lock is poisoned".into()),
+    match link.mirror_for_sync().and_then(|mut m| m.keep(e.clone())) {
+        Ok(()) => SyncError::Inconsistent(Box::new(e)),
+        Err(x) => x,
     }
 }
 
@@ -536,10 +542,7 @@ struct Held {
 }
 
 fn held(link: &Link, treaty: &Treaty) -> Result<Held, SyncError> {
-    let mut guard = link
-        .mirror
-        .lock()
-        .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+    let mut guard = link.mirror_for_sync()?;
     let m = &mut *guard;
     // A registry write that failed after its log append is caught up first.
     crate::catch_up(&m.log, &mut m.registry, treaty)
@@ -601,10 +604,7 @@ pub(crate) fn pull_once(
         let root_n = if n == have {
             h.root
         } else {
-            let m = link
-                .mirror
-                .lock()
-                .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+            let m = link.mirror_for_sync()?;
             m.log.root(n).map_err(|e| SyncError::Local(e.to_string()))?
         };
         if n > 0 && root_n != cp.hash {
@@ -620,10 +620,7 @@ pub(crate) fn pull_once(
             ));
         }
         if n == have {
-            let m = link
-                .mirror
-                .lock()
-                .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+            let m = link.mirror_for_sync()?;
             m.log
                 .record_checkpoint(&note)
                 .map_err(|e| SyncError::Local(e.to_string()))?;
@@ -722,10 +719,7 @@ pub(crate) fn pull_once(
     }
     // 4. The registry accepts them; then apply: mirror log (durable), its
     //    checkpoint, the registry.
-    let mut guard = link
-        .mirror
-        .lock()
-        .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))?;
+    let mut guard = link.mirror_for_sync()?;
     let m = &mut *guard;
     let local = |e: accord_log::LogError| SyncError::Local(e.to_string());
     if m.log.size() != have {
