@@ -9,7 +9,6 @@ use anyhow::{bail, Context, Result};
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use zeroize::Zeroizing;
 
 #[derive(clap::Subcommand)]
 pub(crate) enum Cmd {
@@ -105,45 +104,18 @@ pub(crate) enum Cmd {
     Odds(crate::inspect::OddsArgs),
 }
 
-pub(crate) fn read_public(path: &Path) -> Result<Public> {
-    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a declaration's public part", path.display()))
+fn read_public(path: &Path) -> Result<Public> {
+    Ok(accord_freeze::files::read_public(path)?)
 }
 
-pub(crate) fn read_secret(dir: &Path) -> Result<Secret> {
-    let path = dir.join("declaration.json");
-    let text =
-        Zeroizing::new(std::fs::read_to_string(&path).with_context(|| path.display().to_string())?);
-    serde_json::from_str(&text)
-        .map_err(|_| anyhow::anyhow!("{}: not a declaration's secret part", path.display()))
+fn read_secret(dir: &Path) -> Result<Secret> {
+    Ok(accord_freeze::files::read_secret(dir)?)
 }
 
-/// Writes a declaration: public.json, and secret/declaration.json (dir 0700, file 0600).
-pub(crate) fn write_declaration(out: &Path, public: &Public, secret: &Secret) -> Result<()> {
-    if out.exists() {
-        bail!(
-            "--out: {} exists; a declaration is never overwritten",
-            out.display()
-        );
-    }
-    std::fs::create_dir_all(out)?;
-    let sdir = out.join("secret");
-    let mut b = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        b.mode(0o700);
-    }
-    b.create(&sdir)
-        .with_context(|| sdir.display().to_string())?;
-    let text = Zeroizing::new(serde_json::to_string(secret)?);
-    crate::log::write_secret(&sdir.join("declaration.json"), &text)?;
-    std::fs::write(
-        out.join("public.json"),
-        serde_json::to_string_pretty(public)? + "\n",
-    )?;
-    Ok(())
+fn write_declaration(out: &Path, public: &Public, secret: &Secret) -> Result<()> {
+    Ok(accord_freeze::files::write_declaration(
+        out, public, secret,
+    )?)
 }
 
 fn input_error(e: FreezeError) -> anyhow::Error {

@@ -1,10 +1,9 @@
 //! `accord history`
 
-use crate::table;
 use accord_registry::history::{
     self, Cell, CheckedRow, BUILTIN_AGGREGATES, BUILTIN_AGGREGATES_NAME,
 };
-use accord_report::{aggregates_svg, Panel, Series};
+use accord_report::table;
 use accord_treaty::Treaty;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -42,55 +41,9 @@ pub(crate) fn load(aggregates: Option<&PathBuf>, treaty: &Treaty) -> Result<Vec<
     Ok(history::check(&rows, treaty))
 }
 
-/// One chart panel per fixed limit of the treaty.
-pub(crate) fn panels(treaty: &Treaty) -> Vec<Panel> {
-    treaty
-        .limits
-        .iter()
-        .filter(|l| l.max.fixed().is_some())
-        .map(|l| Panel {
-            limit: l.id.clone(),
-            title: format!("{} (Art. {})", l.name, l.article),
-            max: l.max.fixed(),
-            binding_from: l.binding_from,
-            binding_until: None,
-        })
-        .collect()
-}
-
 /// The history chart.
 pub(crate) fn chart(rows: &[CheckedRow], treaty: &Treaty) -> Result<String> {
-    let panels = panels(treaty);
-    let mut series = vec![];
-    for p in &treaty.parties {
-        for panel in &panels {
-            let points = rows
-                .iter()
-                .filter(|r| r.party == p.code)
-                .map(|r| {
-                    (
-                        r.date,
-                        r.limits
-                            .iter()
-                            .find(|l| l.id == panel.limit)
-                            .and_then(|l| l.value.value()),
-                    )
-                })
-                .collect();
-            series.push(Series {
-                label: p.code.clone(),
-                limit: panel.limit.clone(),
-                points,
-            });
-        }
-    }
-    aggregates_svg(
-        "New START aggregate data exchanges (published)",
-        &panels,
-        &series,
-        "Sources: the source_url of each row in data/new-start-aggregates.csv. Gaps are unconfirmed or not provided, never zero.",
-    )
-    .map_err(anyhow::Error::msg)
+    accord_report::charts::history_chart(rows, treaty).map_err(anyhow::Error::msg)
 }
 
 pub(crate) fn run(a: Args) -> Result<ExitCode> {

@@ -1,11 +1,11 @@
 //! `accord inspect …`
 
-use crate::table;
 use accord_inspect::game::{self, Objective, Plan, Site};
 use accord_inspect::model::{self, Violation};
 use accord_inspect::odds::{self, Stage};
-use accord_inspect::record::{self, InspectionRecord};
-use accord_registry::{Finding, Store};
+use accord_inspect::record::InspectionRecord;
+use accord_registry::Store;
+use accord_report::table;
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -206,21 +206,6 @@ fn objective(s: &str) -> Result<Objective> {
 }
 
 /// The recorded inspections of a registry.
-pub(crate) fn recorded(st: &Store) -> Result<Vec<InspectionRecord>> {
-    st.records(record::RECORD_KIND)?
-        .into_iter()
-        .map(|(id, body)| {
-            serde_json::from_str(&body)
-                .with_context(|| format!("stored inspection {id} is corrupt"))
-        })
-        .collect()
-}
-
-/// Inspection findings for a registry up to a date.
-pub(crate) fn inspection_findings(st: &Store, t: &Treaty, date: NaiveDate) -> Result<Vec<Finding>> {
-    Ok(record::findings(t, &recorded(st)?, date))
-}
-
 pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
     match cmd {
         Cmd::Odds(a) => print_odds(&a)?,
@@ -326,7 +311,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 .iter()
                 .position(|s| s.facility == p.best_response)
                 .unwrap_or(0);
-            let pb = crate::bench::spinner(trials > 200_000, "simulating");
+            let pb = accord_report::progress::spinner(trials > 200_000, "simulating");
             let sim = accord_inspect::simulate(&sites, &x, c, k, trials, seed, p.p_detect);
             pb.finish_and_clear();
             if json {
@@ -360,29 +345,14 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         }
         Cmd::Record { dir, file, log } => {
             let (st, t) = open(&dir)?;
-            let text =
-                std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
-            let rec: InspectionRecord = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not an inspection record", file.display()))?;
-            let state = st.state_on(&t, rec.date)?;
-            record::validate(&t, &state, &rec)?;
-            let json = serde_json::to_string(&rec)?;
-            // The record is appended to the inspector's log first (if asked),
-            // then stored; a duplicate id is refused before either.
-            if st
-                .records(record::RECORD_KIND)?
-                .iter()
-                .any(|(id, _)| *id == rec.id)
-            {
-                bail!("inspection {} is already recorded", rec.id);
-            }
-            let mut logged = None;
-            if let Some(path) = &log {
-                let mut l = accord_log::LogStore::open(path)?;
-                let entry = accord_log::canonical_entry(&json).map_err(anyhow::Error::msg)?;
-                logged = Some(l.append(&[entry])?.start);
-            }
-            st.put_record(record::RECORD_KIND, &rec.id, rec.date, &json)?;
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).with_context(|| name.clone())?;
+            let rec: InspectionRecord = accord_api::read(&name, text.as_bytes())?;
+            let recorded = accord_regime::inspection::recorded(&st)?;
+            accord_regime::inspection::check(&t, &st, &recorded, &rec)?;
+            // Appended to the inspector's log first (if asked), then stored.
+            let mut l = log.as_deref().map(accord_log::LogStore::open).transpose()?;
+            let logged = accord_regime::inspection::log_and_store(l.as_mut(), &st, &rec)?;
             println!(
                 "recorded inspection {} of {} at {} on {}",
                 rec.id, rec.inspected_party, rec.site, rec.date
@@ -392,8 +362,14 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             }
         }
         Cmd::Findings { dir, date, json } => {
-            let (st, t) = open(&dir)?;
-            let f = inspection_findings(&st, &t, date)?;
+            let view = accord_regime::view::View::open(&dir)?;
+            let t = Treaty::load(&view.registry().meta().treaty)?;
+            let f = accord_regime::compliance::inspection_findings(
+                &t,
+                &view.registry().meta().party,
+                &view.inspections()?,
+                date,
+            );
             if json {
                 crate::print_json(&f)?;
             } else {

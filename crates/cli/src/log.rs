@@ -22,62 +22,9 @@ pub(crate) struct KeygenArgs {
     out: PathBuf,
 }
 
-/// The file stem for a key name.
-pub(crate) fn key_stem(name: &str) -> String {
-    name.replace('/', "_")
-}
-
-/// Writes a secret file readable by its owner only.
-pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        o.mode(0o600);
-    }
-    let mut f = o
-        .open(path)
-        .with_context(|| format!("{} (will not overwrite a key)", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
-}
-
-/// Writes a fresh signer key and its verifier key; returns their paths.
-pub(crate) fn keygen_to(name: &str, out: &Path) -> Result<(PathBuf, PathBuf, Signer)> {
-    write_keys(Signer::generate(name)?, out)
-}
-
-/// A demo key: derived from a public seed, so a demo run is reproducible
-/// (its signatures, and the randomness drawn from them). Not secret.
-pub(crate) fn demo_key(name: &str, out: &Path, seed: u64) -> Result<(PathBuf, PathBuf, Signer)> {
-    write_keys(demo_signer(name, seed)?, out)
-}
-
-/// The demo key of a name and seed, without writing it.
-pub(crate) fn demo_signer(name: &str, seed: u64) -> Result<Signer> {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    h.update(b"accord demo key, not secret\n");
-    h.update(seed.to_be_bytes());
-    h.update(name.as_bytes());
-    Ok(Signer::from_seed(name, h.finalize().into())?)
-}
-
-fn write_keys(signer: Signer, out: &Path) -> Result<(PathBuf, PathBuf, Signer)> {
-    let name = signer.name().to_string();
-    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let stem = key_stem(&name);
-    let key = out.join(format!("{stem}.key"));
-    let vkey = out.join(format!("{stem}.vkey"));
-    write_secret(&key, &signer.to_key_file())?;
-    std::fs::write(&vkey, format!("{}\n", signer.verifier()))?;
-    Ok((key, vkey, signer))
-}
-
 pub(crate) fn keygen(a: KeygenArgs) -> Result<ExitCode> {
-    let (key, vkey, signer) = keygen_to(&a.name, &a.out)?;
+    let (signer, files) = accord_log::keys::generate_key_pair(&a.name, &a.out)?;
+    let (key, vkey) = (files.key, files.vkey);
     println!("{}", signer.verifier());
     eprintln!("signer key: {} (mode 0600, keep it secret)", key.display());
     eprintln!("verifier key: {}", vkey.display());
@@ -89,15 +36,11 @@ pub(crate) fn keygen(a: KeygenArgs) -> Result<ExitCode> {
 }
 
 pub(crate) fn read_signer(path: &Path) -> Result<Signer> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read signer key {}", path.display()))?;
-    Signer::parse(&text).with_context(|| format!("{}: not a signer key", path.display()))
+    Ok(accord_log::keys::read_signer(path)?)
 }
 
 pub(crate) fn read_verifier(path: &Path) -> Result<Verifier> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read verifier key {}", path.display()))?;
-    Verifier::parse(&text).with_context(|| format!("{}: not a verifier key", path.display()))
+    Ok(accord_log::keys::read_verifier(path)?)
 }
 
 #[derive(clap::Subcommand)]
@@ -420,7 +363,7 @@ pub(crate) fn run(cmd: LogCmd) -> Result<ExitCode> {
                     v
                 );
             }
-            let pb = crate::bench::spinner(log.size() > 200_000, "auditing");
+            let pb = accord_report::progress::spinner(log.size() > 200_000, "auditing");
             let r = audit(&log, &v)?;
             pb.finish_and_clear();
             if json {
@@ -453,7 +396,7 @@ fn checkpoint_or_exit(
 ) -> Result<Result<accord_log::Checkpoint, ExitCode>> {
     let note = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
     match open_checkpoint(&note, v, &[]) {
-        Ok(c) => Ok(Ok(c.checkpoint)),
+        Ok(c) => Ok(Ok(c.into_checkpoint())),
         Err(
             e @ (accord_log::NoteError::BadSignature { .. }
             | accord_log::NoteError::NoKnownSignature { .. }),
@@ -605,10 +548,16 @@ pub(crate) fn witness(cmd: WitnessCmd) -> Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
                 Err(e @ WitnessError::BadSignature(_)) => {
-                    println!("REFUSED ({}): {e}", e.status());
+                    println!(
+                        "REFUSED ({}): {e}",
+                        accord_node::error::witness_status(&e).as_u16()
+                    );
                     return Ok(ExitCode::from(1));
                 }
-                Err(e) => bail!("refused ({}): {e}", e.status()),
+                Err(e) => bail!(
+                    "refused ({}): {e}",
+                    accord_node::error::witness_status(&e).as_u16()
+                ),
             }
         }
         WitnessCmd::Evidence(EvidenceCmd::Verify { file, vkey, json }) => {

@@ -4,22 +4,14 @@
 //! failed verification), 2 bad usage or bad input (nothing was changed).
 #![forbid(unsafe_code)]
 
-mod bench;
-mod bench_exchange;
-mod bench_log;
-mod bench_node;
 mod client;
-mod demo;
-mod demo_serve;
 mod freeze;
 mod history;
 mod inspect;
 mod log;
-mod regime;
 mod registry;
 mod scenario;
 mod serve;
-mod table;
 mod treaty;
 
 use clap::{Parser, Subcommand};
@@ -43,7 +35,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the whole treaty cycle on an embedded store and write a report.
-    Demo(demo::Args),
+    Demo(accord_demo::Args),
     /// Show a treaty, or where it stands on a date.
     #[command(subcommand)]
     Treaty(treaty::Cmd),
@@ -78,7 +70,7 @@ enum Command {
     Witness(log::WitnessCmd),
     /// Measure speed against the raw primitive in the same run.
     #[command(subcommand)]
-    Bench(bench::Cmd),
+    Bench(accord_bench::Cmd),
     /// Compare the proposals (extend, freeze, expire, keep the limits, trilateral).
     #[command(subcommand)]
     Scenario(scenario::Cmd),
@@ -87,7 +79,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo(a) => demo::run(a),
+        Command::Demo(a) => accord_demo::run(a),
         Command::Treaty(c) => treaty::run(c),
         Command::Generate(a) => registry::generate(a),
         Command::Check(a) => registry::check(a),
@@ -101,7 +93,7 @@ fn main() -> ExitCode {
         Command::Keygen(a) => log::keygen(a),
         Command::Log(c) => log::run(c),
         Command::Witness(c) => log::witness(c),
-        Command::Bench(c) => bench::run(c),
+        Command::Bench(c) => accord_bench::run(c),
         Command::Scenario(c) => scenario::run(c),
     };
     match result {
@@ -133,9 +125,5 @@ pub(crate) fn finding_code(found: bool) -> ExitCode {
 
 /// Prints JSON (pretty) to stdout.
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
-    Ok(())
+    Ok(accord_report::print_json(v)?)
 }

@@ -1,16 +1,15 @@
 //! `accord generate`, `accord check`, `accord registry …`
 
-use crate::table;
 use accord_registry::notification::parse_file_located;
-use accord_registry::{store, Meta, Notification, Report, Store};
-use accord_synth::{
-    generate as synth, year_of_notifications, Targets, Template, YearOptions, SYNTHETIC,
-};
+use accord_registry::{store, Meta, Report, Store};
+use accord_report::table;
+use accord_synth::store::{synthesize, write_registry};
+use accord_synth::{Targets, Template, YearOptions, SYNTHETIC};
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Default treaty: New START as it was in force (signed 2010, extended 2021).
@@ -63,60 +62,6 @@ pub(crate) struct GenerateArgs {
     json: bool,
 }
 
-/// Generates the notifications of a synthetic registry.
-pub(crate) fn synthesize(
-    treaty: &Treaty,
-    template: &Template,
-    targets: Targets,
-    date: NaiveDate,
-    seed: u64,
-    year: Option<YearOptions>,
-) -> Result<(Vec<Notification>, String)> {
-    let force = synth(treaty, template, targets, date, seed)?;
-    let mut all = force.notifications.clone();
-    if let Some(opts) = year {
-        all.extend(year_of_notifications(
-            treaty,
-            template,
-            &force.notifications,
-            opts,
-        )?);
-    }
-    Ok((all, force.provenance))
-}
-
-/// Writes notifications into a new store (validated on the way in) and as JSON Lines.
-pub(crate) fn write_registry(
-    dir: &Path,
-    treaty: &Treaty,
-    party: &str,
-    all: &[Notification],
-    provenance: &str,
-) -> Result<Store> {
-    let meta = Meta {
-        party: party.to_string(),
-        treaty: treaty.id.clone(),
-        synthetic: true,
-        provenance: provenance.to_string(),
-    };
-    let mut st = Store::create(dir, meta)?;
-    let batch: Vec<(String, Notification)> = all
-        .iter()
-        .map(|n| (format!("generated #{}", n.number), n.clone()))
-        .collect();
-    st.append(treaty, &batch)?;
-    let path = dir.join("notifications.jsonl");
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(&path).with_context(|| format!("{}", path.display()))?,
-    );
-    writeln!(f, "# {provenance}")?;
-    for n in all {
-        writeln!(f, "{}", n.to_json())?;
-    }
-    f.flush()?;
-    Ok(st)
-}
-
 pub(crate) fn generate(a: GenerateArgs) -> Result<ExitCode> {
     let treaty = Treaty::load(&a.treaty)?;
     if treaty.party(&a.party).is_none() {
@@ -159,8 +104,10 @@ pub(crate) fn generate(a: GenerateArgs) -> Result<ExitCode> {
         deployed_warheads: a.deployed_warheads,
         launchers: a.launchers,
     };
-    let spinner =
-        crate::bench::spinner(year.is_some_and(|y| y.notifications > 20_000), "generating");
+    let spinner = accord_report::progress::spinner(
+        year.is_some_and(|y| y.notifications > 20_000),
+        "generating",
+    );
     let (all, provenance) = synthesize(&treaty, &template, targets, a.date, a.seed, year)?;
     if let Some(end) = all.iter().map(|n| n.date).max() {
         if !treaty.in_force_on(end) {
@@ -173,7 +120,13 @@ pub(crate) fn generate(a: GenerateArgs) -> Result<ExitCode> {
     spinner.set_message(format!("storing {} notifications", all.len()));
     let st = write_registry(&a.out, &treaty, &a.party, &all, &provenance)?;
     spinner.finish_and_clear();
-    let report = st.evaluate(&treaty, &[a.date])?.remove(0);
+    let report = accord_regime::compliance_of(
+        &treaty,
+        &st,
+        accord_regime::Observations::default(),
+        &[a.date],
+    )?
+    .remove(0);
     let items = st.items()?.len();
     if a.json {
         crate::print_json(&serde_json::json!({
@@ -217,19 +170,21 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn check(a: CheckArgs) -> Result<ExitCode> {
-    let st = Store::open(&a.dir)?;
+    let view = accord_regime::view::View::open(&a.dir)?;
+    let st = view.registry();
     let treaty = Treaty::load(a.treaty.as_deref().unwrap_or(&st.meta().treaty))?;
-    let mut report = st.evaluate(&treaty, &[a.date])?.remove(0);
-    // Findings of recorded inspections of this party, too.
-    report
-        .findings
-        .extend(crate::inspect::inspection_findings(&st, &treaty, a.date)?);
-    report.findings.sort_by_key(|f| (f.date, f.notification));
+    let report = view
+        .reports(&treaty, &[a.date])?
+        .pop()
+        .context("no report")?;
     if a.json {
         crate::print_json(&report)?;
     } else {
         if st.meta().synthetic {
             println!("{SYNTHETIC}");
+        }
+        if let Some(node) = view.node() {
+            println!("as the node in {} sees it", node.display());
         }
         print_report(&treaty, &report);
     }
@@ -280,14 +235,7 @@ pub(crate) fn print_report(treaty: &Treaty, r: &Report) {
 }
 
 pub(crate) fn print_findings(indent: &str, findings: &[accord_registry::Finding]) {
-    if findings.is_empty() {
-        println!("{indent}findings: none");
-    } else {
-        println!("{indent}findings: {}", findings.len());
-        for f in findings {
-            println!("{indent}  [{}] {}: {}", f.kind, f.date, f.message);
-        }
-    }
+    print!("{}", table::findings(indent, findings));
 }
 
 #[derive(clap::Subcommand)]

@@ -1,12 +1,10 @@
 //! `accord scenario`: the proposals of 2020–2026 compared, with every
 //! assumption visible and sourced (issue #7).
 
-use accord_scenario::data::{self, Futures};
-use accord_scenario::force::Force;
-use accord_scenario::{Loaded, Start};
-use anyhow::{bail, Context, Result};
+use accord_scenario::data;
+use accord_scenario::Loaded;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -112,25 +110,6 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
     }
 }
 
-/// Every built-in proposal from `from`, on generated starting forces (what
-/// `accord demo` ends with).
-pub(crate) fn compare_builtin(
-    from: NaiveDate,
-    years: u32,
-    seed: u64,
-) -> Result<accord_scenario::Comparison> {
-    build(&CompareArgs {
-        from,
-        years,
-        proposals: vec![],
-        registries: vec![],
-        futures: vec![],
-        seed,
-        html: None,
-        json: false,
-    })
-}
-
 fn compare(a: CompareArgs) -> Result<ExitCode> {
     let c = build(&a)?;
     if let Some(path) = &a.html {
@@ -149,86 +128,21 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
 }
 
 fn build(a: &CompareArgs) -> Result<accord_scenario::Comparison> {
-    if a.years == 0 || a.years > 50 {
-        bail!("--years: 1 to 50");
-    }
-    let ids: Vec<String> = if a.proposals.is_empty() {
-        data::builtin_proposals()
-            .into_iter()
-            .map(String::from)
+    let pairs = |flag: &str, list: &[String]| -> Result<Vec<(String, String)>> {
+        list.iter()
+            .map(|s| pair(flag, s).map(|(p, v)| (p.to_string(), v.to_string())))
             .collect()
-    } else {
-        a.proposals.clone()
     };
-    let proposals: Vec<Loaded> = ids
-        .iter()
-        .map(|id| Loaded::load(id))
-        .collect::<Result<_, _>>()?;
-    // Every party of every proposal, with the first treaty that lists it.
-    let mut parties: BTreeMap<String, &accord_treaty::Treaty> = BTreeMap::new();
-    for p in &proposals {
-        for party in p.parties() {
-            parties.entry(party).or_insert(&p.treaty);
-        }
-    }
-    let mut futures: BTreeMap<String, Futures> = BTreeMap::new();
-    for f in &a.futures {
-        let (party, path) = pair("--futures", f)?;
-        futures.insert(party.to_string(), data::load_futures(path)?);
-    }
-    for party in parties.keys() {
-        if !futures.contains_key(party) {
-            futures.insert(party.clone(), data::load_futures(party)?);
-        }
-    }
-    let mut forces: BTreeMap<String, Start> = BTreeMap::new();
-    for r in &a.registries {
-        let (party, dir) = pair("--registry", r)?;
-        let treaty = parties.get(party).ok_or_else(|| {
-            anyhow::anyhow!("--registry {party}: no compared proposal binds {party}")
-        })?;
-        let store = accord_registry::Store::open(std::path::Path::new(dir))
-            .with_context(|| format!("--registry {party}={dir}"))?;
-        if store.meta().party != party {
-            bail!(
-                "--registry {party}={dir}: the registry is {}'s",
-                store.meta().party
-            );
-        }
-        let state = store.state_on(treaty, a.from)?;
-        let fut = futures
-            .get(party)
-            .ok_or_else(|| anyhow::anyhow!("{party}: no futures"))?;
-        forces.insert(
-            party.to_string(),
-            Start {
-                force: Force::from_state(treaty, &state, fut, a.from),
-                provenance: format!(
-                    "registry {dir} on {} ({}{})",
-                    a.from,
-                    store.meta().provenance,
-                    if store.meta().synthetic {
-                        ", SYNTHETIC"
-                    } else {
-                        ""
-                    }
-                ),
-                synthetic: store.meta().synthetic,
-            },
-        );
-    }
-    for (party, treaty) in &parties {
-        if forces.contains_key(party) {
-            continue;
-        }
-        let fut = futures
-            .get(party)
-            .ok_or_else(|| anyhow::anyhow!("{party}: no futures"))?;
-        let s = accord_scenario::start::published(treaty, party, a.from, fut, a.seed)
-            .map_err(anyhow::Error::msg)?;
-        forces.insert(party.clone(), s);
-    }
-    Ok(accord_scenario::compare(
-        &proposals, a.from, a.years, forces, futures,
-    )?)
+    let request = accord_scenario::request::Request {
+        from: a.from,
+        years: a.years,
+        proposals: a.proposals.clone(),
+        registries: pairs("--registry", &a.registries)?
+            .into_iter()
+            .map(|(p, d)| (p, PathBuf::from(d)))
+            .collect(),
+        futures: pairs("--futures", &a.futures)?,
+        seed: a.seed,
+    };
+    Ok(request.run()?)
 }

@@ -1,6 +1,6 @@
 //! `accord treaty …`
 
-use crate::table;
+use accord_report::table;
 use accord_treaty::{LimitMax, TimelineStatus, Treaty};
 use anyhow::Result;
 use chrono::NaiveDate;

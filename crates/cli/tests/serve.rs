@@ -144,7 +144,15 @@ fn the_examples_run_as_the_readme_says() {
     std::fs::create_dir_all(d.join("keys")).expect("mkdir");
     for e in std::fs::read_dir(ex.join("keys")).expect("keys") {
         let p = e.expect("entry").path();
-        std::fs::copy(&p, d.join("keys").join(p.file_name().expect("name"))).expect("copy");
+        let to = d.join("keys").join(p.file_name().expect("name"));
+        std::fs::copy(&p, &to).expect("copy");
+        // As the README says: git keeps no modes, and a node refuses a
+        // signer key others can read (`chmod 600 examples/keys/*.key`).
+        #[cfg(unix)]
+        if to.extension().is_some_and(|e| e == "key") {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
     }
     std::fs::copy(ex.join("notification.json"), d.join("notification.json")).expect("copy");
     let ports = free_ports();

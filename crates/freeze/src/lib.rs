@@ -16,6 +16,7 @@ mod notes {}
 pub mod challenge;
 pub mod declaration;
 pub mod disclosure;
+pub mod files;
 pub mod records;
 
 pub use challenge::challenge_sites;

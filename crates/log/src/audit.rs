@@ -253,24 +253,24 @@ pub fn audit(store: &LogStore, vkey: &Verifier) -> Result<AuditReport, LogError>
     let stored = store.checkpoints()?;
     for (size, note) in &stored {
         match open_checkpoint(note, vkey, &[]) {
-            Ok(v) if v.checkpoint.origin != store.origin() => {
+            Ok(v) if v.checkpoint().origin != store.origin() => {
                 problems.push(Problem::CheckpointMismatch {
                     size: *size,
                     error: format!(
                         "origin `{}` is not this log's `{}`",
-                        v.checkpoint.origin,
+                        v.checkpoint().origin,
                         store.origin()
                     ),
                 })
             }
-            Ok(v) if v.checkpoint.size != *size => problems.push(Problem::CheckpointMismatch {
+            Ok(v) if v.checkpoint().size != *size => problems.push(Problem::CheckpointMismatch {
                 size: *size,
                 error: format!(
                     "stored under size {size} but signs size {}",
-                    v.checkpoint.size
+                    v.checkpoint().size
                 ),
             }),
-            Ok(v) => checkpoints.push((*size, v.checkpoint.hash)),
+            Ok(v) => checkpoints.push((*size, v.checkpoint().hash)),
             Err(e) => problems.push(Problem::CheckpointSignature {
                 size: *size,
                 error: e.to_string(),

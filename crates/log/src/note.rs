@@ -578,15 +578,48 @@ impl Checkpoint {
     }
 }
 
-/// A checkpoint whose log signature verified. Only [`open_checkpoint`] makes one.
+/// A checkpoint whose log signature verified. Only [`open_checkpoint`] makes
+/// one, so a function that takes one knows the signature was checked:
+///
+/// ```compile_fail
+/// # use accord_log::note::{Checkpoint, Note, VerifiedCheckpoint};
+/// fn forge(checkpoint: Checkpoint, note: Note) -> VerifiedCheckpoint {
+///     VerifiedCheckpoint { checkpoint, note, cosigned_by: vec![] } // private fields
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedCheckpoint {
-    /// The checkpoint.
-    pub checkpoint: Checkpoint,
+    checkpoint: Checkpoint,
+    note: Note,
+    cosigned_by: Vec<CheckedSignature>,
+}
+
+impl VerifiedCheckpoint {
+    /// The checkpoint (origin, size, root).
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
     /// The note it came in, with every signature line.
-    pub note: Note,
-    /// Cosignatures that verified (names and timestamps).
-    pub cosigned_by: Vec<CheckedSignature>,
+    pub fn note(&self) -> &Note {
+        &self.note
+    }
+
+    /// The cosignatures that verified (names and timestamps), in the order
+    /// of the cosigner keys given to [`open_checkpoint`].
+    pub fn cosigned_by(&self) -> &[CheckedSignature] {
+        &self.cosigned_by
+    }
+
+    /// The note's text as signed, with every signature line.
+    pub fn to_text(&self) -> String {
+        self.note.to_text()
+    }
+
+    /// The checkpoint alone.
+    pub fn into_checkpoint(self) -> Checkpoint {
+        self.checkpoint
+    }
 }
 
 /// Parses a signed checkpoint note, verifies the log's signature (`log`

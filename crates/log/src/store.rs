@@ -413,7 +413,7 @@ impl LogStore {
         }
         let root = self.root(self.size)?;
         if let Some((size, note)) = self.latest_checkpoint()? {
-            let last = open_checkpoint(&note, &self.vkey, &[])?.checkpoint;
+            let last = open_checkpoint(&note, &self.vkey, &[])?.into_checkpoint();
             if size == self.size {
                 if last.hash != root {
                     return Err(LogError::WouldEquivocate(format!(
@@ -458,7 +458,7 @@ impl LogStore {
     /// with this log's key, its size must be held and its root must be this
     /// tree's root at that size; otherwise nothing is stored.
     pub fn record_checkpoint(&self, note: &str) -> Result<(), LogError> {
-        let cp = open_checkpoint(note, &self.vkey, &[])?.checkpoint;
+        let cp = open_checkpoint(note, &self.vkey, &[])?.into_checkpoint();
         if cp.origin != self.origin {
             return Err(LogError::WouldEquivocate(format!(
                 "the checkpoint is for `{}`, not `{}`",

@@ -51,24 +51,8 @@ pub enum WitnessError {
     },
 }
 
-impl WitnessError {
-    /// The HTTP status of this refusal under C2SP tlog-witness.
-    pub fn status(&self) -> u16 {
-        match self {
-            WitnessError::UnknownLog(_) => 404,
-            WitnessError::BadSignature(_) => 403,
-            WitnessError::OldSizeMismatch { .. } => 409,
-            // Equal sizes with different roots: 409; a failing proof: 422.
-            WitnessError::Inconsistent { evidence, .. } if evidence.proof.is_none() => 409,
-            WitnessError::Inconsistent { .. } => 422,
-            WitnessError::Malformed(_) => 400,
-            WitnessError::State { .. } => 500,
-        }
-    }
-}
-
 /// A proof as exchanged in JSON: `{"old_size", "new_size", "hashes": [base64…]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyProofJson {
     /// Older size.
@@ -80,7 +64,7 @@ pub struct ConsistencyProofJson {
 }
 
 /// An inclusion proof as exchanged in JSON: `{"leaf_index", "tree_size", "hashes"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionProofJson {
     /// The leaf's index.
@@ -111,7 +95,7 @@ pub fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
 }
 
 /// Evidence of a split view, checkable by anyone with the log's key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// The log.
@@ -146,10 +130,10 @@ impl Evidence {
     pub fn verify(&self, log: &Verifier) -> Result<EvidenceVerdict, String> {
         let a = open_checkpoint(&self.older, log, &[])
             .map_err(|e| format!("older checkpoint: {e}"))?
-            .checkpoint;
+            .into_checkpoint();
         let b = open_checkpoint(&self.newer, log, &[])
             .map_err(|e| format!("newer checkpoint: {e}"))?
-            .checkpoint;
+            .into_checkpoint();
         if a.origin != b.origin || a.origin != self.origin {
             return Err("the checkpoints are for different origins".into());
         }
@@ -333,7 +317,7 @@ impl Witness {
         let vkey = Verifier::parse(&vkey).map_err(|e| WitnessError::Malformed(e.to_string()))?;
         let new = open_checkpoint(note, &vkey, &[])
             .map_err(WitnessError::BadSignature)?
-            .checkpoint;
+            .into_checkpoint();
         // C2SP tlog-witness order: 404, 403, then 400 (old above new), then
         // 409 (old is not the latest), then 422 or 409 (inconsistency).
         if old_size > new.size {
@@ -356,7 +340,7 @@ impl Witness {
         if let Some(last) = &last_note {
             let old = open_checkpoint(last, &vkey, &[])
                 .map_err(WitnessError::BadSignature)?
-                .checkpoint;
+                .into_checkpoint();
             let failure = if new.size < old.size {
                 Some(format!(
                     "size {} is smaller than the size {} already cosigned",

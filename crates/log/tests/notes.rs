@@ -116,12 +116,12 @@ fn cosignature_v1_verifies_with_the_0x04_key_and_not_the_0x01_key() {
         .expect("add");
     let text = note.to_text();
     let v = open_checkpoint(&text, &log.verifier(), &[wit.cosigner_verifier()]).expect("verifies");
-    assert_eq!(v.cosigned_by.len(), 1);
-    assert_eq!(v.cosigned_by[0].timestamp, Some(1_700_000_000));
+    assert_eq!(v.cosigned_by().len(), 1);
+    assert_eq!(v.cosigned_by()[0].timestamp, Some(1_700_000_000));
     // The witness's 0x01 verifier has another key ID: the cosignature is not its.
     let plain = open_checkpoint(&text, &log.verifier(), &[wit.verifier()])
         .expect("log signature still fine");
-    assert!(plain.cosigned_by.is_empty());
+    assert!(plain.cosigned_by().is_empty());
     assert_eq!(wit.cosigner_verifier().alg(), ALG_COSIGNATURE_V1);
     // The cosigned message is cosignature/v1, the time line, then the note text.
     let tampered = text.replace("\n3\n", "\n4\n");

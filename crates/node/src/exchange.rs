@@ -26,16 +26,20 @@
 //! the mirror is the peer's log, byte for byte, nothing is lost or
 //! duplicated when it returns.
 
+use crate::error::ApiError;
 use crate::http::{self, HttpError};
-use crate::tiles::{self, TilePath, TILE_WIDTH};
+use crate::Node;
+use accord_api::{EvidenceKind, LinkStatus, MirrorEvidence, PushStatus, WitnessStatus};
 use accord_log::merkle::{self, decomposition, Compact, Hash, NodeSource};
+use accord_log::tiles::{self, parse_bundle, TilePath, TILE_WIDTH};
 use accord_log::witness::{decode_hashes, encode_hashes, ConsistencyProofJson};
-use accord_log::{canonical_entry, open_checkpoint, Evidence, LogStore, Note, Signer, Verifier};
-use accord_registry::notification::parse_one;
-use accord_registry::{Finding, FindingKind, Meta, Notification, Store};
+use accord_log::{open_checkpoint, Evidence, LogError, LogStore, Note, Signer, Verifier};
+use accord_regime::receipts::{self, Receipt};
+use accord_regime::{parse_entry, LogEntry, RegimeError};
+use accord_registry::{Finding, Meta, Notification, Store, StoreError};
 use accord_treaty::Treaty;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -131,46 +135,95 @@ pub struct ExchangeConfig {
     pub interval: Duration,
 }
 
-/// What a pull found wrong with a peer, kept as evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MirrorEvidence {
-    /// `split_view` (the peer signed a checkpoint that does not extend one it
-    /// signed before), `bad_entries` (the entries it served do not make the
-    /// tree it signed) or `invalid_entry` (it logged something that is not
-    /// a valid notification of its own).
-    pub kind: String,
-    /// The peer.
-    pub party: String,
-    /// When it was found (Unix seconds).
-    pub found_at: u64,
-    /// Plain words.
-    pub reason: String,
-    /// For a split view: both signed notes and the failing proof, checkable
-    /// with `accord witness evidence verify`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<Evidence>,
-    /// For a bad or invalid entry: its index in the peer's log.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub index: Option<u64>,
-    /// The peer's signed checkpoint it came with.
-    pub checkpoint: String,
-}
-
 /// Why a pull round did not complete.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SyncError {
-    /// The peer could not be reached, or answered 5xx: retried with backoff.
+    /// The peer could not be reached: retried with backoff.
     #[error("unreachable: {0}")]
-    Unreachable(String),
-    /// The peer refused or sent something unusable: retried with backoff.
-    #[error("{0}")]
-    Refused(String),
+    Unreachable(#[from] HttpError),
+    /// The peer answered an error status: retried with backoff.
+    #[error("{path}: {status} {body}")]
+    Status {
+        /// What was asked.
+        path: String,
+        /// The status.
+        status: u16,
+        /// The start of its answer.
+        body: String,
+    },
+    /// The peer sent something unusable (not misbehaviour that can be
+    /// proven, such as a malformed proof): retried with backoff.
+    #[error("{what}: {reason}")]
+    Unusable {
+        /// What it sent.
+        what: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The peer misbehaved; the evidence is kept and nothing is applied.
     #[error("inconsistent: {}", .0.reason)]
     Inconsistent(Box<MirrorEvidence>),
-    /// This node's own store failed.
-    #[error("local store: {0}")]
-    Local(String),
+    /// This node's mirror log failed.
+    #[error("local log: {0}")]
+    Log(#[from] LogError),
+    /// This node's mirror registry failed.
+    #[error("local registry: {0}")]
+    Store(#[from] StoreError),
+    /// Feeding the mirror registry failed.
+    #[error("local registry: {0}")]
+    Regime(#[from] RegimeError),
+    /// Keeping evidence on disk failed.
+    #[error("{path}: {source}")]
+    Evidence {
+        /// The evidence file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A lock was poisoned (a thread panicked holding it).
+    #[error("the {0} lock is poisoned")]
+    Poisoned(&'static str),
+}
+
+/// Why a push to a target failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PushError {
+    /// The target could not be reached.
+    #[error("unreachable: {0}")]
+    Unreachable(#[from] HttpError),
+    /// The target refused the checkpoint.
+    #[error("add-checkpoint: {status} {body}")]
+    Refused {
+        /// Its status.
+        status: u16,
+        /// The start of its answer.
+        body: String,
+    },
+    /// A 409 without a size.
+    #[error("409 without a size: {0}")]
+    NoSize(String),
+    /// The cosignature it returned does not verify.
+    #[error("the cosignature returned does not verify: {0}")]
+    BadCosignature(accord_log::NoteError),
+    /// It claims a size this log never had.
+    #[error("the target acknowledges size {acked} but this log holds {size}")]
+    AheadOfLog {
+        /// What it acknowledged.
+        acked: u64,
+        /// This log's size.
+        size: u64,
+    },
+    /// It kept answering with other sizes.
+    #[error("the target's size kept changing")]
+    Unsettled,
+    /// This node's log failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// A lock was poisoned.
+    #[error("the {0} lock is poisoned")]
+    Poisoned(&'static str),
 }
 
 /// A wake-up signal for a loop that otherwise sleeps until a deadline.
@@ -212,34 +265,56 @@ pub(crate) struct Mirror {
     pub(crate) late: Vec<Finding>,
 }
 
-/// How a link to a peer stands (for `/status` and the dashboard).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct LinkStatus {
-    /// Last successful round (Unix seconds).
-    pub last_ok: Option<u64>,
-    /// The last error, if the last round failed.
-    pub last_error: Option<String>,
-    /// Consecutive failures.
-    pub failures: u32,
-    /// Milliseconds until the next attempt after a failure.
-    pub retry_in_ms: u64,
-}
-
 /// One peer: configuration, mirror and loop state.
 pub(crate) struct Link {
     pub(crate) cfg: PeerConfig,
     pub(crate) origin: String,
     pub(crate) mirror: Mutex<Mirror>,
-    pub(crate) status: Mutex<LinkStatus>,
+    status: Mutex<LinkStatus>,
     pub(crate) wake: Wake,
+    /// A signed checkpoint announced new entries (woken by `poke`).
+    poked: AtomicBool,
 }
 
 impl Link {
+    pub(crate) fn new(cfg: PeerConfig, origin: String, mirror: Mirror) -> Link {
+        Link {
+            cfg,
+            origin,
+            mirror: Mutex::new(mirror),
+            status: Mutex::default(),
+            wake: Wake::default(),
+            poked: AtomicBool::new(false),
+        }
+    }
+
     /// The mirror, locked, for the pull loop.
     fn mirror_for_sync(&self) -> Result<std::sync::MutexGuard<'_, Mirror>, SyncError> {
         self.mirror
             .lock()
-            .map_err(|_| SyncError::Local("the mirror's lock is poisoned".into()))
+            .map_err(|_| SyncError::Poisoned("mirror"))
+    }
+
+    /// The mirror, locked, for a handler.
+    pub(crate) fn lock_mirror(&self) -> Result<std::sync::MutexGuard<'_, Mirror>, ApiError> {
+        self.mirror
+            .lock()
+            .map_err(|_| crate::error::internal("a mirror's lock is poisoned"))
+    }
+
+    /// The pull loop's state (a poisoned lock reads as the default).
+    pub(crate) fn status(&self) -> LinkStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// A signed checkpoint of the peer's arrived: pull now, unless the loop
+    /// is backing off after failures (an announcement never shortens a
+    /// backoff, so no one can make this node pull faster than it chooses).
+    pub(crate) fn poke(&self) {
+        if self.status().failures == 0 {
+            self.poked.store(true, Ordering::SeqCst);
+            self.wake.signal();
+        }
     }
 }
 
@@ -248,31 +323,39 @@ pub(crate) struct Target {
     pub(crate) url: String,
     /// The cosigner key, when known (always for witnesses).
     pub(crate) vkey: Option<Verifier>,
-    pub(crate) status: Mutex<PushStatus>,
+    status: Mutex<PushStatus>,
     pub(crate) wake: Wake,
 }
 
-/// How pushing to a target stands.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PushStatus {
-    /// The size the target acknowledged last.
-    pub acknowledged: u64,
-    /// The cosignature line it returned for that size (verified when its
-    /// key is known).
-    pub cosignature: Option<String>,
-    /// Whether the cosignature verified with a configured key.
-    pub verified: bool,
-    /// When (Unix seconds).
-    pub last_ok: Option<u64>,
-    /// The last error.
-    pub last_error: Option<String>,
-    /// Consecutive failures.
-    pub failures: u32,
-}
+impl Target {
+    pub(crate) fn new(url: String, vkey: Option<Verifier>) -> Target {
+        Target {
+            url,
+            vkey,
+            status: Mutex::default(),
+            wake: Wake::default(),
+        }
+    }
 
-/// `origin` of a party's log in `treaty`.
-pub fn origin(treaty: &str, party: &str) -> String {
-    format!("accord/{treaty}/{party}")
+    /// How pushing stands (a poisoned lock reads as the default).
+    pub(crate) fn status(&self) -> PushStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The target as `/status` shows it.
+    pub(crate) fn witness_status(&self) -> WitnessStatus {
+        let st = self.status();
+        WitnessStatus {
+            url: self.url.clone(),
+            cosigner: self.vkey.as_ref().map(|v| v.name().to_string()),
+            acknowledged: st.acknowledged,
+            cosignature: st.cosignature,
+            verified: st.verified,
+            last_ok: st.last_ok,
+            last_error: st.last_error,
+            failures: st.failures,
+        }
+    }
 }
 
 /// Opens (or creates) the mirror of `peer` under `dir/peers/PARTY/`.
@@ -280,13 +363,14 @@ pub(crate) fn open_mirror(
     dir: &Path,
     treaty: &Treaty,
     peer: &PeerConfig,
-) -> Result<(String, Mirror), String> {
+) -> Result<(String, Mirror), SyncError> {
     let pdir = dir.join("peers").join(&peer.party);
-    std::fs::create_dir_all(&pdir).map_err(|e| format!("{}: {e}", pdir.display()))?;
-    let origin = origin(&treaty.id, &peer.party);
-    let log_path = pdir.join("log.sqlite");
-    let log = LogStore::open_or_init(&log_path, &origin, &peer.vkey)
-        .map_err(|e| format!("{}: the mirror of {}: {e}", log_path.display(), peer.party))?;
+    std::fs::create_dir_all(&pdir).map_err(|source| SyncError::Evidence {
+        path: pdir.clone(),
+        source,
+    })?;
+    let origin = accord_log::origin(&treaty.id, &peer.party);
+    let log = LogStore::open_or_init(&pdir.join("log.sqlite"), &origin, &peer.vkey)?;
     let mut registry = Store::open_or_create(
         &pdir.join("registry"),
         Meta {
@@ -295,17 +379,16 @@ pub(crate) fn open_mirror(
             synthetic: false,
             provenance: format!("mirrored from {} ({origin})", peer.url),
         },
-    )
-    .map_err(|e| e.to_string())?;
-    crate::catch_up(&log, &mut registry, treaty).map_err(|e| e.to_string())?;
+    )?;
+    accord_regime::feed::catch_up(&log, &mut registry, treaty, &peer.party)?;
     let evidence_path = pdir.join("evidence.jsonl");
     let mut evidence = vec![];
     if let Ok(text) = std::fs::read_to_string(&evidence_path) {
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
-            evidence.push(
-                serde_json::from_str(line)
-                    .map_err(|e| format!("{}:{}: {e}", evidence_path.display(), i + 1))?,
-            );
+            evidence.push(serde_json::from_str(line).map_err(|e| SyncError::Unusable {
+                what: format!("{}:{}", evidence_path.display(), i + 1),
+                reason: e.to_string(),
+            })?);
         }
     }
     Ok((
@@ -320,6 +403,30 @@ pub(crate) fn open_mirror(
     ))
 }
 
+/// The notifications of a mirror's log in `from..to`.
+pub(crate) fn notifications_in(
+    m: &Mirror,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Notification>, RegimeError> {
+    let party = m.registry.meta().party.clone();
+    let mut out = vec![];
+    for i in from..to {
+        let bytes = m.log.entry(i)?;
+        match parse_entry(
+            &bytes,
+            &party,
+            &format!("{} entry {i}", m.log.origin()),
+            false,
+        ) {
+            Ok(LogEntry::Notification(n)) => out.push(n),
+            Ok(_) => {}
+            Err(problem) => return Err(RegimeError::Entry { index: i, problem }),
+        }
+    }
+    Ok(out)
+}
+
 impl Mirror {
     fn keep(&mut self, e: MirrorEvidence) -> Result<(), SyncError> {
         // The same misbehaviour seen again (the loop retries) is kept once.
@@ -331,15 +438,20 @@ impl Mirror {
             return Ok(());
         }
         use std::io::Write;
-        let line = serde_json::to_string(&e).map_err(|x| SyncError::Local(x.to_string()))?;
+        let io = |source| SyncError::Evidence {
+            path: self.evidence_path.clone(),
+            source,
+        };
+        // Plain data: serialising cannot fail.
+        let line = serde_json::to_string(&e).unwrap_or_default();
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.evidence_path)
-            .map_err(|x| SyncError::Local(x.to_string()))?;
+            .map_err(io)?;
         writeln!(f, "{line}")
             .and_then(|()| f.sync_all())
-            .map_err(|x| SyncError::Local(x.to_string()))?;
+            .map_err(io)?;
         self.evidence.push(e);
         Ok(())
     }
@@ -394,49 +506,30 @@ pub fn check_peer_authorization(
 fn get(url: &str, path: &str, signer: Option<&Signer>) -> Result<Vec<u8>, SyncError> {
     let auth = signer.map(|s| peer_authorization(s, "GET", path, unix_now()));
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-    let (status, body) = http::request(url, "GET", path, &headers, b"", Duration::from_secs(30))
-        .map_err(|e: HttpError| SyncError::Unreachable(e.to_string()))?;
+    let (status, body) = http::request(url, "GET", path, &headers, b"", Duration::from_secs(30))?;
     match status {
         200 => Ok(body),
-        s if s >= 500 => Err(SyncError::Unreachable(format!(
-            "{path}: {s} {}",
-            String::from_utf8_lossy(&body[..body.len().min(200)]).trim()
-        ))),
-        s => Err(SyncError::Refused(format!(
-            "{path}: {s} {}",
-            String::from_utf8_lossy(&body).trim()
-        ))),
+        s => Err(SyncError::Status {
+            path: path.to_string(),
+            status: s,
+            body: String::from_utf8_lossy(&body[..body.len().min(200)])
+                .trim()
+                .to_string(),
+        }),
     }
 }
 
 /// The consistency proof `old → new` the peer serves.
 fn fetch_proof(url: &str, signer: &Signer, old: u64, new: u64) -> Result<Vec<Hash>, SyncError> {
-    let body = get(
-        url,
-        &format!("/proof/consistency?old={old}&new={new}"),
-        Some(signer),
-    )?;
-    let p: ConsistencyProofJson = serde_json::from_slice(&body)
-        .map_err(|e| SyncError::Refused(format!("consistency proof: {e}")))?;
-    decode_hashes(&p.hashes).map_err(|e| SyncError::Refused(format!("consistency proof: {e}")))
-}
-
-/// Splits an entry bundle into its entries.
-pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let mut out = vec![];
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        if rest.len() < 2 {
-            return Err("a truncated length prefix".into());
-        }
-        let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-        if rest.len() < 2 + n {
-            return Err(format!("entry {} is cut short", out.len()));
-        }
-        out.push(rest[2..2 + n].to_vec());
-        rest = &rest[2 + n..];
-    }
-    Ok(out)
+    let what = format!("/proof/consistency?old={old}&new={new}");
+    let body = get(url, &what, Some(signer))?;
+    let unusable = |reason: String| SyncError::Unusable {
+        what: what.clone(),
+        reason,
+    };
+    let p: ConsistencyProofJson =
+        serde_json::from_slice(&body).map_err(|e| unusable(e.to_string()))?;
+    decode_hashes(&p.hashes).map_err(unusable)
 }
 
 /// Entries `from..to` of a log whose signed size is `size`, from its bundles.
@@ -455,13 +548,17 @@ fn fetch_entries(
             index: n,
             width,
         });
-        let bundle = parse_bundle(&get(url, &format!("/{p}"), Some(signer))?)
-            .map_err(|e| SyncError::Refused(format!("{p}: {e}")))?;
+        let bundle = parse_bundle(&get(url, &format!("/{p}"), Some(signer))?).map_err(|e| {
+            SyncError::Unusable {
+                what: p.clone(),
+                reason: e.to_string(),
+            }
+        })?;
         if bundle.len() as u64 != width {
-            return Err(SyncError::Refused(format!(
-                "{p}: {} entries, expected {width}",
-                bundle.len()
-            )));
+            return Err(SyncError::Unusable {
+                what: p,
+                reason: format!("{} entries, expected {width}", bundle.len()),
+            });
         }
         for (k, e) in bundle.into_iter().enumerate() {
             let i = n * TILE_WIDTH + k as u64;
@@ -492,52 +589,12 @@ pub struct Applied {
     pub late: Vec<u64>,
 }
 
-/// The latest signed checkpoint of the mirror as (size, note).
-fn latest_note(m: &Mirror) -> Result<Option<(u64, String)>, SyncError> {
-    m.log
-        .latest_checkpoint()
-        .map_err(|e| SyncError::Local(e.to_string()))
-}
-
-fn split_view(
-    link: &Link,
-    older: Option<String>,
-    note: &str,
-    reason: String,
-    proof: Option<ConsistencyProofJson>,
-) -> MirrorEvidence {
-    MirrorEvidence {
-        kind: "split_view".into(),
-        party: link.cfg.party.clone(),
-        found_at: unix_now(),
-        reason: reason.clone(),
-        evidence: Some(Evidence {
-            origin: link.origin.clone(),
-            older: older.unwrap_or_default(),
-            newer: note.to_string(),
-            proof,
-            reason,
-        }),
-        index: None,
-        checkpoint: note.to_string(),
-    }
-}
-
-/// Keeps the evidence and returns the error that flags the peer.
-fn flag(link: &Link, e: MirrorEvidence) -> SyncError {
-    match link.mirror_for_sync().and_then(|mut m| m.keep(e.clone())) {
-        Ok(()) => SyncError::Inconsistent(Box::new(e)),
-        Err(x) => x,
-    }
-}
-
 /// What a pull round needs to know of the mirror, read under its lock.
-struct Held {
+pub struct Held {
     size: u64,
     /// The last checkpoint of the peer's the mirror holds: (size, root, note).
     last: Option<(u64, Hash, String)>,
-    /// The root at `size`, and the compact range to extend it.
-    root: Hash,
+    /// The compact range of the mirror's tree, to extend it.
     compact: Compact,
 }
 
@@ -545,14 +602,13 @@ fn held(link: &Link, treaty: &Treaty) -> Result<Held, SyncError> {
     let mut guard = link.mirror_for_sync()?;
     let m = &mut *guard;
     // A registry write that failed after its log append is caught up first.
-    crate::catch_up(&m.log, &mut m.registry, treaty)
-        .map_err(|e| SyncError::Local(e.to_string()))?;
+    accord_regime::feed::catch_up(&m.log, &mut m.registry, treaty, &link.cfg.party)?;
     let size = m.log.size();
-    let last = match latest_note(m)? {
+    let last = match m.log.latest_checkpoint()? {
         Some((s, note)) => {
             let cp = open_checkpoint(&note, &link.cfg.vkey, &[])
-                .map_err(|e| SyncError::Local(e.to_string()))?
-                .checkpoint;
+                .map_err(LogError::from)?
+                .into_checkpoint();
             Some((s, cp.hash, note))
         }
         None => None,
@@ -561,16 +617,281 @@ fn held(link: &Link, treaty: &Treaty) -> Result<Held, SyncError> {
         .into_iter()
         .map(|(l, i)| m.log.node(l, i))
         .collect::<Result<_, _>>()
-        .map_err(|e| SyncError::Local(e.to_string()))?;
-    let compact = Compact::from_parts(size, &parts)
-        .ok_or_else(|| SyncError::Local("the mirror's tree state is unreadable".into()))?;
+        .map_err(LogError::from)?;
+    let compact = Compact::from_parts(size, &parts).ok_or_else(|| SyncError::Unusable {
+        what: "the mirror's tree".into(),
+        reason: "its right edge does not make a compact range".into(),
+    })?;
     Ok(Held {
         size,
         last,
-        // The compact range of the tree's right edge gives its root.
-        root: compact.root(),
         compact,
     })
+}
+
+/// Entries of a peer's log that passed every check a node makes before it
+/// writes anything: the peer's signature on its checkpoint, consistency
+/// with the last checkpoint the mirror holds, the entries against the signed
+/// root, and each entry as one the peer could log, in canonical form. Only
+/// [`verify_batch`] makes one, and only a verified batch is applied to a
+/// mirror:
+///
+/// ```compile_fail
+/// # use accord_node::exchange::VerifiedBatch;
+/// fn forge() -> VerifiedBatch {
+///     VerifiedBatch { first: 0, end: 1, entries: vec![] } // private fields
+/// }
+/// ```
+#[derive(Debug)]
+pub struct VerifiedBatch {
+    first: u64,
+    end: u64,
+    /// The peer's signed size and note the entries were checked against.
+    checkpoint_size: u64,
+    note: String,
+    root: Hash,
+    entries: Vec<Vec<u8>>,
+    parsed: Vec<LogEntry>,
+}
+
+impl VerifiedBatch {
+    /// The first index.
+    pub fn first(&self) -> u64 {
+        self.first
+    }
+
+    /// One past the last index.
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// The entries, parsed.
+    pub fn entries(&self) -> &[LogEntry] {
+        &self.parsed
+    }
+}
+
+/// What the peer served in one round, before any check.
+pub struct Served<'a> {
+    /// Its signed checkpoint note.
+    pub note: &'a str,
+    /// The consistency proof from the mirror's last checkpoint to the note's
+    /// size (when the mirror holds one).
+    pub consistency: Option<&'a [Hash]>,
+    /// Entries from the mirror's size.
+    pub entries: Vec<Vec<u8>>,
+    /// When the entries stop short of the note's size: the consistency proof
+    /// from where they stop to it.
+    pub rest: Option<&'a [Hash]>,
+}
+
+/// Why a batch is not verified. A `Refused` peer is retried; the others
+/// are evidence of misbehaviour and flag it.
+#[derive(Debug)]
+pub enum BatchError {
+    /// The checkpoint does not verify, or is for another log.
+    Refused(String),
+    /// Evidence against the peer.
+    Evidence(Box<MirrorEvidence>),
+}
+
+/// Verifies what `peer` served against what the mirror holds.
+pub fn verify_batch(
+    peer: &PeerConfig,
+    origin: &str,
+    held: Held,
+    served: Served<'_>,
+) -> Result<VerifiedBatch, BatchError> {
+    let note = served.note;
+    let cp = open_checkpoint(note, &peer.vkey, &[])
+        .map_err(|e| BatchError::Refused(format!("the peer's checkpoint does not verify: {e}")))?
+        .into_checkpoint();
+    if cp.origin != origin {
+        return Err(BatchError::Refused(format!(
+            "the peer's checkpoint is for `{}`, not `{origin}`",
+            cp.origin
+        )));
+    }
+    let (have, n) = (held.size, cp.size);
+    let older = held.last.as_ref().map(|(_, _, note)| note.clone());
+    let evidence = |kind, reason: String, index| MirrorEvidence {
+        kind,
+        party: peer.party.clone(),
+        found_at: unix_now(),
+        reason,
+        evidence: None,
+        index,
+        checkpoint: note.to_string(),
+    };
+    // 1. The new checkpoint extends the last one the peer signed and this
+    //    node verified.
+    if let Some((s, old_root, _)) = held.last.as_ref().filter(|(s, _, _)| *s > 0 && n > have) {
+        let proof = served.consistency.unwrap_or(&[]);
+        if let Err(e) = merkle::verify_consistency(*s, n, old_root, &cp.hash, proof) {
+            let reason = format!(
+                "the peer's checkpoint at size {n} is not consistent with the one it signed at size {s}: {e}"
+            );
+            let mut ev = evidence(EvidenceKind::SplitView, reason.clone(), None);
+            ev.evidence = Some(Evidence {
+                origin: origin.to_string(),
+                older: older.unwrap_or_default(),
+                newer: note.to_string(),
+                proof: Some(ConsistencyProofJson {
+                    old_size: *s,
+                    new_size: n,
+                    hashes: encode_hashes(proof),
+                }),
+                reason,
+            });
+            return Err(BatchError::Evidence(Box::new(ev)));
+        }
+    }
+    // 2. The entries make the signed tree.
+    let end = have + served.entries.len() as u64;
+    let mut compact = held.compact;
+    for e in &served.entries {
+        compact.push(merkle::leaf_hash(e), |_, _, _| {});
+    }
+    let root = compact.root();
+    let fits = if end == n {
+        root == cp.hash
+    } else {
+        end < n
+            && merkle::verify_consistency(end, n, &root, &cp.hash, served.rest.unwrap_or(&[]))
+                .is_ok()
+    };
+    if !fits {
+        return Err(BatchError::Evidence(Box::new(evidence(
+            EvidenceKind::BadEntries,
+            format!(
+                "entries {have}..{end} served by the peer do not make the tree it signed at size {n}"
+            ),
+            Some(have),
+        ))));
+    }
+    // 3. Every entry is one the peer could log, in canonical form.
+    let mut parsed = Vec::with_capacity(served.entries.len());
+    for (k, bytes) in served.entries.iter().enumerate() {
+        let index = have + k as u64;
+        match parse_entry(bytes, &peer.party, &format!("{origin} entry {index}"), true) {
+            Ok(e) => parsed.push(e),
+            Err(problem) => {
+                return Err(BatchError::Evidence(Box::new(evidence(
+                    EvidenceKind::InvalidEntry,
+                    format!("entry {index}: {problem}"),
+                    Some(index),
+                ))))
+            }
+        }
+    }
+    Ok(VerifiedBatch {
+        first: have,
+        end,
+        checkpoint_size: n,
+        note: note.to_string(),
+        root,
+        entries: served.entries,
+        parsed,
+    })
+}
+
+/// Applies a verified batch to the mirror: the registry must accept it
+/// (else the peer is flagged); then the mirror log (durable), its
+/// checkpoint, the registry. Returns what was applied.
+fn apply_batch(
+    m: &mut Mirror,
+    treaty: &Treaty,
+    batch: VerifiedBatch,
+    received: NaiveDate,
+) -> Result<Option<Applied>, SyncError> {
+    if m.log.size() != batch.first {
+        return Ok(None); // Changed under us (it cannot, with one pull loop): retry.
+    }
+    let party = m.registry.meta().party.clone();
+    let origin = m.log.origin().to_string();
+    let notes: Vec<(String, Notification)> = batch
+        .parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(k, e)| match e {
+            LogEntry::Notification(n) => Some((
+                format!("{origin} entry {}", batch.first + k as u64),
+                n.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let has_records = notes.len() < batch.parsed.len();
+    let staged = match m.registry.stage(treaty, &notes) {
+        Ok(s) => s,
+        Err(StoreError::Input(e)) => {
+            let ev = MirrorEvidence {
+                kind: EvidenceKind::InvalidEntry,
+                party: party.clone(),
+                found_at: unix_now(),
+                reason: format!("the batch {}..{} is refused: {e}", batch.first, batch.end),
+                evidence: None,
+                index: Some(batch.first),
+                checkpoint: batch.note.clone(),
+            };
+            m.keep(ev.clone())?;
+            return Err(SyncError::Inconsistent(Box::new(ev)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Err(e) = m.log.append(&batch.entries) {
+        m.registry.abort();
+        return Err(e.into());
+    }
+    if batch.end == batch.checkpoint_size {
+        m.log.record_checkpoint(&batch.note)?;
+    }
+    // The registry follows the log. With records in the batch, it is fed in
+    // log order so that it always holds a prefix of the log.
+    let fed = if has_records {
+        m.registry.abort();
+        accord_regime::feed::apply(
+            &mut m.registry,
+            treaty,
+            &origin,
+            batch.first,
+            batch.parsed.clone(),
+        )
+        .map(|_| ())
+    } else {
+        m.registry
+            .commit(treaty, staged)
+            .map(|_| ())
+            .map_err(RegimeError::from)
+    };
+    if let Err(e) = fed {
+        // Caught up from the mirror log next round.
+        eprintln!("accord-node: mirror registry write failed (will catch up): {e}");
+    }
+    let mut late = vec![];
+    for (_, x) in &notes {
+        if receipts::is_late(treaty, x, received) {
+            late.push(x.number);
+            m.late.push(receipts::late_finding(treaty, x, received));
+        }
+    }
+    Ok(Some(Applied {
+        party,
+        first: batch.first,
+        end: batch.end,
+        checkpoint_size: batch.checkpoint_size,
+        root: merkle::hex(&batch.root),
+        received,
+        late,
+    }))
+}
+
+/// Keeps the evidence and returns the error that flags the peer.
+fn flag(link: &Link, e: MirrorEvidence) -> SyncError {
+    match link.mirror_for_sync().and_then(|mut m| m.keep(e.clone())) {
+        Ok(()) => SyncError::Inconsistent(Box::new(e)),
+        Err(x) => x,
+    }
 }
 
 /// One pull round from a peer: at most [`PULL_BATCH`] entries, verified
@@ -584,244 +905,263 @@ pub(crate) fn pull_once(
 ) -> Result<Option<Applied>, SyncError> {
     let url = &link.cfg.url;
     let body = get(url, "/checkpoint", None)?;
-    let note = String::from_utf8(body)
-        .map_err(|_| SyncError::Refused("the checkpoint is not UTF-8".into()))?;
-    let vc = open_checkpoint(&note, &link.cfg.vkey, &[])
-        .map_err(|e| SyncError::Refused(format!("the peer's checkpoint does not verify: {e}")))?;
-    let cp = vc.checkpoint;
-    if cp.origin != link.origin {
-        return Err(SyncError::Refused(format!(
-            "the peer's checkpoint is for `{}`, not `{}`",
-            cp.origin, link.origin
-        )));
-    }
+    let note = String::from_utf8(body).map_err(|_| SyncError::Unusable {
+        what: "/checkpoint".into(),
+        reason: "not UTF-8".into(),
+    })?;
+    let cp = open_checkpoint(&note, &link.cfg.vkey, &[])
+        .map_err(|e| SyncError::Unusable {
+            what: "/checkpoint".into(),
+            reason: format!("the peer's checkpoint does not verify: {e}"),
+        })?
+        .into_checkpoint();
     let h = held(link, treaty)?;
-    let have = h.size;
-    let n = cp.size;
-    let older = h.last.as_ref().map(|(_, _, note)| note.clone());
+    let (have, n) = (h.size, cp.size);
     if n <= have {
         // Nothing new; but the peer's tree at n must be the one held.
-        let root_n = if n == have {
-            h.root
-        } else {
-            let m = link.mirror_for_sync()?;
-            m.log.root(n).map_err(|e| SyncError::Local(e.to_string()))?
-        };
+        let m = link.mirror_for_sync()?;
+        let root_n = m.log.root(n)?;
         if n > 0 && root_n != cp.hash {
+            let reason = format!("the peer signed a root for size {n} that differs from the tree of the entries it served before");
+            drop(m);
             return Err(flag(
                 link,
-                split_view(
-                    link,
-                    older,
-                    &note,
-                    format!("the peer signed a root for size {n} that differs from the tree of the entries it served before"),
-                    None,
-                ),
+                MirrorEvidence {
+                    kind: EvidenceKind::SplitView,
+                    party: link.cfg.party.clone(),
+                    found_at: unix_now(),
+                    reason: reason.clone(),
+                    evidence: Some(Evidence {
+                        origin: link.origin.clone(),
+                        older: h.last.map(|(_, _, n)| n).unwrap_or_default(),
+                        newer: note.clone(),
+                        proof: None,
+                        reason,
+                    }),
+                    index: None,
+                    checkpoint: note,
+                },
             ));
         }
         if n == have {
-            let m = link.mirror_for_sync()?;
-            m.log
-                .record_checkpoint(&note)
-                .map_err(|e| SyncError::Local(e.to_string()))?;
+            m.log.record_checkpoint(&note)?;
         }
         return Ok(None);
     }
-    // 1. The new checkpoint extends the last one the peer signed and this
-    //    node verified.
-    if let Some((s, old_root, _)) = h.last.as_ref().filter(|(s, _, _)| *s > 0) {
-        let proof = fetch_proof(url, signer, *s, n)?;
-        if let Err(e) = merkle::verify_consistency(*s, n, old_root, &cp.hash, &proof) {
-            return Err(flag(
-                link,
-                split_view(
-                    link,
-                    older,
-                    &note,
-                    format!("the peer's checkpoint at size {n} is not consistent with the one it signed at size {s}: {e}"),
-                    Some(ConsistencyProofJson {
-                        old_size: *s,
-                        new_size: n,
-                        hashes: encode_hashes(&proof),
-                    }),
-                ),
-            ));
-        }
-    }
-    // 2. The entries make the signed tree.
+    let consistency = match h.last.as_ref().filter(|(s, _, _)| *s > 0) {
+        Some((s, _, _)) => Some(fetch_proof(url, signer, *s, n)?),
+        None => None,
+    };
     let end = n.min((have / TILE_WIDTH) * TILE_WIDTH + PULL_BATCH);
     let entries = fetch_entries(url, signer, have, end, n)?;
-    let mut compact = h.compact;
-    for e in &entries {
-        compact.push(merkle::leaf_hash(e), |_, _, _| {});
-    }
-    let root = compact.root();
-    let fits = if end == n {
-        root == cp.hash
+    let rest = if end < n {
+        Some(fetch_proof(url, signer, end, n)?)
     } else {
-        let proof = fetch_proof(url, signer, end, n)?;
-        merkle::verify_consistency(end, n, &root, &cp.hash, &proof).is_ok()
+        None
     };
-    if !fits {
-        return Err(flag(
-            link,
-            MirrorEvidence {
-                kind: "bad_entries".into(),
-                party: link.cfg.party.clone(),
-                found_at: unix_now(),
-                reason: format!(
-                    "entries {have}..{end} served by the peer do not make the tree it signed at size {n}"
-                ),
-                evidence: None,
-                index: Some(have),
-                checkpoint: note.clone(),
-            },
-        ));
-    }
-    // 3. Every entry is one of the peer's notifications, in canonical form.
-    let invalid = |index: u64, reason: String| MirrorEvidence {
-        kind: "invalid_entry".into(),
-        party: link.cfg.party.clone(),
-        found_at: unix_now(),
-        reason,
-        evidence: None,
-        index: Some(index),
-        checkpoint: note.clone(),
+    let served = Served {
+        note: &note,
+        consistency: consistency.as_deref(),
+        entries,
+        rest: rest.as_deref(),
     };
-    let mut batch: Vec<(String, Notification)> = Vec::with_capacity(entries.len());
-    for (k, bytes) in entries.iter().enumerate() {
-        let index = have + k as u64;
-        let at = format!("{} entry {index}", link.origin);
-        let parsed = std::str::from_utf8(bytes)
-            .map_err(|_| "not UTF-8".to_string())
-            .and_then(|t| parse_one(t, &at).map_err(|e| e.to_string()))
-            .and_then(|x| {
-                if x.party != link.cfg.party {
-                    return Err(format!(
-                        "a notification of {}, not {}",
-                        x.party, link.cfg.party
-                    ));
+    let batch = match verify_batch(&link.cfg, &link.origin, h, served) {
+        Ok(b) => b,
+        Err(BatchError::Refused(reason)) => {
+            return Err(SyncError::Unusable {
+                what: "/checkpoint".into(),
+                reason,
+            })
+        }
+        Err(BatchError::Evidence(e)) => return Err(flag(link, *e)),
+    };
+    let mut m = link.mirror_for_sync()?;
+    apply_batch(&mut m, treaty, batch, clock.today())
+}
+
+impl Node {
+    pub(crate) fn pull_loop(&self, i: usize, stop: &Stop) {
+        let Some(link) = self.links.get(i) else {
+            return;
+        };
+        while !stop.is_set() {
+            link.poked.store(false, Ordering::SeqCst);
+            let result =
+                pull_once(link, &self.treaty, &self.peer_signer, &self.clock).and_then(|applied| {
+                    match applied {
+                        Some(a) => self.log_receipt(link, &a).map(|()| true),
+                        None => Ok(false),
+                    }
+                });
+            let wait = {
+                let Ok(mut st) = link.status.lock() else {
+                    return;
+                };
+                match result {
+                    Ok(more) => {
+                        st.last_ok = Some(unix_now());
+                        st.last_error = None;
+                        st.failures = 0;
+                        st.retry_in_ms = 0;
+                        // More may be waiting: go straight on.
+                        (!more).then_some(self.interval)
+                    }
+                    Err(e) => {
+                        st.failures += 1;
+                        let wait = match &e {
+                            SyncError::Inconsistent(_) => backoff(self.interval, 16),
+                            _ => backoff(self.interval, st.failures - 1),
+                        };
+                        eprintln!(
+                            "accord-node: pull from {} ({}) failed: {e}",
+                            link.cfg.party, link.cfg.url
+                        );
+                        st.last_error = Some(e.to_string());
+                        st.retry_in_ms = wait.as_millis() as u64;
+                        Some(wait)
+                    }
                 }
-                match canonical_entry(&x.to_json()) {
-                    Ok(c) if &c == bytes => Ok(x),
-                    _ => Err("not in canonical form (RFC 8785)".into()),
-                }
-            });
-        match parsed {
-            Ok(x) => batch.push((at, x)),
-            Err(reason) => {
-                return Err(flag(
-                    link,
-                    invalid(index, format!("entry {index}: {reason}")),
-                ))
+            };
+            if let Some(w) = wait {
+                link.wake.wait(w);
             }
         }
     }
-    // 4. The registry accepts them; then apply: mirror log (durable), its
-    //    checkpoint, the registry.
-    let mut guard = link.mirror_for_sync()?;
-    let m = &mut *guard;
-    let local = |e: accord_log::LogError| SyncError::Local(e.to_string());
-    if m.log.size() != have {
-        return Ok(None); // Changed under us (it cannot, with one pull loop): retry.
-    }
-    let staged = match m.registry.stage(treaty, &batch) {
-        Ok(s) => s,
-        Err(accord_registry::StoreError::Input(e)) => {
-            let ev = invalid(have, format!("the batch {have}..{end} is refused: {e}"));
-            m.keep(ev.clone())?;
-            return Err(SyncError::Inconsistent(Box::new(ev)));
-        }
-        Err(e) => return Err(SyncError::Local(e.to_string())),
-    };
-    if let Err(e) = m.log.append(&entries) {
-        m.registry.abort();
-        return Err(local(e));
-    }
-    if end == n {
-        m.log.record_checkpoint(&note).map_err(local)?;
-    }
-    if let Err(e) = m.registry.commit(treaty, staged) {
-        // Caught up from the mirror log next round.
-        eprintln!("accord-node: mirror registry write failed (will catch up): {e}");
-    }
-    let received = clock.today();
-    let mut late = vec![];
-    for (_, x) in &batch {
-        if received > accord_registry::compliance::deadline(treaty, x) {
-            late.push(x.number);
-            m.late.push(late_finding(treaty, x, received));
+
+    /// Logs a receipt for an applied batch and signs the receipts log.
+    fn log_receipt(&self, link: &Link, a: &Applied) -> Result<(), SyncError> {
+        let r = Receipt {
+            kind: "receipt".into(),
+            origin: link.origin.clone(),
+            first: a.first,
+            end: a.end,
+            root: a.root.clone(),
+            checkpoint_size: a.checkpoint_size,
+            received: a.received,
+            received_unix: unix_now(),
+            late: a.late.clone(),
+            recovered: false,
+        };
+        let mut inner = self.inner.lock().map_err(|_| SyncError::Poisoned("node"))?;
+        let crate::Inner {
+            receipts, signer, ..
+        } = &mut *inner;
+        match receipts {
+            Some(log) => receipts::append(log, signer, &r).map_err(SyncError::from),
+            None => Ok(()),
         }
     }
-    Ok(Some(Applied {
-        party: link.cfg.party.clone(),
-        first: have,
-        end,
-        checkpoint_size: n,
-        root: merkle::hex(&root),
-        received,
-        late,
-    }))
-}
 
-/// The finding for a notification delivered after its deadline.
-pub(crate) fn late_finding(treaty: &Treaty, n: &Notification, received: NaiveDate) -> Finding {
-    let due = accord_registry::compliance::deadline(treaty, n);
-    Finding {
-        kind: FindingKind::LateDelivery,
-        message: format!(
-            "{} notification {} ({}) was due by {due} and reached this node on {received}",
-            n.party,
-            n.number,
-            n.event.kind()
-        ),
-        date: received,
-        notification: Some(n.number),
-        item: None,
-        differences: vec![],
+    pub(crate) fn push_loop(&self, i: usize, stop: &Stop) {
+        let Some(target) = self.targets.get(i) else {
+            return;
+        };
+        let mut wait = Duration::ZERO;
+        while !stop.is_set() {
+            target.wake.wait(wait);
+            if stop.is_set() {
+                return;
+            }
+            let result = self.push_once(target);
+            let Ok(mut st) = target.status.lock() else {
+                return;
+            };
+            match result {
+                Ok(()) => {
+                    st.failures = 0;
+                    st.last_error = None;
+                    wait = self.interval;
+                }
+                Err(e) => {
+                    eprintln!("accord-node: push to {} failed: {e}", target.url);
+                    st.failures += 1;
+                    st.last_error = Some(e.to_string());
+                    wait = backoff(self.interval, st.failures - 1);
+                }
+            }
+        }
     }
-}
 
-/// A receipt: what the node logs for each batch it applies.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Receipt {
-    /// Always `receipt`.
-    pub kind: String,
-    /// The peer's log.
-    pub origin: String,
-    /// First index received.
-    pub first: u64,
-    /// One past the last.
-    pub end: u64,
-    /// The mirror's root at `end` (hex).
-    pub root: String,
-    /// The peer's signed size it was checked against.
-    pub checkpoint_size: u64,
-    /// The date received, on the node's clock.
-    pub received: NaiveDate,
-    /// When, in Unix seconds (system clock).
-    pub received_unix: u64,
-    /// Numbers delivered after their deadline.
-    pub late: Vec<u64>,
-    /// Logged at start for entries mirrored just before the node stopped
-    /// (their `received` is the restart's date, an upper bound).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub recovered: bool,
-}
-
-/// Appends a receipt to the receipts log (canonical JSON, durable) and
-/// signs the log's new checkpoint.
-pub(crate) fn append_receipt(
-    log: &mut LogStore,
-    signer: &Signer,
-    r: &Receipt,
-) -> Result<(), String> {
-    let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
-    log.append(&[canonical_entry(&json)?])
-        .map_err(|e| e.to_string())?;
-    log.checkpoint(signer).map_err(|e| e.to_string())?;
-    Ok(())
+    /// Posts the latest checkpoint to one target if it has not cosigned it.
+    fn push_once(&self, target: &Target) -> Result<(), PushError> {
+        let poisoned = |_| PushError::Poisoned("push target");
+        for _ in 0..3 {
+            let acked = target.status.lock().map_err(poisoned)?.acknowledged;
+            let (note, size, proof) = {
+                let mut inner = self.inner.lock().map_err(|_| PushError::Poisoned("node"))?;
+                let crate::Inner { log, signer, .. } = &mut *inner;
+                let note = log.checkpoint(signer)?;
+                let size = log.size();
+                let proof = if acked > 0 && acked < size {
+                    log.consistency_proof(acked, size)?
+                } else {
+                    vec![]
+                };
+                (note, size, proof)
+            };
+            let have_cosig = target
+                .status
+                .lock()
+                .map_err(poisoned)?
+                .cosignature
+                .is_some();
+            if size == 0 || (acked == size && have_cosig) {
+                return Ok(());
+            }
+            if acked > size {
+                return Err(PushError::AheadOfLog { acked, size });
+            }
+            let mut body = format!("old {acked}\n");
+            for h in encode_hashes(&proof) {
+                body.push_str(&h);
+                body.push('\n');
+            }
+            body.push('\n');
+            body.push_str(&note);
+            let (status, answer) = http::request(
+                &target.url,
+                "POST",
+                "/add-checkpoint",
+                &[],
+                body.as_bytes(),
+                Duration::from_secs(30),
+            )?;
+            let text = String::from_utf8_lossy(&answer).trim().to_string();
+            let mut st = target.status.lock().map_err(poisoned)?;
+            match status {
+                200 => {
+                    let verified = match &target.vkey {
+                        Some(v) => {
+                            let mut n = Note::parse(&note).map_err(PushError::BadCosignature)?;
+                            n.add_line(text.clone())
+                                .map_err(PushError::BadCosignature)?;
+                            n.verify(std::slice::from_ref(v))
+                                .map_err(PushError::BadCosignature)?;
+                            true
+                        }
+                        None => false,
+                    };
+                    st.acknowledged = size;
+                    st.cosignature = Some(text);
+                    st.verified = verified;
+                    st.last_ok = Some(unix_now());
+                    return Ok(());
+                }
+                409 => {
+                    // The target holds another size: start from it.
+                    st.acknowledged = text.parse().map_err(|_| PushError::NoSize(text))?;
+                    st.cosignature = None;
+                }
+                s => {
+                    return Err(PushError::Refused {
+                        status: s,
+                        body: text.chars().take(200).collect(),
+                    })
+                }
+            }
+        }
+        Err(PushError::Unsettled)
+    }
 }
 
 /// How long to wait after `failures` consecutive failures.
@@ -895,17 +1235,6 @@ mod tests {
             .expect("test")
             .verifier();
         assert!(check_peer_authorization(&a, "GET", "/tile/entries/000", &[other], 1000).is_err());
-    }
-
-    #[test]
-    fn bundles_split_and_refuse_truncation() {
-        let b = [0u8, 2, b'h', b'i', 0, 1, b'!'];
-        assert_eq!(
-            parse_bundle(&b).expect("test"),
-            vec![b"hi".to_vec(), b"!".to_vec()]
-        );
-        assert!(parse_bundle(&b[..5]).is_err());
-        assert!(parse_bundle(&b[..1]).is_err());
     }
 
     #[test]

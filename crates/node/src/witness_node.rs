@@ -3,13 +3,14 @@
 //! log's checkpoints that are consistent with the last one it cosigned, and
 //! keeps evidence of any that are not (`accord witness evidence verify`).
 
-use crate::{internal, parse_add_checkpoint, witness_answer, ApiError};
+use crate::error::{internal, ApiError};
+use crate::witness::{read_add_checkpoint, witness_answer};
+use accord_api::{WitnessNodeStatus, WitnessedLog};
 use accord_log::Witness;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::sync::{Arc, Mutex};
 
@@ -40,48 +41,67 @@ impl WitnessNode {
 /// The witness node's routes: `POST /add-checkpoint`, `GET /status`,
 /// `GET /openapi.json`.
 pub fn router(node: Arc<WitnessNode>) -> Router {
-    Router::new()
-        .route("/add-checkpoint", post(add_checkpoint))
-        .route("/status", get(status))
-        .route("/openapi.json", get(crate::openapi))
-        .layer(DefaultBodyLimit::max(crate::MAX_BODY))
-        .with_state(node)
+    crate::openapi::witness_routes().build(node)
 }
 
-async fn add_checkpoint(
+/// C2SP tlog-witness: cosign a checkpoint consistent with the last one
+/// cosigned for its origin.
+#[utoipa::path(
+    post,
+    path = "/add-checkpoint",
+    tag = "witness",
+    request_body(
+        content = String,
+        description = "`old N`, the consistency proof lines (base64), an empty line, the signed checkpoint",
+        content_type = "text/plain"
+    ),
+    responses(
+        (status = 200, description = "The cosignature line", body = String, content_type = "text/plain"),
+        (status = 400, description = "Malformed", body = accord_api::ErrorBody),
+        (status = 403, description = "Not signed by the log's key", body = accord_api::ErrorBody),
+        (status = 404, description = "Not a log this witness follows", body = accord_api::ErrorBody),
+        (status = 409, description = "The witness holds another size, or the same size with another root", body = String, content_type = "text/x.tlog.size"),
+        (status = 422, description = "The consistency proof fails: evidence kept", body = accord_api::ErrorBody),
+    )
+)]
+pub(crate) async fn add_checkpoint(
     State(node): State<Arc<WitnessNode>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let text = String::from_utf8(body.to_vec()).map_err(|_| ApiError::BadRequest {
-        message: "the body is not UTF-8".into(),
-        field: None,
-    })?;
-    let (old, proof, note) = parse_add_checkpoint(&text).map_err(|m| ApiError::BadRequest {
-        message: m,
-        field: None,
-    })?;
+    let (old, proof, note) = read_add_checkpoint(&body)?;
     let now = crate::exchange::unix_now();
     crate::blocking(move || witness_answer(&*node.lock()?, &note, old, &proof, now)).await
 }
 
-/// `GET /status`: the witness's key, each followed log's latest cosigned
-/// checkpoint, and the evidence kept.
-async fn status(State(node): State<Arc<WitnessNode>>) -> Result<Response, ApiError> {
+/// The witness's key, each followed log's latest cosigned checkpoint, and
+/// the evidence kept.
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "witness",
+    responses((status = 200, body = WitnessNodeStatus))
+)]
+pub(crate) async fn status(State(node): State<Arc<WitnessNode>>) -> Result<Response, ApiError> {
     crate::blocking(move || {
         let w = node.lock()?;
         let mut logs = vec![];
         for origin in &node.follows {
-            let (size, note) = w.latest(origin).map_err(internal)?.unwrap_or((0, None));
-            logs.push(serde_json::json!({"origin": origin, "size": size, "checkpoint": note}));
+            let (size, checkpoint) = w.latest(origin).map_err(internal)?.unwrap_or((0, None));
+            logs.push(WitnessedLog {
+                origin: origin.clone(),
+                size,
+                checkpoint,
+            });
         }
         let evidence = w.evidence().map_err(internal)?;
         Ok((
             [(header::CACHE_CONTROL, "no-cache")],
-            Json(serde_json::json!({
-                "witness": w.verifier().to_string(),
-                "logs": logs,
-                "evidence": evidence,
-            })),
+            Json(WitnessNodeStatus {
+                mode: "witness".into(),
+                witness: w.verifier().to_string(),
+                logs,
+                evidence,
+            }),
         )
             .into_response())
     })

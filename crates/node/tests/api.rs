@@ -120,7 +120,7 @@ async fn accepts_notifications_logging_them_before_acknowledging() {
     let signer = Signer::from_seed("accord/new-start-2021/US", f.signer_seed).expect("key");
     let cp = open_checkpoint(&note, &signer.verifier(), &[])
         .expect("a verifiable checkpoint")
-        .checkpoint;
+        .into_checkpoint();
     assert_eq!(cp.size, 2);
     let (s, status) = send(
         &f.node,
@@ -439,10 +439,10 @@ fn restart_catches_the_registry_up_with_the_log() {
     assert!(
         matches!(
             e,
-            accord_node::StartError::Diverged {
+            accord_node::StartError::Regime(accord_regime::RegimeError::Diverged {
                 registry: 3,
                 log: 0
-            }
+            })
         ),
         "{e}"
     );
@@ -604,7 +604,7 @@ async fn serves_the_log_as_tiles_that_recompute_the_signed_root() {
     let signer = Signer::from_seed("accord/new-start-2021/US", f.signer_seed).expect("key");
     let cp = open_checkpoint(&note, &signer.verifier(), &[])
         .expect("checkpoint")
-        .checkpoint;
+        .into_checkpoint();
     assert_eq!(cp.size, 600);
     let tile = |path: &str| {
         let node = f.node.clone();

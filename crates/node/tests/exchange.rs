@@ -195,7 +195,7 @@ fn post_silos(port: u16, party: &str, first: u64, count: u64, on: &str) {
 fn root_of(note: &str, vkey: &Verifier) -> (u64, [u8; 32]) {
     let cp = open_checkpoint(note, vkey, &[])
         .expect("verifies")
-        .checkpoint;
+        .into_checkpoint();
     (cp.size, cp.hash)
 }
 
@@ -340,7 +340,7 @@ fn two_nodes_mirror_each_other_witness_and_receipt_every_batch() {
     let (_, note) = http(pu, "GET", "/checkpoint", None, "");
     let ru_w = witness_signer("RU", 102).cosigner_verifier();
     let vc = open_checkpoint(&note, &us_v, &[ru_w]).expect("verifies");
-    assert_eq!(vc.cosigned_by.len(), 1);
+    assert_eq!(vc.cosigned_by().len(), 1);
     // Delivered late: Russia's clock says 1 April; these were due by 14 March.
     clock.set(date("2021-04-01"));
     post_silos(pu, "US", 702, 5, "2021-03-09");

@@ -12,11 +12,12 @@ use crate::notification::{Event, Notification};
 use crate::state::State;
 use accord_treaty::{LimitMax, RvChangeDeadline, Treaty};
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
 /// A limit on the report's date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LimitCheck {
     /// Limit id.
     pub id: String,
@@ -35,7 +36,11 @@ pub struct LimitCheck {
 }
 
 /// Compliance of one party on one date.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Read back strictly: besides the named fields, the only top-level keys
+/// allowed are the aggregates, one per limit in `limits`, each a count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "ReportWire")]
 pub struct Report {
     /// The party.
     pub party: String,
@@ -56,6 +61,51 @@ pub struct Report {
     pub limits: Vec<LimitCheck>,
     /// Findings, by date.
     pub findings: Vec<Finding>,
+}
+
+/// The wire form of a [`Report`], checked by `TryFrom` (serde cannot deny
+/// unknown fields beside a flattened map).
+#[derive(Deserialize)]
+struct ReportWire {
+    party: String,
+    date: NaiveDate,
+    treaty: String,
+    in_force: bool,
+    synthetic: bool,
+    limits: Vec<LimitCheck>,
+    findings: Vec<Finding>,
+    #[serde(flatten)]
+    rest: BTreeMap<String, serde_json::Value>,
+}
+
+impl TryFrom<ReportWire> for Report {
+    type Error = String;
+
+    fn try_from(w: ReportWire) -> Result<Self, Self::Error> {
+        let mut aggregates = BTreeMap::new();
+        for (k, v) in w.rest {
+            if !w.limits.iter().any(|l| l.id == k) {
+                return Err(format!("unknown field `{k}`"));
+            }
+            let n = v
+                .as_u64()
+                .ok_or_else(|| format!("field `{k}`: expected a count, got {v}"))?;
+            aggregates.insert(k, n);
+        }
+        if let Some(l) = w.limits.iter().find(|l| !aggregates.contains_key(&l.id)) {
+            return Err(format!("missing field `{}`", l.id));
+        }
+        Ok(Report {
+            party: w.party,
+            date: w.date,
+            treaty: w.treaty,
+            in_force: w.in_force,
+            synthetic: w.synthetic,
+            aggregates,
+            limits: w.limits,
+            findings: w.findings,
+        })
+    }
 }
 
 impl Report {

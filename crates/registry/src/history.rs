@@ -240,3 +240,11 @@ pub fn check(rows: &[HistoryRow], treaty: &Treaty) -> Vec<CheckedRow> {
         })
         .collect()
 }
+
+/// The published history shipped with accord, checked against `treaty`.
+pub fn builtin(treaty: &Treaty) -> Result<Vec<CheckedRow>, InputError> {
+    Ok(check(
+        &parse(BUILTIN_AGGREGATES_NAME, BUILTIN_AGGREGATES, treaty)?,
+        treaty,
+    ))
+}

@@ -782,6 +782,32 @@ impl Store {
         Ok(())
     }
 
+    /// Whether notification `number` is stored.
+    pub fn has_notification(&self, number: u64) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM notifications WHERE number = ?1",
+                [number as i64],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|x| x.is_some())
+            .map_err(self.sql())
+    }
+
+    /// Whether a record of `kind` with `id` is stored.
+    pub fn has_record(&self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM records WHERE kind = ?1 AND id = ?2",
+                params![kind, id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|x| x.is_some())
+            .map_err(self.sql())
+    }
+
     /// Every record of a kind, `(id, body)`, by date then id.
     pub fn records(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
         let mut st = self

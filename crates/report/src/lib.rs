@@ -2,6 +2,18 @@
 //! self-contained HTML page (no scripts, no external fonts or CDNs).
 #![forbid(unsafe_code)]
 
+pub mod charts;
+pub mod progress;
+pub mod table;
+
+/// Prints JSON (pretty) to standard output.
+pub fn print_json<T: serde::Serialize>(v: &T) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)
+}
+
 use chrono::{Datelike, NaiveDate};
 use plotters::prelude::*;
 use std::fmt::Write as _;

@@ -30,6 +30,7 @@
 pub mod data;
 pub mod force;
 pub mod report;
+pub mod request;
 pub mod start;
 
 use accord_treaty::Treaty;

@@ -69,6 +69,34 @@ pub fn published(
     let template = Template::load(party)?;
     let force = accord_synth::generate(treaty, &template, targets, date, seed)
         .map_err(|e| format!("{party}: {e}"))?;
+    // The starting aggregates are the regime's, as for every other report;
+    // a force that does not reproduce its targets is refused, not projected.
+    let report = accord_regime::compliance(
+        treaty,
+        party,
+        &force.notifications,
+        true,
+        accord_regime::Observations::default(),
+        &[date],
+    );
+    let got = report.first().map(|r| {
+        [
+            "deployed_delivery_vehicles",
+            "deployed_warheads",
+            "deployed_and_nondeployed_launchers",
+        ]
+        .map(|id| r.aggregates.get(id).copied().unwrap_or(0))
+    });
+    let want = [
+        targets.deployed_delivery_vehicles,
+        targets.deployed_warheads,
+        targets.launchers,
+    ];
+    if got != Some(want) {
+        return Err(format!(
+            "{party}: the generated force on {date} counts {got:?}, not the targets {want:?}"
+        ));
+    }
     let (state, _) = accord_registry::store::fold(treaty, party, &force.notifications);
     Ok(Start {
         force: Force::from_state(treaty, &state, futures, from),

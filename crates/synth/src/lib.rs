@@ -23,6 +23,7 @@
 //!    that cannot, the targets are infeasible and the error says why.
 #![forbid(unsafe_code)]
 
+pub mod store;
 mod template;
 mod year;
 

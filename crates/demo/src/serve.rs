@@ -6,13 +6,13 @@
 //! verify, mirror, receipt) and push their checkpoints to each other and to
 //! the witness for cosignatures. The dashboards stay up until Ctrl-C.
 
-use crate::registry::synthesize;
 use accord_log::{LogStore, Signer, Witness};
 use accord_node::exchange::{Clock, ExchangeConfig, PeerConfig, WitnessConfig};
 use accord_node::witness_node::WitnessNode;
 use accord_node::Node;
 use accord_registry::Notification;
 use accord_registry::{Meta, Store};
+use accord_synth::store::synthesize;
 use accord_synth::{Targets, Template, YearOptions, SYNTHETIC};
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
@@ -36,7 +36,8 @@ fn request(
     body: &str,
 ) -> Result<(u16, String)> {
     let url = format!("http://127.0.0.1:{port}");
-    crate::client::request(&url, method, path, token, body.as_bytes())
+    let (status, bytes) = accord_node::client::request(&url, method, path, token, body.as_bytes())?;
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 fn token() -> String {
@@ -58,7 +59,7 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
         .build()?;
     let origins: Vec<String> = START
         .iter()
-        .map(|(p, ..)| crate::regime::origin(&treaty.id, p))
+        .map(|(p, ..)| accord_log::origin(&treaty.id, p))
         .collect();
     let signers: Vec<Signer> = origins
         .iter()

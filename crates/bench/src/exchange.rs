@@ -14,11 +14,11 @@
 //! log's own durable append of the same N entries in batches of 4,096 (what
 //! the mirror's append costs alone).
 
-use crate::table;
 use accord_log::{canonical_entry, LogStore, Signer};
 use accord_node::exchange::{Clock, ExchangeConfig, PeerConfig};
 use accord_node::Node;
 use accord_registry::{Meta, Store};
+use accord_report::table;
 use accord_treaty::Treaty;
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -42,9 +42,9 @@ pub(crate) struct ExchangeBench {
 /// benchmark's silos.
 fn entry(number: u64) -> String {
     if number == 1 {
-        crate::bench_node::FACILITY.to_string()
+        crate::node::FACILITY.to_string()
     } else {
-        crate::bench_node::silo(number)
+        crate::node::silo(number)
     }
 }
 
@@ -59,7 +59,7 @@ pub(crate) fn run(notifications: u64, json: bool) -> Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&dir);
     let r = result?;
     if json {
-        crate::print_json(&r)?;
+        accord_report::print_json(&r)?;
     } else {
         println!(
             "{}",

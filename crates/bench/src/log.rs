@@ -1,10 +1,11 @@
 //! `accord bench log`: the log's speed, each figure beside the raw primitive
 //! measured in the same run.
 
-use crate::bench::{median, peak_mib, spinner};
-use crate::table;
+use crate::{median, peak_mib};
 use accord_log::merkle::{self, Compact};
 use accord_log::{audit, canonical_entry, LogStore, Signer, Verifier};
+use accord_report::progress::spinner;
+use accord_report::table;
 use anyhow::{bail, Context, Result};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -98,7 +99,7 @@ pub(crate) fn run(n: u64, repeat: usize, json: bool) -> Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&dir);
     let b = result?;
     if json {
-        crate::print_json(&b)?;
+        accord_report::print_json(&b)?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -259,7 +260,7 @@ pub(crate) fn audit_child(store: &Path, vkey: &Path) -> Result<ExitCode> {
     let t = Instant::now();
     let r = audit(&log, &v)?;
     let seconds = t.elapsed().as_secs_f64();
-    crate::print_json(&AuditChild {
+    accord_report::print_json(&AuditChild {
         seconds,
         peak_mib: peak_mib(),
         clean: r.is_clean(),
@@ -391,7 +392,7 @@ pub(crate) fn odds(evaluations: usize, trials: u64, json: bool) -> Result<ExitCo
     let _ = std::fs::remove_dir_all(&dir);
 
     // Monte Carlo: a year of 10 Type One inspections against the RU best response.
-    let treaty = accord_treaty::Treaty::load(crate::registry::DEFAULT_TREATY)?;
+    let treaty = accord_treaty::Treaty::load(accord_regime::DEFAULT_TREATY)?;
     let tpl = accord_synth::Template::load("RU").map_err(anyhow::Error::msg)?;
     let start = chrono::NaiveDate::from_ymd_opt(2020, 9, 1).unwrap_or(chrono::NaiveDate::MIN);
     let targets = accord_synth::Targets {
@@ -430,7 +431,7 @@ pub(crate) fn odds(evaluations: usize, trials: u64, json: bool) -> Result<ExitCo
         monte_carlo_trials_per_second: mc,
     };
     if json {
-        crate::print_json(&b)?;
+        accord_report::print_json(&b)?;
     } else {
         println!(
             "exact odds, {} random non-trivial (N, R, K) with N ≤ 10^9, one core: {:.0} evaluations/s (target ≥ 1,000,000)",
@@ -659,7 +660,7 @@ pub(crate) fn freeze(n: usize, json: bool) -> Result<ExitCode> {
     };
     drop(d);
     if json {
-        crate::print_json(&b)?;
+        accord_report::print_json(&b)?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(

@@ -7,11 +7,11 @@
 //! own durable append of one entry at a time ([`LogStore::append`]); the
 //! ratio says what HTTP, validation and the registry cost on top.
 
-use crate::table;
 use accord_log::{canonical_entry, LogStore, Signer};
 use accord_node::Node;
 use accord_registry::notification::parse_one;
 use accord_registry::{Meta, Store};
+use accord_report::table;
 use accord_treaty::Treaty;
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -87,7 +87,7 @@ pub(crate) fn run(notifications: u64, clients: usize, json: bool) -> Result<Exit
     let _ = std::fs::remove_dir_all(&dir);
     let r = result?;
     if json {
-        crate::print_json(&r)?;
+        accord_report::print_json(&r)?;
     } else {
         println!(
             "{}",

@@ -1,25 +1,35 @@
+//! `accord bench`: speed measured against the raw primitive in the same run
+//! (these machines are noisy: the ratios are what to compare).
+//!
 //! `accord bench replay`: replay speed, measured against serde_json in the same run.
 //!
 //! The parent generates the notifications and writes them as JSON Lines;
 //! a child process (this binary again) does the measuring, so its peak
 //! memory is the replay's own and not the generator's.
 
-use crate::table;
+#![forbid(unsafe_code)]
+
+mod exchange;
+mod log;
+mod node;
+
 use accord_registry::notification::parse_one;
 use accord_registry::{compliance, Event, Meta, Notification, Store};
+use accord_report::progress::spinner;
+use accord_report::table;
 use accord_synth::{Targets, Template, YearOptions};
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-#[derive(clap::Subcommand)]
-pub(crate) enum Cmd {
+/// `accord bench …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Cmd {
     /// Generate N notifications, then replay them and evaluate compliance at
     /// every data-exchange date; report notifications per second, peak memory,
     /// and the ratio to serde_json parsing the same lines.
@@ -108,11 +118,18 @@ pub(crate) enum Cmd {
     },
     /// (internal) audit a log in its own process; used by `bench log`.
     #[command(hide = true)]
-    AuditFile { store: PathBuf, vkey: PathBuf },
+    AuditFile {
+        /// The log store.
+        store: PathBuf,
+        /// Its verifier key.
+        vkey: PathBuf,
+    },
     /// (internal) measure a JSON Lines file; used by `bench replay`.
     #[command(hide = true)]
     ReplayFile {
+        /// The JSON Lines file.
         file: PathBuf,
+        /// Runs.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
         /// value | typed | replay | sqlite
@@ -141,21 +158,6 @@ pub(crate) struct Measured {
     findings: usize,
 }
 
-/// A spinner on standard error, shown only when `show` and a terminal is attached.
-pub(crate) fn spinner(show: bool, msg: &str) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new_spinner();
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.set_message(msg.to_string());
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
-}
-
 pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs.get(xs.len() / 2).copied().unwrap_or(0.0)
@@ -174,7 +176,8 @@ pub(crate) fn peak_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
+/// Runs a benchmark.
+pub fn run(cmd: Cmd) -> Result<ExitCode> {
     match cmd {
         Cmd::Replay {
             notifications,
@@ -183,7 +186,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             sqlite,
             json,
         } => {
-            let treaty = Treaty::load(crate::registry::DEFAULT_TREATY)?;
+            let treaty = Treaty::load(accord_regime::DEFAULT_TREATY)?;
             let template = Template::load("US").map_err(anyhow::Error::msg)?;
             let start = NaiveDate::from_ymd_opt(2020, 9, 1).unwrap_or(NaiveDate::MIN);
             let pb = spinner(
@@ -195,7 +198,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 deployed_warheads: 1457,
                 launchers: 800,
             };
-            let (all, _) = crate::registry::synthesize(
+            let (all, _) = accord_synth::store::synthesize(
                 &treaty,
                 &template,
                 targets,
@@ -265,7 +268,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 findings: replay.findings,
             };
             if json {
-                crate::print_json(&m)?;
+                accord_report::print_json(&m)?;
             } else {
                 print_measured(&m);
             }
@@ -275,30 +278,30 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             entries,
             repeat,
             json,
-        } => crate::bench_log::run(entries, repeat, json),
+        } => crate::log::run(entries, repeat, json),
         Cmd::Odds {
             evaluations,
             trials,
             json,
-        } => crate::bench_log::odds(evaluations, trials, json),
-        Cmd::Freeze { records, json } => crate::bench_log::freeze(records, json),
+        } => crate::log::odds(evaluations, trials, json),
+        Cmd::Freeze { records, json } => crate::log::freeze(records, json),
         Cmd::Node {
             notifications,
             clients,
             json,
-        } => crate::bench_node::run(notifications, clients, json),
+        } => crate::node::run(notifications, clients, json),
         Cmd::Exchange {
             notifications,
             json,
-        } => crate::bench_exchange::run(notifications, json),
-        Cmd::AuditFile { store, vkey } => crate::bench_log::audit_child(&store, &vkey),
+        } => crate::exchange::run(notifications, json),
+        Cmd::AuditFile { store, vkey } => crate::log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,
             repeat,
             phase,
         } => {
             let m = measure(&file, repeat.max(1), &phase)?;
-            crate::print_json(&m)?;
+            accord_report::print_json(&m)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -381,7 +384,7 @@ struct Phase {
 }
 
 fn measure(file: &PathBuf, repeat: usize, phase: &str) -> Result<Phase> {
-    let treaty = Treaty::load(crate::registry::DEFAULT_TREATY)?;
+    let treaty = Treaty::load(accord_regime::DEFAULT_TREATY)?;
     let text = std::fs::read_to_string(file)?;
     let lines: Vec<&str> = text
         .lines()

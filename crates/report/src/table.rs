@@ -1,7 +1,7 @@
-//! Plain-text tables for human output.
+//! Plain-text tables for human output: the command line's and the demo's.
 
 /// Renders rows under a header, columns aligned; numbers right-aligned.
-pub(crate) fn render(head: &[&str], rows: &[Vec<String>]) -> String {
+pub fn render(head: &[&str], rows: &[Vec<String>]) -> String {
     let n = head.len();
     let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -56,9 +56,27 @@ pub(crate) fn render(head: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// `value / max`, or `value (no limit)`.
-pub(crate) fn against(value: u64, max: Option<u64>) -> String {
+pub fn against(value: u64, max: Option<u64>) -> String {
     match max {
         Some(m) => format!("{value} / {m}"),
         None => value.to_string(),
     }
+}
+
+/// Findings as lines, each `[kind] date: message`, under a count (or
+/// `findings: none`), every line starting with `indent`.
+pub fn findings(indent: &str, findings: &[accord_registry::Finding]) -> String {
+    let mut out = String::new();
+    if findings.is_empty() {
+        out.push_str(&format!("{indent}findings: none\n"));
+    } else {
+        out.push_str(&format!("{indent}findings: {}\n", findings.len()));
+        for f in findings {
+            out.push_str(&format!(
+                "{indent}  [{}] {}: {}\n",
+                f.kind, f.date, f.message
+            ));
+        }
+    }
+    out
 }

@@ -1,9 +1,16 @@
-//! `accord demo`: the whole treaty cycle on an embedded store.
+//! `accord demo`: the whole treaty cycle on an embedded store, told as it
+//! happens (or as one JSON document), and `accord demo --serve`: three nodes
+//! exchanging it over HTTP. The demo only presents: every figure comes from
+//! the libraries (compliance from the regime's one function).
+#![forbid(unsafe_code)]
 
-use crate::registry::{print_findings, synthesize, write_registry};
-use crate::table;
+mod keys;
+mod serve;
+
 use accord_registry::{Event, Report};
+use accord_report::table;
 use accord_report::{aggregates_svg, Html, Series};
+use accord_synth::store::{synthesize, write_registry};
 use accord_synth::{Targets, Template, YearOptions, SYNTHETIC};
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
@@ -12,8 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-#[derive(clap::Args)]
-pub(crate) struct Args {
+/// `accord demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
     /// Directory for the registries and the report (replaced if it holds an earlier demo).
     #[arg(long, default_value = "accord-demo")]
     out: PathBuf,
@@ -60,9 +68,10 @@ fn prepare(out: &Path) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn run(a: Args) -> Result<ExitCode> {
+/// Runs the demo.
+pub fn run(a: Args) -> Result<ExitCode> {
     if a.serve {
-        return crate::demo_serve::run(&a.out, a.seed, a.port_base);
+        return serve::run(&a.out, a.seed, a.port_base);
     }
     let clock = Instant::now();
     let treaty = Treaty::load("new-start-2021")?;
@@ -110,7 +119,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     say("   one US notification is sent late on purpose, to show what a finding looks like.");
     let mut reports: Vec<(String, Vec<Report>)> = vec![];
     let mut counts = vec![];
-    let mut logs: Vec<crate::regime::PartyLog> = vec![];
+    let mut logs: Vec<accord_regime::feed::PartyLog> = vec![];
     for (i, (party, v, w, l)) in START.iter().enumerate() {
         let template = Template::load(party).map_err(anyhow::Error::msg)?;
         let year = YearOptions {
@@ -136,11 +145,14 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         std::fs::create_dir_all(&dir)?;
         // Every notification goes into the party's signed log first; the
         // registry is then fed from the log, checked against its checkpoint.
-        let origin = crate::regime::origin(&treaty.id, party);
-        let (_, _, signer) = crate::log::demo_key(&origin, &a.out.join("keys"), a.seed)?;
+        let origin = accord_log::origin(&treaty.id, party);
+        let (_, _, signer) = keys::demo_key(&origin, &a.out.join("keys"), a.seed)?;
         let plog =
-            crate::regime::log_notifications(&dir.join("log.sqlite"), &origin, signer, &all)?;
-        let from_log = crate::regime::notifications_from_log(&plog.store)?;
+            accord_regime::feed::log_notifications(&dir.join("log.sqlite"), &origin, signer, &all)?;
+        let from_log = accord_regime::feed::notifications_of(accord_regime::feed::read_verified(
+            &plog.store,
+            party,
+        )?);
         let mut st = write_registry(&dir, &treaty, party, &from_log, &provenance)?;
         logs.push(plog);
         let dates: Vec<NaiveDate> = {
@@ -154,7 +166,12 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             x.dedup();
             x
         };
-        let r = st.evaluate(&treaty, &dates)?;
+        let r = accord_regime::compliance_of(
+            &treaty,
+            &st,
+            accord_regime::Observations::default(),
+            &dates,
+        )?;
         let identical = st.rebuild(&treaty)?;
         counts.push((
             party.to_string(),
@@ -210,13 +227,16 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     for (party, rs) in &reports {
         if let Some(last) = rs.last() {
             if !a.json {
-                print_findings(&format!("   {party} "), &last.findings);
+                print!(
+                    "{}",
+                    table::findings(&format!("   {party} "), &last.findings)
+                );
             }
         }
     }
     say("");
 
-    let history_rows = crate::history::load(None, &treaty)?;
+    let history_rows = accord_registry::history::builtin(&treaty)?;
     let since: Vec<_> = history_rows
         .iter()
         .filter(|r| r.date >= d(2018, 2, 5))
@@ -249,7 +269,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     ));
     // 10. The choice of October 2020, and after: every proposal compared.
     let from = NaiveDate::from_ymd_opt(2020, 10, 20).context("date")?;
-    let scenarios = crate::scenario::compare_builtin(from, 10, a.seed)?;
+    let scenarios = accord_scenario::request::Request::builtin(from, 10, a.seed).run()?;
     let scenarios_path = a.out.join("scenarios.html");
     std::fs::write(
         &scenarios_path,
@@ -272,7 +292,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             .iter()
             .map(|(p, rs)| serde_json::json!({"party": p, "reports": rs}))
             .collect();
-        crate::print_json(&serde_json::json!({
+        accord_report::print_json(&serde_json::json!({
             "synthetic": true,
             "treaty": treaty.id,
             "parties": v,
@@ -298,7 +318,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
 fn show_logs(
     a: &Args,
     treaty: &Treaty,
-    logs: &[crate::regime::PartyLog],
+    logs: &[accord_regime::feed::PartyLog],
     reports: &[(String, Vec<Report>)],
     say: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
@@ -314,13 +334,13 @@ fn show_logs(
     };
     // Each party witnesses the other's log, with a key of its own for that.
     let witness = |party: &str| -> Result<accord_log::Witness> {
-        let name = format!("{}/witness", crate::regime::origin(&treaty.id, party));
-        let (_, _, key) = crate::log::demo_key(&name, &a.out.join("keys"), a.seed)?;
+        let name = format!("{}/witness", accord_log::origin(&treaty.id, party));
+        let (_, _, key) = keys::demo_key(&name, &a.out.join("keys"), a.seed)?;
         // A witness's cosignatures verify with its type 0x04 key.
-        let cosigner = a
-            .out
-            .join("keys")
-            .join(format!("{}.cosigner.vkey", crate::log::key_stem(&name)));
+        let cosigner = a.out.join("keys").join(format!(
+            "{}.cosigner.vkey",
+            accord_log::keys::key_stem(&name)
+        ));
         std::fs::write(cosigner, format!("{}\n", key.cosigner_verifier()))?;
         Ok(accord_log::Witness::open(
             &a.out.join(party).join("witness.sqlite"),
@@ -328,8 +348,8 @@ fn show_logs(
         )?)
     };
     let (w_us, w_ru) = (witness("US")?, witness("RU")?);
-    let us_cosigned = crate::regime::witness_all(&w_ru, us, now)?;
-    let ru_cosigned = crate::regime::witness_all(&w_us, ru, now)?;
+    let us_cosigned = accord_regime::feed::witness_all(&w_ru, us, now)?;
+    let ru_cosigned = accord_regime::feed::witness_all(&w_us, ru, now)?;
     std::fs::write(a.out.join("US/checkpoint.txt"), &us_cosigned)?;
     std::fs::write(a.out.join("RU/checkpoint.txt"), &ru_cosigned)?;
     for (party, note) in [("US", &us_cosigned), ("RU", &ru_cosigned)] {
@@ -343,9 +363,9 @@ fn show_logs(
     let us_ok = open_checkpoint(&us_cosigned, &us.signer.verifier(), &[w_ru.verifier()])?;
     say(&format!(
         "   verified: {}'s signature and {} cosignature(s) on size {}; the witness checked {} consistency proofs on the way",
-        us_ok.checkpoint.origin,
-        us_ok.cosigned_by.len(),
-        us_ok.checkpoint.size,
+        us_ok.checkpoint().origin,
+        us_ok.cosigned_by().len(),
+        us_ok.checkpoint().size,
         us.checkpoints.len().saturating_sub(1)
     ));
 
@@ -366,11 +386,11 @@ fn show_logs(
     let Some(&index) = us.index_of.get(&number) else {
         bail!("notification {number} is not in the log")
     };
-    let size = us_ok.checkpoint.size;
+    let size = us_ok.checkpoint().size;
     let entry = us.store.entry(index)?;
     let proof = us.store.inclusion_proof(index, size)?;
     let leaf = merkle::leaf_hash(&entry);
-    merkle::verify_inclusion(index, size, &leaf, &proof, &us_ok.checkpoint.hash)?;
+    merkle::verify_inclusion(index, size, &leaf, &proof, &us_ok.checkpoint().hash)?;
     say(&format!("   inclusion proof, end to end, for US notification {number} (the late one) at log index {index}:"));
     say(&format!(
         "     entry (RFC 8785 canonical JSON): {}",
@@ -383,7 +403,7 @@ fn show_logs(
     say(&format!(
         "     {} hashes lead to the root {} signed at size {size} by US and cosigned by RU: VERIFIED",
         proof.len(),
-        merkle::hex(&us_ok.checkpoint.hash)
+        merkle::hex(&us_ok.checkpoint().hash)
     ));
 
     // The US quietly "fixes" its late notification in its own store.
@@ -439,7 +459,7 @@ fn write_report(
     history_rows: &[accord_registry::history::CheckedRow],
     inspections: &serde_json::Value,
 ) -> Result<(PathBuf, PathBuf)> {
-    let panels = crate::history::panels(treaty);
+    let panels = accord_report::charts::panels(treaty);
     let mut series = vec![];
     for (party, rs) in reports {
         for p in &panels {
@@ -460,7 +480,8 @@ fn write_report(
         "Synthetic: generated by accord from the published 1 Sep 2020 numbers; the items are not real.",
     )
     .map_err(anyhow::Error::msg)?;
-    let hist = crate::history::chart(history_rows, treaty)?;
+    let hist =
+        accord_report::charts::history_chart(history_rows, treaty).map_err(anyhow::Error::msg)?;
     let agg_path = out.join("aggregates.svg");
     let hist_path = out.join("history.svg");
     std::fs::write(&agg_path, &agg)?;
@@ -609,7 +630,7 @@ fn write_report(
 fn inspection_year(
     a: &Args,
     treaty: &Treaty,
-    logs: &mut [crate::regime::PartyLog],
+    logs: &mut [accord_regime::feed::PartyLog],
     say: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
     use accord_inspect::game::{self, Objective};
@@ -758,17 +779,19 @@ fn inspection_year(
         }
         // Records go into the inspected party's registry and the inspecting party's log.
         let ilog = if inspector == "US" { 0 } else { 1 };
-        let mut entries = vec![];
         for r in &records {
-            let json = serde_json::to_string(r)?;
-            st.put_record(record::RECORD_KIND, &r.id, r.date, &json)?;
-            entries.push(accord_log::canonical_entry(&json).map_err(anyhow::Error::msg)?);
+            accord_regime::inspection::log_and_store(Some(&mut logs[ilog].store), &st, r)?;
         }
-        logs[ilog].store.append(&entries)?;
         let signer = &logs[ilog].signer;
         let cp = logs[ilog].store.checkpoint(signer)?;
         logs[ilog].checkpoints.push(cp);
-        let findings = record::findings(treaty, &records, to);
+        // Against the inspected party (what was found) and the inspector
+        // (its quotas), by the regime's one rule.
+        let mut findings =
+            accord_regime::compliance::inspection_findings(treaty, inspected, &records, to);
+        findings.extend(accord_regime::compliance::inspection_findings(
+            treaty, inspector, &records, to,
+        ));
         say(&format!(
             "   {inspector} inspects {inspected}: optimal plan catches the best response ({}) with P = {:.3} (uniform {:.3}, ∝ warheads {:.3});",
             plan.best_response, plan.p_detect, uni.p_detect, prop.p_detect
@@ -903,7 +926,7 @@ fn stockpile_records(party: &str) -> Vec<accord_freeze::Record> {
 /// disclosures are verified and compared with what inspectors count.
 fn freeze_round(
     a: &Args,
-    logs: &mut [crate::regime::PartyLog],
+    logs: &mut [accord_regime::feed::PartyLog],
     say: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
     use accord_freeze::declaration::DeclareInput;
@@ -967,8 +990,8 @@ fn freeze_round(
             &mut rng,
         )?;
         let prove_s = t0.elapsed().as_secs_f64();
-        crate::freeze::write_declaration(&dir0, &base.public, &base.secret)?;
-        crate::freeze::write_declaration(&dir1, &now.public, &now.secret)?;
+        accord_freeze::files::write_declaration(&dir0, &base.public, &base.secret)?;
+        accord_freeze::files::write_declaration(&dir1, &now.public, &now.secret)?;
         let t1 = std::time::Instant::now();
         verify(&base.public, None)?;
         let v = verify(&now.public, Some(&base.public))?;
@@ -983,10 +1006,10 @@ fn freeze_round(
             .collect::<Result<Vec<_>>>()?;
         logs[pi].store.append(&entries)?;
         let note = logs[pi].store.checkpoint(&logs[pi].signer)?;
-        let wname = format!("{}/witness", crate::regime::origin("new-start-2021", other));
+        let wname = format!("{}/witness", accord_log::origin("new-start-2021", other));
         let witness = accord_log::Witness::open(
             &a.out.join(other).join("witness.sqlite"),
-            crate::log::demo_signer(&wname, a.seed)?,
+            keys::demo_signer(&wname, a.seed)?,
         )?;
         let last = witness.latest(logs[pi].store.origin())?.map_or(0, |x| x.0);
         let size = accord_log::Checkpoint::parse(&accord_log::Note::parse(&note)?.text)?.size;

@@ -1,0 +1,658 @@
+//! What the node serves to read: its checkpoint, status, history and
+//! exchange (public); its entries as tiles, the feed, proofs and receipts
+//! (operators, readers, peers); the dashboard and the OpenAPI document.
+
+use crate::auth::authorize_read;
+use crate::error::{internal, ApiError};
+use crate::{blocking, Node};
+use accord_api as api;
+use accord_log::tiles::{self, TileError};
+use accord_log::witness::{encode_hashes, ConsistencyProofJson, InclusionProofJson};
+use accord_regime::compliance::{compliance, Observations};
+use accord_regime::{dates, inspection, quota};
+use accord_registry::{Finding, Notification};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// A query string, read strictly; a bad one is the documented JSON 400
+/// naming the parameter.
+pub(crate) struct Q<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Q).map_err(|e| {
+            let field = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let field = match field.as_str() {
+                "." => named(&message).unwrap_or(field),
+                _ => field,
+            };
+            ApiError::BadRequest {
+                message: format!("query: {message}"),
+                field: Some(field),
+            }
+        })
+    }
+}
+
+/// The parameter a serde message names.
+fn named(message: &str) -> Option<String> {
+    ["unknown field `", "missing field `"].iter().find_map(|p| {
+        message
+            .split_once(p)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(f, _)| f.to_string())
+    })
+}
+
+impl Node {
+    /// A date from a request, checked against the treaty's life.
+    fn date(&self, field: &str, date: Option<NaiveDate>) -> Result<NaiveDate, ApiError> {
+        dates::check(&self.treaty, date.unwrap_or_else(|| self.clock.today()))
+            .map_err(|e| ApiError::bad(field, e.to_string()))
+    }
+}
+
+/// The latest signed checkpoint, signing a new one first if the log grew,
+/// with the cosignatures the witnesses returned for this size.
+#[utoipa::path(
+    get,
+    path = "/checkpoint",
+    tag = "log",
+    responses((status = 200, description = "A C2SP signed checkpoint note", body = String, content_type = "text/plain"))
+)]
+pub(crate) async fn get_checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
+    let note = blocking(move || {
+        let (note, size) = {
+            let mut inner = node.lock()?;
+            let crate::Inner { log, signer, .. } = &mut *inner;
+            (log.checkpoint(signer).map_err(internal)?, log.size())
+        };
+        let mut n = accord_log::Note::parse(&note).map_err(internal)?;
+        for t in &node.targets {
+            let st = t.status();
+            if let (true, Some(line)) = (st.verified && st.acknowledged == size, st.cosignature) {
+                if n.add_line(line).is_err() {
+                    eprintln!("accord-node: a stored cosignature is malformed; not served");
+                }
+            }
+        }
+        Ok(n.to_text())
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=2"),
+        ],
+        note,
+    )
+        .into_response())
+}
+
+/// `?date=YYYY-MM-DD`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StatusQuery {
+    /// The date for compliance (default: today on the node's clock).
+    date: Option<NaiveDate>,
+}
+
+/// What one party's compliance needs, read under its lock.
+struct PartyData {
+    party: String,
+    synthetic: bool,
+    notifications: Vec<Notification>,
+    late: Vec<Finding>,
+}
+
+/// Compliance of the node's party and every mirrored party on a date, with
+/// the exchange, the witnesses and the quotas.
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "status",
+    params(StatusQuery),
+    responses(
+        (status = 200, body = api::Status),
+        (status = 400, description = "A malformed or out-of-range date", body = api::ErrorBody),
+    )
+)]
+pub(crate) async fn get_status(
+    State(node): State<Arc<Node>>,
+    Q(q): Q<StatusQuery>,
+) -> Result<Json<api::Status>, ApiError> {
+    let date = node.date("date", q.date)?;
+    blocking(move || {
+        // 1. Read each party's data under its own lock, one at a time.
+        let (own, head, mut sets) = {
+            let inner = node.lock()?;
+            let own = PartyData {
+                party: node.party.clone(),
+                synthetic: inner.registry.meta().synthetic,
+                notifications: inner.registry.notifications().map_err(internal)?,
+                late: vec![],
+            };
+            let head = (
+                inner.log.origin().to_string(),
+                inner.log.size(),
+                inner
+                    .log
+                    .latest_checkpoint()
+                    .map_err(internal)?
+                    .map(|(_, n)| n),
+                inner.witness.as_ref().map(|w| w.verifier().to_string()),
+                match &inner.receipts {
+                    Some(r) => Some(api::ReceiptsHead {
+                        tree_size: r.size(),
+                        checkpoint: r.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
+                    }),
+                    None => None,
+                },
+            );
+            let sets = vec![inspection::recorded(&inner.registry).map_err(internal)?];
+            (own, head, sets)
+        };
+        let mut mirrors = vec![];
+        for link in &node.links {
+            let m = link.lock_mirror()?;
+            sets.push(inspection::recorded(&m.registry).map_err(internal)?);
+            mirrors.push((
+                PartyData {
+                    party: link.cfg.party.clone(),
+                    synthetic: m.registry.meta().synthetic,
+                    notifications: m.registry.notifications().map_err(internal)?,
+                    late: m.late.clone(),
+                },
+                m.log.size(),
+                m.log.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
+                m.evidence.clone(),
+            ));
+        }
+        // 2. Compliance from the regime, with no lock held.
+        let inspections = inspection::union(sets);
+        let report = |p: &PartyData| {
+            compliance(
+                &node.treaty,
+                &p.party,
+                &p.notifications,
+                p.synthetic,
+                Observations {
+                    inspections: &inspections,
+                    late_deliveries: &p.late,
+                },
+                &[date],
+            )
+            .pop()
+            .ok_or_else(|| internal("no report"))
+        };
+        let own_report = report(&own)?;
+        let mut peers = vec![];
+        for (link, (data, tree_size, checkpoint, evidence)) in node.links.iter().zip(mirrors) {
+            peers.push(api::PeerStatus {
+                party: link.cfg.party.clone(),
+                origin: link.origin.clone(),
+                url: link.cfg.url.clone(),
+                tree_size,
+                checkpoint,
+                link: link.status(),
+                flagged: !evidence.is_empty(),
+                evidence,
+                late_deliveries: data.late.len() as u64,
+                compliance: report(&data)?,
+            });
+        }
+        let mut parties = vec![node.party.clone()];
+        parties.extend(node.links.iter().map(|l| l.cfg.party.clone()));
+        let (origin, tree_size, checkpoint, witness, receipts) = head;
+        Ok(Json(api::Status {
+            party: node.party.clone(),
+            treaty: node.treaty.id.clone(),
+            date,
+            origin,
+            tree_size,
+            checkpoint,
+            witness,
+            compliance: own_report,
+            peers,
+            witnesses: node.targets.iter().map(|t| t.witness_status()).collect(),
+            receipts,
+            quota: quota::quota_use(&node.treaty, &parties, &inspections, date),
+        }))
+    })
+    .await
+}
+
+/// The exchange alone, cheaply (no compliance folds): own size, each
+/// mirror's size, link state and flag, each push target's state.
+#[utoipa::path(
+    get,
+    path = "/exchange",
+    tag = "status",
+    responses((status = 200, body = api::Exchange))
+)]
+pub(crate) async fn get_exchange(
+    State(node): State<Arc<Node>>,
+) -> Result<Json<api::Exchange>, ApiError> {
+    blocking(move || {
+        let tree_size = node.lock()?.log.size();
+        let mut peers = vec![];
+        for link in &node.links {
+            let (tree_size, flagged, late) = {
+                let m = link.lock_mirror()?;
+                (m.log.size(), !m.evidence.is_empty(), m.late.len() as u64)
+            };
+            peers.push(api::ExchangePeer {
+                party: link.cfg.party.clone(),
+                tree_size,
+                flagged,
+                late_deliveries: late,
+                link: link.status(),
+            });
+        }
+        let witnesses = node
+            .targets
+            .iter()
+            .map(|t| {
+                let st = t.status();
+                api::ExchangeTarget {
+                    url: t.url.clone(),
+                    acknowledged: st.acknowledged,
+                    verified: st.verified,
+                    last_error: st.last_error,
+                }
+            })
+            .collect();
+        Ok(Json(api::Exchange {
+            party: node.party.clone(),
+            tree_size,
+            peers,
+            witnesses,
+        }))
+    })
+    .await
+}
+
+/// `?to=YYYY-MM-DD&party=P`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HistoryQuery {
+    /// The last date (default: today on the node's clock).
+    to: Option<NaiveDate>,
+    /// A peer's party: its mirrored registry.
+    party: Option<String>,
+}
+
+/// The aggregates on the first of every month from the earliest
+/// notification to `to` (at most 240 months), and on `to`.
+#[utoipa::path(
+    get,
+    path = "/history",
+    tag = "status",
+    params(HistoryQuery),
+    responses(
+        (status = 200, body = api::History),
+        (status = 400, description = "A malformed or out-of-range date, or an unknown party", body = api::ErrorBody),
+    )
+)]
+pub(crate) async fn get_history(
+    State(node): State<Arc<Node>>,
+    Q(q): Q<HistoryQuery>,
+) -> Result<Json<api::History>, ApiError> {
+    let to = node.date("to", q.to)?;
+    blocking(move || {
+        let (party, synthetic, notes) = node.with_party(q.party.as_deref(), |_, registry| {
+            Ok((
+                registry.meta().party.clone(),
+                registry.meta().synthetic,
+                registry.notifications().map_err(internal)?,
+            ))
+        })?;
+        Ok(Json(accord_regime::history::history(
+            &node.treaty,
+            &party,
+            &notes,
+            synthetic,
+            to,
+        )))
+    })
+    .await
+}
+
+/// `?limit=N&party=P`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FeedQuery {
+    /// How many (default 20, at most 1,000).
+    limit: Option<u64>,
+    /// A peer's party: its mirrored log instead of the node's own.
+    party: Option<String>,
+}
+
+impl Node {
+    /// Runs `f` on the log and registry of `party`: the node's own (`None`
+    /// or its party) or a peer's mirror.
+    fn with_party<R>(
+        &self,
+        party: Option<&str>,
+        f: impl FnOnce(&accord_log::LogStore, &accord_registry::Store) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        match party.filter(|p| *p != self.party) {
+            None => {
+                let inner = self.lock()?;
+                f(&inner.log, &inner.registry)
+            }
+            Some(p) => {
+                let link = self.link(p).ok_or_else(|| {
+                    ApiError::bad(
+                        "party",
+                        format!("`{p}` is neither this node's party nor a peer"),
+                    )
+                })?;
+                let m = link.lock_mirror()?;
+                f(&m.log, &m.registry)
+            }
+        }
+    }
+}
+
+/// The latest entries, newest first (operators, readers and peers: entries
+/// are confidential between the parties).
+#[utoipa::path(
+    get,
+    path = "/notifications",
+    tag = "log",
+    params(FeedQuery),
+    security(("operator" = []), ("reader" = []), ("peer" = [])),
+    responses(
+        (status = 200, body = api::Feed),
+        (status = 401, description = "No credentials", body = api::ErrorBody),
+        (status = 403, description = "Credentials that may not read entries", body = api::ErrorBody),
+    )
+)]
+pub(crate) async fn get_notifications(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Q(q): Q<FeedQuery>,
+) -> Result<Json<api::Feed>, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    let limit = q.limit.unwrap_or(20).min(1000);
+    blocking(move || {
+        node.with_party(q.party.as_deref(), |log, registry| {
+            let size = log.size();
+            let mut entries = vec![];
+            for index in (size.saturating_sub(limit)..size).rev() {
+                let bytes = log.entry(index).map_err(internal)?;
+                let notification = serde_json::from_slice(&bytes).map_err(internal)?;
+                entries.push(api::FeedEntry {
+                    index,
+                    notification,
+                });
+            }
+            Ok(Json(api::Feed {
+                party: registry.meta().party.clone(),
+                tree_size: size,
+                entries,
+            }))
+        })
+    })
+    .await
+}
+
+/// `?limit=N`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ReceiptsQuery {
+    /// How many (default 20, at most 1,000).
+    limit: Option<u64>,
+}
+
+/// The latest receipts this node logged for what its peers delivered,
+/// newest first, with the signed checkpoint of the receipts log.
+#[utoipa::path(
+    get,
+    path = "/receipts",
+    tag = "exchange",
+    params(ReceiptsQuery),
+    security(("operator" = []), ("reader" = []), ("peer" = [])),
+    responses(
+        (status = 200, body = api::Receipts),
+        (status = 401, description = "No credentials", body = api::ErrorBody),
+        (status = 404, description = "This node exchanges with no peer", body = api::ErrorBody),
+    )
+)]
+pub(crate) async fn get_receipts(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Q(q): Q<ReceiptsQuery>,
+) -> Result<Json<api::Receipts>, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    let limit = q.limit.unwrap_or(20).min(1000);
+    blocking(move || {
+        let inner = node.lock()?;
+        let Some(log) = &inner.receipts else {
+            return Err(ApiError::NotFound(
+                "this node exchanges with no peer".into(),
+            ));
+        };
+        let size = log.size();
+        let mut receipts = vec![];
+        for index in (size.saturating_sub(limit)..size).rev() {
+            let receipt =
+                serde_json::from_slice(&log.entry(index).map_err(internal)?).map_err(internal)?;
+            receipts.push(api::ReceiptEntry { index, receipt });
+        }
+        Ok(Json(api::Receipts {
+            origin: log.origin().to_string(),
+            tree_size: size,
+            checkpoint: log.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
+            receipts,
+        }))
+    })
+    .await
+}
+
+/// `?old=&new=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ConsistencyQuery {
+    /// The older size.
+    old: u64,
+    /// The newer size (at most the log's).
+    new: u64,
+}
+
+/// An RFC 9162 consistency proof between two sizes of the node's log.
+#[utoipa::path(
+    get,
+    path = "/proof/consistency",
+    tag = "log",
+    params(ConsistencyQuery),
+    security(("operator" = []), ("reader" = []), ("peer" = [])),
+    responses(
+        (status = 200, body = ConsistencyProofJson),
+        (status = 400, description = "Sizes out of range; `field` names which", body = api::ErrorBody),
+        (status = 401, description = "No credentials", body = api::ErrorBody),
+    )
+)]
+pub(crate) async fn get_consistency(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Q(q): Q<ConsistencyQuery>,
+) -> Result<Json<ConsistencyProofJson>, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    blocking(move || {
+        let inner = node.lock()?;
+        let size = inner.log.size();
+        if q.old > q.new || q.new > size {
+            return Err(ApiError::bad(
+                if q.new > size { "new" } else { "old" },
+                format!(
+                    "need old ≤ new ≤ {size} (the log's size); got {} and {}",
+                    q.old, q.new
+                ),
+            ));
+        }
+        let hashes = if q.old == 0 || q.old == q.new {
+            vec![]
+        } else {
+            inner
+                .log
+                .consistency_proof(q.old, q.new)
+                .map_err(internal)?
+        };
+        Ok(Json(ConsistencyProofJson {
+            old_size: q.old,
+            new_size: q.new,
+            hashes: encode_hashes(&hashes),
+        }))
+    })
+    .await
+}
+
+/// `?index=&size=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct InclusionQuery {
+    /// The entry's index.
+    index: u64,
+    /// The tree size (at most the log's).
+    size: u64,
+}
+
+/// An RFC 9162 inclusion proof of one entry in a size of the node's log.
+#[utoipa::path(
+    get,
+    path = "/proof/inclusion",
+    tag = "log",
+    params(InclusionQuery),
+    security(("operator" = []), ("reader" = []), ("peer" = [])),
+    responses(
+        (status = 200, body = InclusionProofJson),
+        (status = 400, description = "Index or size out of range; `field` names which", body = api::ErrorBody),
+        (status = 401, description = "No credentials", body = api::ErrorBody),
+    )
+)]
+pub(crate) async fn get_inclusion(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Q(q): Q<InclusionQuery>,
+) -> Result<Json<InclusionProofJson>, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    blocking(move || {
+        let inner = node.lock()?;
+        let size = inner.log.size();
+        if q.index >= q.size || q.size > size {
+            return Err(ApiError::bad(
+                if q.size > size { "size" } else { "index" },
+                format!(
+                    "need index < size ≤ {size} (the log's size); got {} and {}",
+                    q.index, q.size
+                ),
+            ));
+        }
+        let hashes = inner
+            .log
+            .inclusion_proof(q.index, q.size)
+            .map_err(internal)?;
+        Ok(Json(InclusionProofJson {
+            leaf_index: q.index,
+            tree_size: q.size,
+            hashes: encode_hashes(&hashes),
+        }))
+    })
+    .await
+}
+
+/// A C2SP tlog-tiles tile or entry bundle (`tile/L/N[.p/W]`,
+/// `tile/entries/N[.p/W]`).
+#[utoipa::path(
+    get,
+    path = "/tile/{path}",
+    tag = "log",
+    params(("path" = String, Path, description = "The tile path after `tile/`, as C2SP tlog-tiles spells it")),
+    security(("operator" = []), ("reader" = []), ("peer" = [])),
+    responses(
+        (status = 200, description = "The tile's bytes", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "A malformed tile path", body = api::ErrorBody),
+        (status = 401, description = "No credentials", body = api::ErrorBody),
+        (status = 404, description = "Not in the log at its size (yet)", body = api::ErrorBody),
+    )
+)]
+pub(crate) async fn get_tile(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    authorize_read(&node, &headers, &uri)?;
+    let t = tiles::parse(&path).map_err(|e| ApiError::bad("path", format!("tile/{path}: {e}")))?;
+    let bytes = blocking(move || {
+        let inner = node.lock()?;
+        tiles::read(&inner.log, t).map_err(|e| match e {
+            e @ TileError::NotYet { .. } => ApiError::NotFound(e.to_string()),
+            other => internal(other),
+        })
+    })
+    .await?;
+    // A full tile never changes; a partial one is replaced as the log grows.
+    let cache = if t.width == tiles::TILE_WIDTH {
+        "private, max-age=31536000, immutable"
+    } else {
+        "private, no-cache"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The dashboard: one self-contained page (no external scripts, styles or
+/// fonts) that polls `/status`, `/history` and, given an operator token,
+/// `GET /notifications`.
+pub const DASHBOARD: &str = include_str!("dashboard.html");
+
+/// The dashboard page.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "dashboard",
+    responses((status = 200, description = "The dashboard", body = String, content_type = "text/html"))
+)]
+pub(crate) async fn dashboard() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
+            ),
+        ],
+        DASHBOARD,
+    )
+        .into_response()
+}
