@@ -928,15 +928,34 @@ impl ConnService {
 /// Keeps the connection busy until hyper has written (and dropped) the
 /// response body.
 fn with_guard(resp: Response<Body>, busy: Busy) -> Response<Body> {
-    resp.map(|b| {
-        Body::new(http_body_util::BodyExt::map_frame(
-            b,
-            move |f: Frame<Bytes>| {
-                let _held = &busy;
-                f
-            },
-        ))
-    })
+    resp.map(|inner| Body::new(Guarded { inner, _busy: busy }))
+}
+
+/// A response body holding the connection's [`Busy`] mark; forwards the
+/// size hint, so a `Content-Length` stays one.
+struct Guarded {
+    inner: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for Guarded {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: StdPin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        StdPin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 #[derive(Default)]
