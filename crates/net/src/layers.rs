@@ -11,6 +11,7 @@
 
 use crate::server::{Peer, RemoteAddr};
 use axum::body::Body;
+use axum::response::IntoResponse;
 use http::request::Parts;
 use http::{header, HeaderValue, Request, Response};
 use std::future::Future;
@@ -23,15 +24,17 @@ type BoxFuture<T> = StdPin<Box<dyn Future<Output = T> + Send>>;
 
 /// Runs `check` on a request's head before the inner service (and so before
 /// the body is read). `check` may add extensions (who the operator is);
-/// its `Err` response is sent as it is, with `Connection: close`.
+/// its `Err` (anything that is a response: the node's `ApiError`) is sent
+/// as it is, with `Connection: close`.
 #[derive(Clone)]
 pub struct AuthLayer<F> {
     check: F,
 }
 
-impl<F> AuthLayer<F>
+impl<F, E> AuthLayer<F>
 where
-    F: Fn(&mut Parts) -> Result<(), Response<Body>> + Clone + Send + Sync + 'static,
+    F: Fn(&mut Parts) -> Result<(), E> + Clone + Send + Sync + 'static,
+    E: IntoResponse,
 {
     /// A layer running `check`.
     pub fn new(check: F) -> AuthLayer<F> {
@@ -69,12 +72,13 @@ impl<S, F> std::fmt::Debug for Auth<S, F> {
     }
 }
 
-impl<S, F, B> Service<Request<B>> for Auth<S, F>
+impl<S, F, E, B> Service<Request<B>> for Auth<S, F>
 where
     S: Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
-    F: Fn(&mut Parts) -> Result<(), Response<Body>> + Clone + Send + Sync + 'static,
+    F: Fn(&mut Parts) -> Result<(), E> + Clone + Send + Sync + 'static,
+    E: IntoResponse,
     B: Send + 'static,
 {
     type Response = Response<Body>;
@@ -88,7 +92,8 @@ where
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let (mut parts, body) = req.into_parts();
         match (self.check)(&mut parts) {
-            Err(mut refusal) => {
+            Err(e) => {
+                let mut refusal = e.into_response();
                 refusal
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));

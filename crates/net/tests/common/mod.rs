@@ -34,10 +34,9 @@ pub fn router() -> Router {
             |parts: &mut http::request::Parts| match parts.headers.get(http::header::AUTHORIZATION)
             {
                 Some(v) if v == "Bearer operator" => Ok(()),
-                _ => Err(accord_net::json_error(
+                _ => Err((
                     http::StatusCode::UNAUTHORIZED,
                     "an operator bearer token is required",
-                    None,
                 )),
             },
         ));
