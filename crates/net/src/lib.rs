@@ -1,6 +1,7 @@
 //! The transport of a party's node.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod client;
 pub mod errors;
 pub mod identity;

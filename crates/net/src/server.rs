@@ -197,24 +197,33 @@ pub enum ServeError {
     },
 }
 
-/// Who is on the other end of a request's connection.
+/// Who is on the other end of a request's connection: the pin of the
+/// client's certificate, which the TLS handshake verified (only pinned keys
+/// get through it, and only with a valid handshake signature), or no one.
+///
+/// Only the server makes one, from a completed handshake, so a handler
+/// that finds a pinned `Peer` in its request knows the pin was verified:
+///
+/// ```compile_fail
+/// let forged = accord_net::Peer { pin: None };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Peer {
-    /// The client presented a certificate whose key has this pin (one of the
-    /// server's pinned keys: no other certificate gets through the
-    /// handshake).
-    Pinned(Pin),
-    /// No client certificate (or plain HTTP).
-    Anonymous,
+pub struct Peer {
+    pin: Option<Pin>,
 }
 
 impl Peer {
-    /// The pin, if any.
+    const ANONYMOUS: Peer = Peer { pin: None };
+
+    /// The verified pin of the client's key; `None` for a client without a
+    /// certificate (or on plain HTTP).
     pub fn pin(&self) -> Option<Pin> {
-        match self {
-            Peer::Pinned(p) => Some(*p),
-            Peer::Anonymous => None,
-        }
+        self.pin
+    }
+
+    /// Whether the client presented no certificate.
+    pub fn is_anonymous(&self) -> bool {
+        self.pin.is_none()
     }
 }
 
@@ -657,7 +666,7 @@ async fn run_connection(
     let _ = tcp.set_nodelay(true);
     let Some(acceptor) = tls else {
         ctx.conn.handshake_done();
-        serve_http(tcp, Peer::Anonymous, ctx).await;
+        serve_http(tcp, Peer::ANONYMOUS, ctx).await;
         return;
     };
     let limit = ctx.shared.limits.handshake_timeout;
@@ -678,7 +687,7 @@ async fn run_connection(
                 .peer_certificates()
                 .and_then(|c| c.first())
                 .and_then(|c| Pin::of_certificate(c).ok())
-                .map_or(Peer::Anonymous, Peer::Pinned);
+                .map_or(Peer::ANONYMOUS, |pin| Peer { pin: Some(pin) });
             ctx.conn.handshake_done();
             serve_http(stream, peer, ctx).await;
         }

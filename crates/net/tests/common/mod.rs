@@ -45,10 +45,8 @@ pub fn router() -> Router {
         .route(
             "/peer",
             get(|axum::Extension(p): axum::Extension<Peer>| async move {
-                match p {
-                    Peer::Pinned(pin) => pin.to_string(),
-                    Peer::Anonymous => "anonymous".to_string(),
-                }
+                p.pin()
+                    .map_or_else(|| "anonymous".to_string(), |pin| pin.to_string())
             }),
         )
         .route("/echo", post(|b: Bytes| async move { b }))
