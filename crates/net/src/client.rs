@@ -491,7 +491,7 @@ impl Endpoint {
                 });
             let _ = tx.send(r);
         });
-        match rx.recv_timeout(whole + Duration::from_secs(5)) {
+        match rx.recv_timeout(whole.saturating_add(Duration::from_secs(5))) {
             Ok(r) => r,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(ClientError::Timeout {
                 url,

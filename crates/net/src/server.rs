@@ -41,6 +41,14 @@
 //! and its request, once read, runs to completion. The counts are kept
 //! under one mutex held only for the bookkeeping, never across an await.
 //!
+//! # Panics
+//!
+//! Each request's handler runs as a task of its own: a panic in it is
+//! answered `500` with the JSON body (`"internal error"`, the detail only
+//! in the log) and nothing else stops. State the handler held a lock on is
+//! the handler's business (the node must not hold locks across fallible
+//! work).
+//!
 //! # What handlers see
 //!
 //! Each request carries in its extensions the [`Peer`] (the pin of the
@@ -322,6 +330,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// `t + d`, or a year after `t` if that overflows (a limit of
+/// `Duration::MAX` means "no limit", not a panic).
+fn after(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(t)
+}
+
 /// Where a connection is (see the module documentation).
 #[derive(Debug)]
 struct Phase {
@@ -356,15 +372,16 @@ impl Conn {
 
     fn deadline(&self, l: &Limits) -> (Instant, Timeout) {
         let p = lock(&self.phase);
-        if p.handshaking {
-            (p.since + l.handshake_timeout, Timeout::Handshake)
+        let (limit, kind) = if p.handshaking {
+            (l.handshake_timeout, Timeout::Handshake)
         } else if p.busy > 0 {
-            (p.since + l.request_timeout, Timeout::Request)
+            (l.request_timeout, Timeout::Request)
         } else if p.fresh || p.head_started {
-            (p.since + l.header_timeout, Timeout::Header)
+            (l.header_timeout, Timeout::Header)
         } else {
-            (p.since + l.idle_timeout, Timeout::Idle)
-        }
+            (l.idle_timeout, Timeout::Idle)
+        };
+        (after(p.since, limit), kind)
     }
 
     fn handshake_done(&self) {
@@ -622,7 +639,7 @@ impl Server {
         }
         drop(listener);
         let _ = stop_tx.send(true);
-        let grace = tokio::time::Instant::now() + shared.limits.shutdown_grace;
+        let grace = after(Instant::now(), shared.limits.shutdown_grace).into();
         while shared.open() > 0 {
             let gone = shared.gone.notified();
             tokio::select! {
@@ -714,8 +731,14 @@ where
     builder
         .timer(TokioTimer::new())
         // hyper's own clock starts when it waits for a head, idle included:
-        // a backstop behind the phases above.
-        .header_read_timeout(limits.idle_timeout + limits.header_timeout)
+        // a backstop behind the phases above (at most a day: hyper adds it
+        // to the clock unchecked).
+        .header_read_timeout(
+            limits
+                .idle_timeout
+                .saturating_add(limits.header_timeout)
+                .min(Duration::from_secs(86_400)),
+        )
         .max_buf_size(limits.hard_head_limit())
         .max_headers(limits.max_headers.saturating_mul(2))
         .keep_alive(true);
@@ -905,9 +928,19 @@ impl ConnService {
             done: false,
         });
         let req = Request::from_parts(parts, body);
-        let resp = match tower::ServiceExt::oneshot(self.router, req).await {
-            Ok(r) => r,
-            Err(never) => match never {},
+        // The router runs as a task of its own, so that a panic in a handler
+        // is caught (as the task's JoinError) and answered 500, and the
+        // connection and the server go on.
+        let resp = match tokio::spawn(tower::ServiceExt::oneshot(self.router, req)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(never)) => match never {},
+            Err(e) => {
+                tracing::error!(remote = %self.remote, error = %e, "a handler panicked; answered 500");
+                return with_guard(
+                    json_error_close(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+                    busy,
+                );
+            }
         };
         let resp = if flags.too_large.load(Ordering::Relaxed) {
             Stats::inc(&shared.stats.rejected);

@@ -287,13 +287,11 @@ fn router_errors_in_plain_text_become_json() {
 }
 
 #[test]
-fn a_panicking_handler_kills_only_its_own_request() {
+fn a_panicking_handler_is_500_json_and_the_server_lives() {
     let srv = start(Limits::default(), Transport::InsecurePlaintext);
-    let (status, _, _) = raw_exchange(srv.addr, b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert_eq!(
-        status, 0,
-        "the connection of the panicking request is dropped"
-    );
+    let (status, _, body) = raw_exchange(srv.addr, b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status, 500);
+    assert_eq!(json_error(&body), (500, "internal error".to_string()));
     for _ in 0..3 {
         let (status, _, body) = raw_exchange(srv.addr, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!((status, body.as_str()), (200, "hi"));
@@ -336,4 +334,37 @@ fn keep_alive_reuses_one_connection() {
         assert_eq!(r.text(), format!("body {i}"));
     }
     assert_eq!(srv.stats.snapshot().accepted, 1);
+}
+
+#[test]
+fn unlimited_limits_do_not_overflow() {
+    let forever = Duration::MAX;
+    let srv = start(
+        Limits {
+            handshake_timeout: forever,
+            header_timeout: forever,
+            idle_timeout: forever,
+            body_timeout: forever,
+            request_timeout: forever,
+            shutdown_grace: Duration::from_millis(100),
+            max_header_bytes: usize::MAX,
+            max_uri_bytes: usize::MAX,
+            max_body_bytes: u64::MAX,
+            ..Limits::default()
+        },
+        Transport::InsecurePlaintext,
+    );
+    let limits = ClientLimits {
+        connect_timeout: forever,
+        read_timeout: forever,
+        request_timeout: forever,
+        ..ClientLimits::default()
+    };
+    let r = Client::new(limits, None)
+        .expect("client")
+        .endpoint(&format!("http://{}", srv.addr), Security::InsecurePlaintext)
+        .expect("endpoint")
+        .post("/echo", &[], "x")
+        .expect("post");
+    assert_eq!(r.text(), "x");
 }
