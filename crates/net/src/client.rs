@@ -337,71 +337,100 @@ impl Client {
     /// An endpoint at `url` (`https://host:port[/prefix]`, or `http://` on
     /// loopback with [`Security::InsecurePlaintext`]).
     pub fn endpoint(&self, url: &str, security: Security) -> Result<Endpoint, ClientError> {
-        let bad = |problem| ClientError::Url {
-            url: url.to_string(),
-            problem,
-        };
-        let sec = |problem| ClientError::Security {
-            url: url.to_string(),
-            problem,
-        };
-        let uri: http::Uri = url.parse().map_err(|_| bad(UrlProblem::Syntax))?;
-        let tls = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
-            _ => return Err(bad(UrlProblem::Scheme)),
-        };
-        let authority = uri.authority().ok_or_else(|| bad(UrlProblem::NoHost))?;
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        if host.is_empty() {
-            return Err(bad(UrlProblem::NoHost));
-        }
-        if uri.query().is_some() {
-            return Err(bad(UrlProblem::Query));
-        }
-        let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        let prefix = uri.path().trim_end_matches('/').to_string();
-        let tls = match (tls, security) {
-            (true, Security::Pinned(pins)) => {
-                if pins.is_empty() {
-                    return Err(sec(SecurityProblem::NoPins));
-                }
-                let cfg = crate::tls::client_config(pins, self.inner.identity.as_ref())
-                    .map_err(|_| sec(SecurityProblem::NoPins))?;
-                let name =
-                    ServerName::try_from(host.clone()).map_err(|_| bad(UrlProblem::NoHost))?;
+        let p = parse(url, &security)?;
+        let tls = match security {
+            Security::Pinned(pins) => {
+                let cfg = crate::tls::client_config(pins, self.inner.identity.as_ref()).map_err(
+                    |_| ClientError::Security {
+                        url: url.to_string(),
+                        problem: SecurityProblem::NoPins,
+                    },
+                )?;
+                let name = ServerName::try_from(p.host.clone()).map_err(|_| ClientError::Url {
+                    url: url.to_string(),
+                    problem: UrlProblem::NoHost,
+                })?;
                 Some((tokio_rustls::TlsConnector::from(cfg), name))
             }
-            (true, Security::InsecurePlaintext) => {
-                return Err(sec(SecurityProblem::HttpsWithoutPins))
-            }
-            (false, Security::Pinned(_)) => return Err(sec(SecurityProblem::PlaintextNotAllowed)),
-            (false, Security::InsecurePlaintext) => {
-                let loopback = host.eq_ignore_ascii_case("localhost")
-                    || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-                if !loopback {
-                    return Err(sec(SecurityProblem::PlaintextNotLoopback));
-                }
-                None
-            }
+            Security::InsecurePlaintext => None,
         };
         Ok(Endpoint {
             shared: Arc::new(EndpointShared {
                 client: self.inner.clone(),
                 base: url.trim_end_matches('/').to_string(),
-                host,
-                port,
-                authority: authority.as_str().to_string(),
-                prefix,
+                host: p.host,
+                port: p.port,
+                authority: p.authority,
+                prefix: p.prefix,
                 tls,
                 idle: Mutex::new(vec![]),
             }),
         })
     }
+}
+
+/// Checks a URL against the security it will be used with, as
+/// [`Client::endpoint`] does, without a client (for validating a
+/// configuration file when it is read).
+pub fn check_url(url: &str, security: &Security) -> Result<(), ClientError> {
+    parse(url, security).map(|_| ())
+}
+
+struct Parsed {
+    host: String,
+    port: u16,
+    authority: String,
+    prefix: String,
+}
+
+fn parse(url: &str, security: &Security) -> Result<Parsed, ClientError> {
+    let bad = |problem| ClientError::Url {
+        url: url.to_string(),
+        problem,
+    };
+    let sec = |problem| ClientError::Security {
+        url: url.to_string(),
+        problem,
+    };
+    let uri: http::Uri = url.parse().map_err(|_| bad(UrlProblem::Syntax))?;
+    let tls = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(bad(UrlProblem::Scheme)),
+    };
+    let authority = uri.authority().ok_or_else(|| bad(UrlProblem::NoHost))?;
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    if host.is_empty() {
+        return Err(bad(UrlProblem::NoHost));
+    }
+    if uri.query().is_some() {
+        return Err(bad(UrlProblem::Query));
+    }
+    match (tls, security) {
+        (true, Security::Pinned(pins)) if pins.is_empty() => {
+            return Err(sec(SecurityProblem::NoPins))
+        }
+        (true, Security::Pinned(_)) => {}
+        (true, Security::InsecurePlaintext) => return Err(sec(SecurityProblem::HttpsWithoutPins)),
+        (false, Security::Pinned(_)) => return Err(sec(SecurityProblem::PlaintextNotAllowed)),
+        (false, Security::InsecurePlaintext) => {
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(sec(SecurityProblem::PlaintextNotLoopback));
+            }
+        }
+    }
+    Ok(Parsed {
+        port: authority.port_u16().unwrap_or(if tls { 443 } else { 80 }),
+        authority: authority.as_str().to_string(),
+        prefix: uri.path().trim_end_matches('/').to_string(),
+        host,
+    })
 }
 
 struct EndpointShared {

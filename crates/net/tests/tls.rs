@@ -214,4 +214,15 @@ fn plaintext_is_refused_unless_asked_for_and_on_loopback() {
         c.endpoint("ftp://127.0.0.1:7101", Security::InsecurePlaintext),
         Err(ClientError::Url { .. })
     ));
+    // The same checks without a client, for reading a configuration.
+    assert!(matches!(
+        accord_net::client::check_url("http://192.0.2.1:7101", &Security::InsecurePlaintext),
+        Err(ClientError::Security {
+            problem: SecurityProblem::PlaintextNotLoopback,
+            ..
+        })
+    ));
+    assert!(
+        accord_net::client::check_url("https://ru.example:7102", &Security::Pinned(pins)).is_ok()
+    );
 }
