@@ -88,9 +88,9 @@ pub struct State {
     facilities: Vec<Facility>,
     facility_ids: HashMap<Box<str>, u32>,
     /// counts[kind][status]
-    counts: Vec<[u64; 5]>,
+    counts: Vec<[u64; Status::COUNT]>,
     /// declared reentry vehicles, summed, [kind][status]
-    rvs: Vec<[u64; 5]>,
+    rvs: Vec<[u64; Status::COUNT]>,
 }
 
 impl State {
@@ -126,8 +126,8 @@ impl State {
             .collect();
         State {
             party: party.to_string(),
-            counts: vec![[0; 5]; kind_ids.len()],
-            rvs: vec![[0; 5]; kind_ids.len()],
+            counts: vec![[0; Status::COUNT]; kind_ids.len()],
+            rvs: vec![[0; Status::COUNT]; kind_ids.len()],
             kinds,
             kind_ids,
             max_rv: treaty
