@@ -43,6 +43,9 @@ pub struct Report {
     pub date: NaiveDate,
     /// The treaty id.
     pub treaty: String,
+    /// The counting reading applied, if not the treaty's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<String>,
     /// Whether the treaty is in force on the date.
     pub in_force: bool,
     /// True when the registry was generated (synthetic data).
@@ -282,6 +285,7 @@ pub fn evaluate(
                 party: party.to_string(),
                 date,
                 treaty: treaty.id.clone(),
+                reading: treaty.reading.clone(),
                 in_force: treaty.in_force_on(date),
                 synthetic,
                 aggregates,

@@ -18,6 +18,7 @@ fn system(name: &str, deployed: u64, non_deployed: u64, loaded: u64, capacity: u
         kind: "icbm".into(),
         deployed,
         non_deployed,
+        test: 0,
         loaded,
         capacity,
         capacity_source: "hand-built".into(),
@@ -245,8 +246,10 @@ fn days_left_from_20_october_2020_to_the_2021_expiry_is_108() {
 ///
 /// Published breakdown (State Dept, 1 Sep 2020, in `data/forces/US.toml`):
 /// 397 deployed Minuteman III with one warhead each in 454 silos (57
-/// non-deployed); 230 deployed Trident II with 1,012 warheads in 280 tubes
-/// (50 non-deployed); 12 + 8 B-2A and 36 + 10 B-52H deployed + non-deployed.
+/// non-deployed, 4 of them test silos); 230 deployed Trident II with 1,012
+/// warheads in 280 tubes (50 non-deployed); 12 + 8 B-2A (1 test) and
+/// 36 + 10 B-52H (4 test) deployed + non-deployed. Test items have no
+/// upload potential.
 /// Capacities: MM-III 3 (Mk-12A, an assumption), D5 8 (US Navy), B-2A 16
 /// (assumption), B-52H 20.
 #[test]
@@ -273,10 +276,19 @@ fn us_upload_potential_on_1_september_2020() {
             .unwrap_or_else(|| panic!("{n}"))
             .clone()
     };
+    // The 57 non-deployed silos of the fact sheet are 53 empty operational
+    // silos and 4 test silos; test items count in the 800 but carry no
+    // upload potential.
     let mm = by("minuteman-iii");
     assert_eq!(
-        (mm.deployed, mm.non_deployed, mm.loaded, mm.capacity),
-        (397, 57, 397, 3)
+        (
+            mm.deployed,
+            mm.non_deployed,
+            mm.test,
+            mm.loaded,
+            mm.capacity
+        ),
+        (397, 53, 4, 397, 3)
     );
     let d5 = by("trident-ii-d5");
     assert_eq!(
@@ -285,19 +297,31 @@ fn us_upload_potential_on_1_september_2020() {
     );
     let b2 = by("b-2a");
     assert_eq!(
-        (b2.deployed, b2.non_deployed, b2.loaded, b2.capacity),
-        (12, 8, 12, 16)
+        (
+            b2.deployed,
+            b2.non_deployed,
+            b2.test,
+            b2.loaded,
+            b2.capacity
+        ),
+        (12, 7, 1, 12, 16)
     );
     let b52 = by("b-52h");
     assert_eq!(
-        (b52.deployed, b52.non_deployed, b52.loaded, b52.capacity),
-        (36, 10, 36, 20)
+        (
+            b52.deployed,
+            b52.non_deployed,
+            b52.test,
+            b52.loaded,
+            b52.capacity
+        ),
+        (36, 6, 4, 36, 20)
     );
     let missiles = 397 * (3 - 1) + (230 * 8 - 1012);
     let bombers = 12 * (16 - 1) + 36 * (20 - 1);
-    let returned = 57 * 3 + 50 * 8 + 8 * 16 + 10 * 20;
-    assert_eq!((missiles, bombers, returned), (1622, 864, 899));
-    assert_eq!(t.upload_potential, 3385);
+    let returned = 53 * 3 + 50 * 8 + 7 * 16 + 6 * 20;
+    assert_eq!((missiles, bombers, returned), (1622, 864, 791));
+    assert_eq!(t.upload_potential, 3277);
     assert!(s.force.notes.is_empty(), "{:?}", s.force.notes);
 }
 

@@ -48,9 +48,10 @@ pub struct Treaty {
     pub data_categories: Vec<DataCategory>,
     /// Named interpretations of the counting rules (the parties' readings).
     pub readings: Vec<Reading>,
-    /// The reading the limits above follow, when one was applied with
-    /// [`Treaty::with_reading`]; `None`: the treaty's own counting (its
-    /// default reading, if it names one).
+    /// The reading the limits above follow, when one other than the
+    /// default was applied with [`Treaty::with_reading`] (the treaty's name
+    /// then says so too); `None`: the treaty's own counting (its default
+    /// reading, if it names one).
     pub reading: Option<String>,
     /// The right of withdrawal, if the treaty provides one.
     pub withdrawal: Option<WithdrawalRule>,
@@ -550,7 +551,15 @@ impl Treaty {
                 l.count.push(rt.term.clone());
             }
         }
-        t.reading = Some(r.id.clone());
+        if let Some(old) = &self.reading {
+            if let Some(base) = t.name.strip_suffix(&format!(" (reading: {old})")) {
+                t.name = base.to_string();
+            }
+        }
+        if !r.default {
+            t.name = format!("{} (reading: {})", t.name, r.id);
+        }
+        t.reading = (!r.default).then(|| r.id.clone());
         Ok(t)
     }
 

@@ -114,6 +114,32 @@ impl Treaty {
                     tl.upcoming.clear();
                 }
             }
+            let schedule = self.data_exchange_schedule();
+            for u in tl
+                .upcoming
+                .iter_mut()
+                .filter(|u| u.kind == DeadlineKind::DataExchangeDue)
+            {
+                let Some(&(as_of, _)) = schedule.iter().find(|(_, due)| *due == u.date) else {
+                    continue;
+                };
+                let not: Vec<String> = self
+                    .parties
+                    .iter()
+                    .filter_map(|p| match r.exchange_outcome(&p.code, as_of) {
+                        crate::record::ExchangeStatus::NotProvided => {
+                            Some(format!("{} will not provide it", p.code))
+                        }
+                        crate::record::ExchangeStatus::Withheld => {
+                            Some(format!("{} withholds it", p.code))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if !not.is_empty() {
+                    u.what = format!("{} (per the record: {})", u.what, not.join("; "));
+                }
+            }
             tl.record = Some(on);
         }
         tl

@@ -41,7 +41,15 @@ fn readings_are_named_and_sourced() {
             .map(|l| l.count.len()),
         Some(3)
     );
+    assert_eq!(
+        ru.name,
+        "New START (extended 2021) (reading: ru-objections)"
+    );
     let back = ru.with_reading("us").expect("reading");
+    assert_eq!(
+        (back.name.as_str(), back.reading.as_deref()),
+        ("New START (extended 2021)", None)
+    );
     assert_eq!(
         back.limit("deployed_and_nondeployed_launchers")
             .map(|l| l.count.len()),
