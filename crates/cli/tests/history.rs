@@ -23,7 +23,11 @@ fn history_raises_missing_data_exchanges_from_the_record() {
         })
         .collect();
     assert_eq!(missing.len(), 12);
-    assert_eq!(missing[0], ("2023-03-01".to_string(), "RU".to_string()));
+    assert_eq!(missing[0], ("2023-03-01".to_string(), "US".to_string()));
+    assert_eq!(missing[1], ("2023-03-01".to_string(), "RU".to_string()));
+    // The published rows keep their place: the last one is still Russia's 1 Mar 2023.
+    assert_eq!(rows[49]["party"], "RU");
+    assert_eq!(rows[49]["limits"][0]["value"], "not_provided");
     let ru = rows
         .iter()
         .find(|r| r["date"] == "2023-03-01" && r["party"] == "RU")

@@ -213,7 +213,7 @@ fn russia_provided_no_data_from_1_march_2023_and_the_us_withheld_its_own() {
         d(2025, 3, 1),
         d(2025, 9, 1),
     ];
-    let want: Vec<(NaiveDate, &str)> = dates.iter().flat_map(|&a| [(a, "RU"), (a, "US")]).collect();
+    let want: Vec<(NaiveDate, &str)> = dates.iter().flat_map(|&a| [(a, "US"), (a, "RU")]).collect();
     assert_eq!(missing, want);
     let ru = r
         .iter()
