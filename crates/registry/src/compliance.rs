@@ -13,7 +13,7 @@ use crate::state::State;
 use accord_treaty::{Deadline, LimitMax, RvChangeDeadline, Treaty};
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A limit on the report's date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,8 +161,14 @@ pub fn evaluate(
     let mut state = State::new(treaty, party);
     let mut transitions: Vec<Finding> = vec![];
     // Notifications that must be followed by another for the same item:
-    // (item, kind expected, by when, the notification waiting).
-    let mut expected: Vec<(String, String, NaiveDate, usize)> = vec![];
+    // item → (kind expected, by when, the notification waiting).
+    let mut expected: HashMap<String, Vec<(String, NaiveDate, usize)>> = HashMap::new();
+    // The few kinds that expect a follow-up, looked up once.
+    let follows: Vec<(&str, &accord_treaty::FollowedBy)> = treaty
+        .notification_types
+        .iter()
+        .filter_map(|t| t.followed_by.as_ref().map(|f| (t.id.as_str(), f)))
+        .collect();
     let mut baselines: BTreeMap<String, u64> = BTreeMap::new();
     let mut next = 0usize;
     let mut out: Vec<(usize, Report)> = Vec::with_capacity(dates.len());
@@ -174,14 +180,18 @@ pub fn evaluate(
             if let Some(f) = state.apply(n) {
                 transitions.push(f);
             } else if let Some(item) = n.event.item() {
-                expected
-                    .retain(|(i, k, by, _)| !(i == item && k == n.event.kind() && n.date <= *by));
-                if let Some(fb) = treaty
-                    .notification_type(n.event.kind())
-                    .and_then(|t| t.followed_by.as_ref())
+                if let Some(waiting) = (!expected.is_empty())
+                    .then(|| expected.get_mut(item))
+                    .flatten()
                 {
-                    expected.push((
-                        item.to_string(),
+                    waiting.retain(|(k, by, _)| !(k == n.event.kind() && n.date <= *by));
+                    if waiting.is_empty() {
+                        expected.remove(item);
+                    }
+                }
+                let kind = n.event.kind();
+                if let Some((_, fb)) = follows.iter().find(|(k, _)| *k == kind) {
+                    expected.entry(item.to_string()).or_default().push((
                         fb.kind.clone(),
                         accord_treaty::add_days(n.date, fb.within_days),
                         order[next],
@@ -205,8 +215,14 @@ pub fn evaluate(
         }
         let mut findings: Vec<Finding> = transitions.clone();
         findings.extend(late.iter().filter(|f| f.date <= date).cloned());
-        for (item, kind, by, i) in expected.iter().filter(|e| e.2 < date) {
-            let n = &notifications[*i];
+        let mut overdue: Vec<(&String, &String, NaiveDate, usize)> = expected
+            .iter()
+            .flat_map(|(item, v)| v.iter().map(move |(k, by, i)| (item, k, *by, *i)))
+            .filter(|e| e.2 < date)
+            .collect();
+        overdue.sort_by_key(|e| (e.2, e.3));
+        for (item, kind, by, i) in overdue {
+            let n = &notifications[i];
             let mut f = Finding::about(
                 FindingKind::MissingNotification,
                 n,
@@ -220,7 +236,7 @@ pub fn evaluate(
                         .map_or("", |fb| fb.source.as_str())
                 ),
             );
-            f.date = *by;
+            f.date = by;
             findings.push(f);
         }
         if let Some(first) = first_date {

@@ -277,6 +277,16 @@ impl Event {
         ),
     ];
 
+    /// The fields of each kind that may be absent (the rest are required
+    /// by the notification's shape).
+    pub const OPTIONAL: &'static [(&'static str, &'static [&'static str])] = &[
+        ("accountability_entry", &["launcher", "reentry_vehicles"]),
+        ("deployment", &["launcher", "reentry_vehicles"]),
+        ("data_exchange", &["facilities"]),
+        ("heavy_bomber_exit", &["expected_return"]),
+        ("inspection_notice", &["point_of_entry"]),
+    ];
+
     /// Whether the event announces something ahead (its `date` is the
     /// announced day and it is sent before it).
     pub fn announces(&self) -> bool {
@@ -366,8 +376,27 @@ impl Notification {
             ));
         }
         if let Some(nt) = treaty.notification_type(self.event.kind()) {
-            let value = serde_json::to_value(&self.event).unwrap_or_default();
-            for field in &nt.required {
+            // Only fields that may be absent need looking at; the others
+            // are there whenever the notification parsed.
+            let optional = Event::OPTIONAL
+                .iter()
+                .find(|(k, _)| *k == self.event.kind())
+                .map_or(&[][..], |(_, f)| *f);
+            let unknown = Event::KINDS
+                .iter()
+                .find(|(k, _)| *k == self.event.kind())
+                .map_or(&[][..], |(_, f)| *f);
+            let check: Vec<&String> = nt
+                .required
+                .iter()
+                .filter(|f| optional.contains(&f.as_str()) || !unknown.contains(&f.as_str()))
+                .collect();
+            let value = if check.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::to_value(&self.event).unwrap_or_default()
+            };
+            for field in check {
                 if value.get(field).is_none_or(|v| v.is_null()) {
                     return Err(bad(
                         &format!("event.{field}"),
