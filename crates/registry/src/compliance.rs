@@ -10,10 +10,10 @@
 use crate::finding::{Difference, Finding, FindingKind};
 use crate::notification::{Event, Notification};
 use crate::state::State;
-use accord_treaty::{LimitMax, RvChangeDeadline, Treaty};
+use accord_treaty::{Deadline, LimitMax, RvChangeDeadline, Treaty};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A limit on the report's date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -48,6 +48,9 @@ pub struct Report {
     pub date: NaiveDate,
     /// The treaty id.
     pub treaty: String,
+    /// The counting reading applied, if not the treaty's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<String>,
     /// Whether the treaty is in force on the date.
     pub in_force: bool,
     /// True when the registry was generated (synthetic data).
@@ -72,6 +75,8 @@ struct ReportWire {
     treaty: String,
     in_force: bool,
     synthetic: bool,
+    #[serde(default)]
+    reading: Option<String>,
     limits: Vec<LimitCheck>,
     findings: Vec<Finding>,
     #[serde(flatten)]
@@ -101,6 +106,7 @@ impl TryFrom<ReportWire> for Report {
             treaty: w.treaty,
             in_force: w.in_force,
             synthetic: w.synthetic,
+            reading: w.reading,
             aggregates,
             limits: w.limits,
             findings: w.findings,
@@ -115,20 +121,40 @@ impl Report {
     }
 }
 
-/// The deadline of a notification under the treaty.
+/// The deadline of a notification under the treaty: its catalogue entry's
+/// rule when the treaty has one for its kind, otherwise the general rule of
+/// `[notifications]`. For a notification sent ahead of what it announces
+/// (a launch, an inspection) this is the last day it may be sent.
 pub fn deadline(treaty: &Treaty, n: &Notification) -> NaiveDate {
-    let regular = accord_treaty::add_days(n.date, treaty.notifications.deadline_days);
-    match &n.event {
-        Event::DataExchange { .. } => treaty
+    let next_exchange = |regular: NaiveDate| {
+        treaty
+            .next_data_exchange(n.date)
+            .map_or(regular, |(_, due)| due)
+    };
+    let schedule = || {
+        treaty
             .data_exchange_due(n.date)
-            .unwrap_or_else(|| accord_treaty::add_days(n.date, treaty.data_exchanges.due_days)),
+            .unwrap_or_else(|| accord_treaty::add_days(n.date, treaty.data_exchanges.due_days))
+    };
+    let regular = accord_treaty::add_days(n.date, treaty.notifications.deadline_days);
+    if let Some(t) = treaty.notification_type(n.event.kind()) {
+        return match t.deadline {
+            Deadline::AfterEvent(days) => accord_treaty::add_days(n.date, days),
+            Deadline::InAdvance(days) => n
+                .date
+                .checked_sub_days(chrono::Days::new(u64::from(days)))
+                .unwrap_or(NaiveDate::MIN),
+            Deadline::NextDataExchange => next_exchange(regular),
+            Deadline::DataExchangeSchedule => schedule(),
+        };
+    }
+    match &n.event {
+        Event::DataExchange { .. } => schedule(),
         Event::ReentryVehicleChange { .. }
             if treaty.notifications.reentry_vehicle_changes
                 == RvChangeDeadline::NextDataExchange =>
         {
-            treaty
-                .next_data_exchange(n.date)
-                .map_or(regular, |(_, due)| due)
+            next_exchange(regular)
         }
         _ => regular,
     }
@@ -157,15 +183,19 @@ pub fn evaluate(
         .filter_map(|n| {
             let due = deadline(treaty, n);
             (n.sent > due).then(|| {
+                let when = if n.sent >= n.date {
+                    format!("{} days after the change", (n.sent - n.date).num_days())
+                } else {
+                    format!("{} days before it", (n.date - n.sent).num_days())
+                };
                 Finding::about(
                     FindingKind::LateNotification,
                     n,
                     format!(
-                        "{} of {} sent {}, {} days after the change; due by {}",
+                        "{} of {} sent {}, {when}; due by {}",
                         n.event.kind(),
                         n.date,
                         n.sent,
-                        (n.sent - n.date).num_days(),
                         due
                     ),
                 )
@@ -183,6 +213,15 @@ pub fn evaluate(
 
     let mut state = State::new(treaty, party);
     let mut transitions: Vec<Finding> = vec![];
+    // Notifications that must be followed by another for the same item:
+    // item → (kind expected, by when, the notification waiting).
+    let mut expected: HashMap<String, Vec<(String, NaiveDate, usize)>> = HashMap::new();
+    // The few kinds that expect a follow-up, looked up once.
+    let follows: Vec<(&str, &accord_treaty::FollowedBy)> = treaty
+        .notification_types
+        .iter()
+        .filter_map(|t| t.followed_by.as_ref().map(|f| (t.id.as_str(), f)))
+        .collect();
     let mut baselines: BTreeMap<String, u64> = BTreeMap::new();
     let mut next = 0usize;
     let mut out: Vec<(usize, Report)> = Vec::with_capacity(dates.len());
@@ -193,11 +232,27 @@ pub fn evaluate(
             capture_baselines(treaty, &state, n.date, &mut baselines);
             if let Some(f) = state.apply(n) {
                 transitions.push(f);
-            }
-            if let Event::DataExchange { counts } = &n.event {
-                if let Some(f) = compare_exchange(&state, n, counts) {
-                    transitions.push(f);
+            } else if let Some(item) = n.event.item() {
+                if let Some(waiting) = (!expected.is_empty())
+                    .then(|| expected.get_mut(item))
+                    .flatten()
+                {
+                    waiting.retain(|(k, by, _)| !(k == n.event.kind() && n.date <= *by));
+                    if waiting.is_empty() {
+                        expected.remove(item);
+                    }
                 }
+                let kind = n.event.kind();
+                if let Some((_, fb)) = follows.iter().find(|(k, _)| *k == kind) {
+                    expected.entry(item.to_string()).or_default().push((
+                        fb.kind.clone(),
+                        accord_treaty::add_days(n.date, fb.within_days),
+                        order[next],
+                    ));
+                }
+            }
+            if let Event::DataExchange { counts, facilities } = &n.event {
+                transitions.extend(compare_exchange(&state, n, counts, facilities));
             }
             next += 1;
         }
@@ -213,6 +268,30 @@ pub fn evaluate(
         }
         let mut findings: Vec<Finding> = transitions.clone();
         findings.extend(late.iter().filter(|f| f.date <= date).cloned());
+        let mut overdue: Vec<(&String, &String, NaiveDate, usize)> = expected
+            .iter()
+            .flat_map(|(item, v)| v.iter().map(move |(k, by, i)| (item, k, *by, *i)))
+            .filter(|e| e.2 < date)
+            .collect();
+        overdue.sort_by_key(|e| (e.2, e.3));
+        for (item, kind, by, i) in overdue {
+            let n = &notifications[i];
+            let mut f = Finding::about(
+                FindingKind::MissingNotification,
+                n,
+                format!(
+                    "{} of {item} on {}: no {kind} followed by {by} ({})",
+                    n.event.kind(),
+                    n.date,
+                    treaty
+                        .notification_type(n.event.kind())
+                        .and_then(|t| t.followed_by.as_ref())
+                        .map_or("", |fb| fb.source.as_str())
+                ),
+            );
+            f.date = by;
+            findings.push(f);
+        }
         if let Some(first) = first_date {
             for (as_of, due) in treaty.data_exchange_schedule() {
                 if as_of >= first && due < date && !exchanged.contains(&as_of) {
@@ -275,6 +354,7 @@ pub fn evaluate(
                 party: party.to_string(),
                 date,
                 treaty: treaty.id.clone(),
+                reading: treaty.reading.clone(),
                 in_force: treaty.in_force_on(date),
                 synthetic,
                 aggregates,
@@ -305,39 +385,85 @@ fn capture_baselines(
     }
 }
 
+/// Compares a data exchange with the item-level state on its date: each
+/// total, and when the exchange gives them, each Part Two category at each
+/// facility. Totals differing give one finding with every difference; each
+/// facility and category differing gives its own finding naming the
+/// facility, the category and both numbers, even when the totals agree.
 fn compare_exchange(
     state: &State,
     n: &Notification,
     counts: &BTreeMap<String, u64>,
-) -> Option<Finding> {
+    facilities: &BTreeMap<String, BTreeMap<String, u64>>,
+) -> Vec<Finding> {
+    let mut out = vec![];
     let differences: Vec<Difference> = counts
         .iter()
         .filter_map(|(limit, &declared)| {
             let item_level = state.value(limit).unwrap_or(0);
             (declared != item_level).then(|| Difference {
                 limit: limit.clone(),
+                facility: None,
+                category: None,
                 declared,
                 item_level,
             })
         })
         .collect();
-    if differences.is_empty() {
-        return None;
+    if !differences.is_empty() {
+        let words: Vec<String> = differences
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} declared {} but items add up to {}",
+                    d.limit, d.declared, d.item_level
+                )
+            })
+            .collect();
+        let mut f = Finding::about(
+            FindingKind::DataExchangeMismatch,
+            n,
+            format!("data exchange as of {}: {}", n.date, words.join("; ")),
+        );
+        f.differences = differences;
+        out.push(f);
     }
-    let words: Vec<String> = differences
-        .iter()
-        .map(|d| {
-            format!(
-                "{} declared {} but items add up to {}",
-                d.limit, d.declared, d.item_level
-            )
-        })
-        .collect();
-    let mut f = Finding::about(
-        FindingKind::DataExchangeMismatch,
-        n,
-        format!("data exchange as of {}: {}", n.date, words.join("; ")),
-    );
-    f.differences = differences;
-    Some(f)
+    if facilities.is_empty() {
+        return out;
+    }
+    let found = state.by_facility();
+    let empty = BTreeMap::new();
+    let names: std::collections::BTreeSet<&String> =
+        facilities.keys().chain(found.keys()).collect();
+    for fac in names {
+        let declared = facilities.get(fac).unwrap_or(&empty);
+        let items = found.get(fac).unwrap_or(&empty);
+        let cats: std::collections::BTreeSet<&String> =
+            declared.keys().chain(items.keys()).collect();
+        for cat in cats {
+            let (d, i) = (
+                declared.get(cat).copied().unwrap_or(0),
+                items.get(cat).copied().unwrap_or(0),
+            );
+            if d != i {
+                let mut f = Finding::about(
+                    FindingKind::DataExchangeMismatch,
+                    n,
+                    format!(
+                        "data exchange as of {}: at {fac}, {cat} declared {d} but items there add up to {i}",
+                        n.date
+                    ),
+                );
+                f.differences = vec![Difference {
+                    limit: String::new(),
+                    facility: Some(fac.clone()),
+                    category: Some(cat.clone()),
+                    declared: d,
+                    item_level: i,
+                }];
+                out.push(f);
+            }
+        }
+    }
+    out
 }
