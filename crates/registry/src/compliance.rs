@@ -10,7 +10,7 @@
 use crate::finding::{Difference, Finding, FindingKind};
 use crate::notification::{Event, Notification};
 use crate::state::State;
-use accord_treaty::{Deadline, LimitMax, RvChangeDeadline, Treaty};
+use accord_treaty::{Deadline, FollowedBy, LimitMax, RvChangeDeadline, Treaty};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -172,110 +172,176 @@ pub fn evaluate(
     dates: &[NaiveDate],
     synthetic: bool,
 ) -> Vec<Report> {
-    let mut order: Vec<usize> = (0..notifications.len()).collect();
-    order.sort_by_key(|&i| notifications[i].fold_key());
+    let mut order: Vec<&Notification> = notifications.iter().collect();
+    order.sort_by_key(|n| n.fold_key());
     let mut wanted: Vec<(usize, NaiveDate)> = dates.iter().copied().enumerate().collect();
     wanted.sort_by_key(|&(_, d)| d);
-
-    // Lateness does not depend on the state: compute it once.
-    let mut late: Vec<Finding> = notifications
-        .iter()
-        .filter_map(|n| {
-            let due = deadline(treaty, n);
-            (n.sent > due).then(|| {
-                let when = if n.sent >= n.date {
-                    format!("{} days after the change", (n.sent - n.date).num_days())
-                } else {
-                    format!("{} days before it", (n.date - n.sent).num_days())
-                };
-                Finding::about(
-                    FindingKind::LateNotification,
-                    n,
-                    format!(
-                        "{} of {} sent {}, {when}; due by {}",
-                        n.event.kind(),
-                        n.date,
-                        n.sent,
-                        due
-                    ),
-                )
-            })
-        })
-        .collect();
-    late.sort_by_key(|f| (f.date, f.notification));
-
-    let first_date = order.first().map(|&i| notifications[i].date);
-    let exchanged: HashSet<NaiveDate> = notifications
-        .iter()
-        .filter(|n| matches!(n.event, Event::DataExchange { .. }))
-        .map(|n| n.date)
-        .collect();
-
-    let mut state = State::new(treaty, party);
-    let mut transitions: Vec<Finding> = vec![];
-    // Notifications that must be followed by another for the same item:
-    // item → (kind expected, by when, the notification waiting).
-    let mut expected: HashMap<String, Vec<(String, NaiveDate, usize)>> = HashMap::new();
-    // The few kinds that expect a follow-up, looked up once.
-    let follows: Vec<(&str, &accord_treaty::FollowedBy)> = treaty
-        .notification_types
-        .iter()
-        .filter_map(|t| t.followed_by.as_ref().map(|f| (t.id.as_str(), f)))
-        .collect();
-    let mut baselines: BTreeMap<String, u64> = BTreeMap::new();
+    let mut ev = Evaluator::new(treaty, party, synthetic);
     let mut next = 0usize;
     let mut out: Vec<(usize, Report)> = Vec::with_capacity(dates.len());
-
     for (slot, date) in wanted {
-        while next < order.len() && notifications[order[next]].date <= date {
-            let n = &notifications[order[next]];
-            capture_baselines(treaty, &state, n.date, &mut baselines);
-            if let Some(f) = state.apply(n) {
-                transitions.push(f);
-            } else if let Some(item) = n.event.item() {
-                if let Some(waiting) = (!expected.is_empty())
-                    .then(|| expected.get_mut(item))
-                    .flatten()
-                {
-                    waiting.retain(|(k, by, _)| !(k == n.event.kind() && n.date <= *by));
-                    if waiting.is_empty() {
-                        expected.remove(item);
-                    }
-                }
-                let kind = n.event.kind();
-                if let Some((_, fb)) = follows.iter().find(|(k, _)| *k == kind) {
-                    expected.entry(item.to_string()).or_default().push((
-                        fb.kind.clone(),
-                        accord_treaty::add_days(n.date, fb.within_days),
-                        order[next],
-                    ));
-                }
-            }
-            if let Event::DataExchange { counts, facilities } = &n.event {
-                transitions.extend(compare_exchange(&state, n, counts, facilities));
-            }
+        while next < order.len() && order[next].date <= date {
+            ev.apply(treaty, order[next]);
             next += 1;
         }
-        // Nothing after `date` applied yet: the state is the state on `date`.
-        let next_date = order.get(next).map(|&i| notifications[i].date);
-        if next_date.is_none_or(|nd| nd > date) {
-            capture_baselines(
-                treaty,
-                &state,
-                date.succ_opt().unwrap_or(date),
-                &mut baselines,
-            );
+        out.push((slot, ev.report(treaty, date)));
+    }
+    out.sort_by_key(|(slot, _)| *slot);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The fold key of a notification: see [`Notification::fold_key`].
+pub type FoldKey = (NaiveDate, bool, u64);
+
+/// A party's compliance, folded one notification at a time.
+///
+/// Feed it notifications in [`Notification::fold_key`] order; it can then
+/// report on any date on or after the last one fed and before the next one
+/// to come, in time independent of how many were fed: the state keeps its
+/// aggregates incrementally, the findings raised so far are kept, and the
+/// date-dependent findings (missing exchanges, overdue follow-ups, limits
+/// exceeded) are derived on the report's date. A clone is a snapshot:
+/// [`evaluate`] is this fold over a sorted slice, and the regime keeps
+/// clones at month boundaries so a report on any date replays only what
+/// came after the nearest one.
+#[derive(Debug, Clone)]
+pub struct Evaluator {
+    party: String,
+    synthetic: bool,
+    state: State,
+    /// Impossible transitions and data-exchange mismatches so far.
+    transitions: Vec<Finding>,
+    /// Notifications sent after their deadline, so far.
+    late: Vec<Finding>,
+    /// Notifications that must be followed by another for the same item:
+    /// item → (kind expected, by when, the notification waiting).
+    expected: HashMap<String, Vec<(String, NaiveDate, Notification)>>,
+    /// The kinds that expect a follow-up.
+    follows: Vec<(String, FollowedBy)>,
+    baselines: BTreeMap<String, u64>,
+    first_date: Option<NaiveDate>,
+    exchanged: HashSet<NaiveDate>,
+    last: Option<FoldKey>,
+    applied: u64,
+}
+
+impl Evaluator {
+    /// Nothing folded yet.
+    pub fn new(treaty: &Treaty, party: &str, synthetic: bool) -> Evaluator {
+        Evaluator {
+            party: party.to_string(),
+            synthetic,
+            state: State::new(treaty, party),
+            transitions: vec![],
+            late: vec![],
+            expected: HashMap::new(),
+            follows: treaty
+                .notification_types
+                .iter()
+                .filter_map(|t| t.followed_by.as_ref().map(|f| (t.id.clone(), f.clone())))
+                .collect(),
+            baselines: BTreeMap::new(),
+            first_date: None,
+            exchanged: HashSet::new(),
+            last: None,
+            applied: 0,
         }
-        let mut findings: Vec<Finding> = transitions.clone();
-        findings.extend(late.iter().filter(|f| f.date <= date).cloned());
-        let mut overdue: Vec<(&String, &String, NaiveDate, usize)> = expected
+    }
+
+    /// The fold key of the last notification folded.
+    pub fn last(&self) -> Option<FoldKey> {
+        self.last
+    }
+
+    /// How many notifications were folded.
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// The state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Folds the next notification (fold-key order: after [`Evaluator::last`]).
+    pub fn apply(&mut self, treaty: &Treaty, n: &Notification) {
+        debug_assert!(self.last.is_none_or(|l| l <= n.fold_key()));
+        self.first_date.get_or_insert(n.date);
+        self.last = Some(n.fold_key());
+        self.applied += 1;
+        capture_baselines(treaty, &self.state, n.date, &mut self.baselines);
+        let due = deadline(treaty, n);
+        if n.sent > due {
+            let when = if n.sent >= n.date {
+                format!("{} days after the change", (n.sent - n.date).num_days())
+            } else {
+                format!("{} days before it", (n.date - n.sent).num_days())
+            };
+            self.late.push(Finding::about(
+                FindingKind::LateNotification,
+                n,
+                format!(
+                    "{} of {} sent {}, {when}; due by {}",
+                    n.event.kind(),
+                    n.date,
+                    n.sent,
+                    due
+                ),
+            ));
+        }
+        if let Some(f) = self.state.apply(n) {
+            self.transitions.push(f);
+        } else if let Some(item) = n.event.item() {
+            if let Some(waiting) = (!self.expected.is_empty())
+                .then(|| self.expected.get_mut(item))
+                .flatten()
+            {
+                waiting.retain(|(k, by, _)| !(k == n.event.kind() && n.date <= *by));
+                if waiting.is_empty() {
+                    self.expected.remove(item);
+                }
+            }
+            let kind = n.event.kind();
+            if let Some((_, fb)) = self.follows.iter().find(|(k, _)| k == kind) {
+                let by = accord_treaty::add_days(n.date, fb.within_days);
+                let kind = fb.kind.clone();
+                self.expected
+                    .entry(item.to_string())
+                    .or_default()
+                    .push((kind, by, n.clone()));
+            }
+        }
+        if let Event::DataExchange { counts, facilities } = &n.event {
+            self.exchanged.insert(n.date);
+            self.transitions
+                .extend(compare_exchange(&self.state, n, counts, facilities));
+        }
+    }
+
+    /// The report on `date`: every notification folded must be dated on or
+    /// before it, and every one dated on or before it must be folded.
+    pub fn report(&self, treaty: &Treaty, date: NaiveDate) -> Report {
+        let party = self.party.as_str();
+        // Nothing after `date` is folded: the state is the state on `date`,
+        // and a baseline binding by then is this state's value if no change
+        // came after the day it began to bind (else it was captured then).
+        let mut baselines = self.baselines.clone();
+        capture_baselines(
+            treaty,
+            &self.state,
+            date.succ_opt().unwrap_or(date),
+            &mut baselines,
+        );
+        let mut findings: Vec<Finding> = self.transitions.clone();
+        findings.extend(self.late.iter().filter(|f| f.date <= date).cloned());
+        let mut overdue: Vec<(&String, &String, NaiveDate, &Notification)> = self
+            .expected
             .iter()
-            .flat_map(|(item, v)| v.iter().map(move |(k, by, i)| (item, k, *by, *i)))
+            .flat_map(|(item, v)| v.iter().map(move |(k, by, n)| (item, k, *by, n)))
             .filter(|e| e.2 < date)
             .collect();
-        overdue.sort_by_key(|e| (e.2, e.3));
-        for (item, kind, by, i) in overdue {
-            let n = &notifications[i];
+        overdue.sort_by_key(|e| (e.2, e.3.number));
+        for (item, kind, by, n) in overdue {
             let mut f = Finding::about(
                 FindingKind::MissingNotification,
                 n,
@@ -292,9 +358,9 @@ pub fn evaluate(
             f.date = by;
             findings.push(f);
         }
-        if let Some(first) = first_date {
+        if let Some(first) = self.first_date {
             for (as_of, due) in treaty.data_exchange_schedule() {
-                if as_of >= first && due < date && !exchanged.contains(&as_of) {
+                if as_of >= first && due < date && !self.exchanged.contains(&as_of) {
                     findings.push(Finding {
                         kind: FindingKind::MissingDataExchange,
                         message: format!(
@@ -308,7 +374,7 @@ pub fn evaluate(
                 }
             }
         }
-        let aggregates = state.aggregates();
+        let aggregates = self.state.aggregates();
         let limits: Vec<LimitCheck> = treaty
             .limits
             .iter()
@@ -348,23 +414,18 @@ pub fn evaluate(
             });
         }
         findings.sort_by_key(|f| (f.date, f.notification, f.kind));
-        out.push((
-            slot,
-            Report {
-                party: party.to_string(),
-                date,
-                treaty: treaty.id.clone(),
-                reading: treaty.reading.clone(),
-                in_force: treaty.in_force_on(date),
-                synthetic,
-                aggregates,
-                limits,
-                findings,
-            },
-        ));
+        Report {
+            party: party.to_string(),
+            date,
+            treaty: treaty.id.clone(),
+            reading: treaty.reading.clone(),
+            in_force: treaty.in_force_on(date),
+            synthetic: self.synthetic,
+            aggregates,
+            limits,
+            findings,
+        }
     }
-    out.sort_by_key(|(slot, _)| *slot);
-    out.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Records, for each baseline (freeze) limit, the party's value at the end of
