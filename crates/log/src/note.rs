@@ -589,6 +589,23 @@ pub struct VerifiedCheckpoint {
     pub cosigned_by: Vec<CheckedSignature>,
 }
 
+impl VerifiedCheckpoint {
+    /// The checkpoint.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// The note it came in, with every signature line.
+    pub fn note(&self) -> &Note {
+        &self.note
+    }
+
+    /// Cosignatures that verified (names and timestamps).
+    pub fn cosigned_by(&self) -> &[CheckedSignature] {
+        &self.cosigned_by
+    }
+}
+
 /// Parses a signed checkpoint note, verifies the log's signature (`log`
 /// must be a type 0x01 key whose name is the origin), and any cosignatures
 /// from `cosigners`.
