@@ -1,0 +1,499 @@
+//! What is logged and what is hashed: the purpose of a draw, its rule, the
+//! secret and its commitment, the population and its digest, and the three
+//! log entries (commitment, population, reveal). Every byte string hashed
+//! here is spelled out next to the function that hashes it.
+
+use crate::{hex, unhex32, DrawError, Step};
+use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use zeroize::Zeroize;
+
+/// The format version of transcripts and entries.
+pub const VERSION: &str = "accord-draw/v1";
+
+/// Longest draw identifier, site name or item identifier, in bytes.
+pub const MAX_NAME: usize = 200;
+
+/// Most sites or items in one population.
+pub const MAX_POPULATION: usize = 10_000_000;
+
+/// A party and the origin of its log (also the name of its log key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyLog {
+    /// The party, e.g. `US`.
+    pub party: String,
+    /// Its log's origin, e.g. `accord/new-start-2021/US`.
+    pub log: String,
+}
+
+/// What a draw is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrawKind {
+    /// An inspection: sites, then items within each drawn site.
+    Inspection,
+    /// A freeze challenge: sites of a declaration to disclose.
+    FreezeChallenge,
+}
+
+impl DrawKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DrawKind::Inspection => "inspection",
+            DrawKind::FreezeChallenge => "freeze_challenge",
+        }
+    }
+}
+
+/// How the draw is made from the seed, fixed by the commitment (so before
+/// the population exists, and before anyone knows the seed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// How many site draws.
+    pub sites: u32,
+    /// Whether a site can be drawn again (inspections: yes; challenges: no).
+    pub replacement: bool,
+    /// Integer weights by site name (an optimal inspection plan); absent:
+    /// every site weighs 1. A population site with no weight weighs 0;
+    /// weights of sites not in the population are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<BTreeMap<String, u64>>,
+    /// Items drawn (distinct) within each drawn site; all of them when the
+    /// site holds fewer.
+    pub items_per_site: u32,
+    /// Seconds after the witness cosigned the population's checkpoint by
+    /// which the reveal must be cosigned (later is a finding against the
+    /// checking party).
+    pub reveal_within: u64,
+    /// Seconds after the witness cosigned the commitment by which the
+    /// checked party must deliver its sealed population (later is a finding
+    /// against it).
+    pub populate_within: u64,
+}
+
+/// One day, the default for both deadlines.
+pub const DAY: u64 = 86_400;
+
+impl Rule {
+    /// `k` distinct sites, uniformly, no items (a freeze challenge).
+    pub fn distinct_sites(k: u32) -> Rule {
+        Rule {
+            sites: k,
+            replacement: false,
+            weights: None,
+            items_per_site: 0,
+            reveal_within: DAY,
+            populate_within: DAY,
+        }
+    }
+
+    /// `k` site draws with replacement by integer weights, and
+    /// `items_per_site` items within each (an inspection plan).
+    pub fn weighted(k: u32, weights: BTreeMap<String, u64>, items_per_site: u32) -> Rule {
+        Rule {
+            sites: k,
+            replacement: true,
+            weights: Some(weights),
+            items_per_site,
+            reveal_within: DAY,
+            populate_within: DAY,
+        }
+    }
+
+    /// Integer weights from probabilities: `round(p · scale)` each (the
+    /// conversion happens once, before the commitment; the integers are what
+    /// is committed and drawn from). Negative or non-finite probabilities
+    /// weigh 0.
+    pub fn weights_from_probabilities<'a>(
+        probabilities: impl IntoIterator<Item = (&'a str, f64)>,
+        scale: u64,
+    ) -> BTreeMap<String, u64> {
+        probabilities
+            .into_iter()
+            .map(|(s, p)| {
+                let w = if p.is_finite() && p > 0.0 {
+                    (p * scale as f64).round().min(u64::MAX as f64 / 2.0) as u64
+                } else {
+                    0
+                };
+                (s.to_string(), w)
+            })
+            .collect()
+    }
+}
+
+/// The purpose of a draw: who checks whom, for what, and how the draw is
+/// made. Committed to (as RFC 8785 JSON) before the population exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    /// A unique identifier of this draw, e.g.
+    /// `new-start-2021/2020-09-15/type_one/US-inspects-RU` (no whitespace).
+    pub draw: String,
+    /// Inspection or freeze challenge.
+    pub kind: DrawKind,
+    /// The party that checks (commits, then reveals).
+    pub checking: PartyLog,
+    /// The party that is checked (fixes the population).
+    pub checked: PartyLog,
+    /// How the draw is made.
+    pub rule: Rule,
+}
+
+pub(crate) fn check_name(what: &'static str, s: &str) -> Result<(), DrawError> {
+    // Printable ASCII without space is the common case: checked bytewise.
+    let ascii = s.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if s.is_empty()
+        || s.len() > MAX_NAME
+        || (!ascii && s.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(DrawError::Name {
+            what,
+            name: s.chars().take(MAX_NAME).collect(),
+        });
+    }
+    Ok(())
+}
+
+impl Purpose {
+    /// Checks the identifiers and the rule's shape.
+    pub fn check(&self) -> Result<(), DrawError> {
+        check_name("draw identifier", &self.draw)?;
+        for p in [&self.checking, &self.checked] {
+            check_name("party", &p.party)?;
+            check_name("log origin", &p.log)?;
+        }
+        if self.checking.party == self.checked.party || self.checking.log == self.checked.log {
+            return Err(DrawError::SameParty {
+                party: self.checking.party.clone(),
+            });
+        }
+        if let Some(w) = &self.rule.weights {
+            for name in w.keys() {
+                check_name("weighted site", name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// RFC 8785 bytes of the purpose.
+    pub fn canonical(&self) -> Result<Vec<u8>, DrawError> {
+        canonical(self, Step::Commitment)
+    }
+}
+
+pub(crate) fn canonical<T: Serialize>(v: &T, step: Step) -> Result<Vec<u8>, DrawError> {
+    serde_json_canonicalizer::to_vec(v).map_err(|e| DrawError::Canonical {
+        step,
+        problem: e.to_string(),
+    })
+}
+
+/// A fresh 256-bit secret of the checking party: wiped when dropped, never
+/// printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret([u8; 32]);
+
+impl Secret {
+    /// A fresh secret from a CSPRNG.
+    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Secret {
+        let mut s = [0u8; 32];
+        rng.fill_bytes(&mut s);
+        Secret(s)
+    }
+
+    /// From bytes (tests, and a node restoring its state).
+    pub fn from_bytes(b: [u8; 32]) -> Secret {
+        Secret(b)
+    }
+
+    /// From 64 hex digits.
+    pub fn from_hex(s: &str) -> Option<Secret> {
+        unhex32(s).map(Secret)
+    }
+
+    /// 64 lower-case hex digits (what the reveal logs).
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(withheld)")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+fn put(h: &mut Sha256, b: &[u8]) {
+    h.update((b.len() as u32).to_be_bytes());
+    h.update(b);
+}
+
+/// The commitment to a secret:
+///
+/// ```text
+/// SHA-256( "accord-draw/v1/commitment" 0x00
+///          ‖ u32be(|P|) ‖ P        P = RFC 8785 JSON of the purpose
+///          ‖ u32be(|c|) ‖ c        c = the checking party's name (UTF-8)
+///          ‖ u32be(|d|) ‖ d        d = the checked party's name
+///          ‖ secret                32 bytes )
+/// ```
+///
+/// Hiding (the secret is 256 random bits) and binding (SHA-256 collision
+/// resistance); the purpose and the parties are inside, so a commitment made
+/// for one draw opens no other.
+pub fn commitment(purpose: &Purpose, secret: &Secret) -> Result<[u8; 32], DrawError> {
+    let p = purpose.canonical()?;
+    let mut h = Sha256::new();
+    h.update(b"accord-draw/v1/commitment\0");
+    put(&mut h, &p);
+    put(&mut h, purpose.checking.party.as_bytes());
+    put(&mut h, purpose.checked.party.as_bytes());
+    h.update(secret.0);
+    Ok(h.finalize().into())
+}
+
+/// A site of the population and its items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationSite {
+    /// The site.
+    pub site: String,
+    /// Its items (sorted, unique); empty for a freeze challenge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
+}
+
+/// The population a draw is made over: sites, sorted and unique, each with
+/// its items, sorted and unique. Sorting makes it canonical: the same set
+/// always has the same digest and gives the same draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// The sites.
+    pub sites: Vec<PopulationSite>,
+}
+
+impl Population {
+    /// Sites with no items (a freeze challenge over a declaration's sites),
+    /// sorted.
+    pub fn of_sites<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Population {
+        let mut sites: Vec<PopulationSite> = names
+            .into_iter()
+            .map(|s| PopulationSite {
+                site: s.as_ref().to_string(),
+                items: vec![],
+            })
+            .collect();
+        sites.sort_by(|a, b| a.site.cmp(&b.site));
+        Population { sites }
+    }
+
+    /// Sites with their items; both sorted here.
+    pub fn of_items(sites: impl IntoIterator<Item = (String, Vec<String>)>) -> Population {
+        let mut sites: Vec<PopulationSite> = sites
+            .into_iter()
+            .map(|(site, mut items)| {
+                items.sort();
+                PopulationSite { site, items }
+            })
+            .collect();
+        sites.sort_by(|a, b| a.site.cmp(&b.site));
+        Population { sites }
+    }
+
+    /// The number of items in all.
+    pub fn items(&self) -> u64 {
+        self.sites.iter().map(|s| s.items.len() as u64).sum()
+    }
+
+    /// Checks the population is canonical: 1 to 10,000,000 sites and items,
+    /// names of 1 to 200 bytes without whitespace, sites and each site's
+    /// items strictly increasing (so unique: an item listed twice would be
+    /// drawn twice as often).
+    pub fn check(&self) -> Result<(), DrawError> {
+        self.checked_digest().map(|_| ())
+    }
+
+    /// The digest the population entry logs:
+    ///
+    /// ```text
+    /// SHA-256( "accord-draw/v1/population" 0x00 ‖ u32be(number of sites)
+    ///          ‖ for each site: u8(|name|) ‖ name ‖ u32be(number of items)
+    ///                           ‖ for each item: u8(|id|) ‖ id )
+    /// ```
+    ///
+    /// (names are at most 200 bytes, so one length byte is enough and the
+    /// encoding is injective). A population that is not canonical has a
+    /// digest too; [`Population::checked_digest`] refuses it.
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest_with(|_, _| Ok(())).unwrap_or_default()
+    }
+
+    /// [`Population::check`] and [`Population::digest`] in one pass.
+    pub fn checked_digest(&self) -> Result<[u8; 32], DrawError> {
+        use crate::PopulationProblem as P;
+        let bad = |problem| Err(DrawError::Population { problem });
+        if self.sites.is_empty() {
+            return bad(P::Empty);
+        }
+        if self.sites.len() > MAX_POPULATION || self.items() > MAX_POPULATION as u64 {
+            return bad(P::TooLarge);
+        }
+        self.digest_with(|prev, this| {
+            let out_of_order = |problem| Err(DrawError::Population { problem });
+            match (prev, this) {
+                (_, Named::Site(n)) => {
+                    check_name("site", n)?;
+                    if let Some(Named::Site(p)) = prev {
+                        if p >= n {
+                            return out_of_order(P::SitesNotSorted {
+                                site: n.to_string(),
+                            });
+                        }
+                    }
+                }
+                (_, Named::Item(site, n)) => {
+                    check_name("item", n)?;
+                    if let Some(Named::Item(_, p)) = prev {
+                        if p >= n {
+                            return out_of_order(P::ItemsNotSorted {
+                                site: site.to_string(),
+                                item: n.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Walks the names in digest order, calling `check(previous of the same
+    /// kind, this)` on each, and hashes them.
+    fn digest_with<'a>(
+        &'a self,
+        mut check: impl FnMut(Option<Named<'a>>, Named<'a>) -> Result<(), DrawError>,
+    ) -> Result<[u8; 32], DrawError> {
+        let mut h = Sha256::new();
+        h.update(b"accord-draw/v1/population\0");
+        h.update((self.sites.len() as u32).to_be_bytes());
+        // One buffer, hashed in large updates: the population is the one
+        // big input of a verification.
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let put = |buf: &mut Vec<u8>, s: &str| {
+            buf.push(s.len().min(255) as u8);
+            buf.extend_from_slice(s.as_bytes());
+        };
+        let mut prev_site: Option<&str> = None;
+        for s in &self.sites {
+            check(prev_site.map(Named::Site), Named::Site(&s.site))?;
+            prev_site = Some(&s.site);
+            put(&mut buf, &s.site);
+            buf.extend_from_slice(&(s.items.len() as u32).to_be_bytes());
+            let mut prev: Option<&str> = None;
+            for it in &s.items {
+                check(
+                    prev.map(|p| Named::Item(&s.site, p)),
+                    Named::Item(&s.site, it),
+                )?;
+                prev = Some(it);
+                put(&mut buf, it);
+                if buf.len() >= 60 * 1024 {
+                    h.update(&buf);
+                    buf.clear();
+                }
+            }
+        }
+        h.update(&buf);
+        Ok(h.finalize().into())
+    }
+}
+
+/// A name in a population walk.
+#[derive(Clone, Copy)]
+enum Named<'a> {
+    Site(&'a str),
+    Item(&'a str, &'a str),
+}
+
+/// Which entry of the protocol a log entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// The checking party's commitment.
+    #[serde(rename = "accord-draw/v1/commitment")]
+    Commitment,
+    /// The checked party's population.
+    #[serde(rename = "accord-draw/v1/population")]
+    Population,
+    /// The checking party's reveal.
+    #[serde(rename = "accord-draw/v1/reveal")]
+    Reveal,
+}
+
+/// Logged by the checking party, in its own log, before the population
+/// exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentEntry {
+    /// `accord-draw/v1/commitment`.
+    pub entry: EntryKind,
+    /// What is drawn, and how.
+    pub purpose: Purpose,
+    /// [`commitment`], hex.
+    pub commitment: String,
+}
+
+/// Logged by the checked party, in its own log, after it has seen the
+/// commitment (which it quotes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationEntry {
+    /// `accord-draw/v1/population`.
+    pub entry: EntryKind,
+    /// The draw identifier.
+    pub draw: String,
+    /// The commitment it answers, hex (so this entry cannot predate it).
+    pub commitment: String,
+    /// [`Population::digest`], hex.
+    pub population: String,
+    /// Sites in the population.
+    pub sites: u64,
+    /// Items in the population.
+    pub items: u64,
+    /// What the population is of, e.g. the SHA-256 of a freeze declaration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+/// Logged by the checking party, in its own log, after the population's
+/// checkpoint is cosigned and sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealEntry {
+    /// `accord-draw/v1/reveal`.
+    pub entry: EntryKind,
+    /// The draw identifier.
+    pub draw: String,
+    /// The secret, hex.
+    pub secret: String,
+    /// SHA-256 of the checked party's seal (the whole signed note), hex: the
+    /// reveal answers that population checkpoint and cosignature, no other.
+    pub seal: String,
+}
