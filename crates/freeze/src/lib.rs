@@ -24,7 +24,7 @@ pub mod declaration;
 pub mod disclosure;
 pub mod records;
 
-pub use challenge::{challenge_from_checkpoint, Challenge};
+pub use challenge::{challenge_from_checkpoint, challenge_population, challenge_sites, Challenge};
 pub use declaration::{
     declare, parse_public, verify, Declaration, DeclareInput, Public, Secret, VerifiedDeclaration,
 };

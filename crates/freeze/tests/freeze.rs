@@ -569,3 +569,97 @@ proptest::proptest! {
         proptest::prop_assert_eq!(r.canonical(), oracle);
     }
 }
+
+mod drawn {
+    use super::*;
+    use accord_draw::{
+        honest_draw, verify as verify_draw, Clock, DrawKind, Keys, MemoryLog, PartyLog, Purpose,
+        Rule, Side, StatelessWitness,
+    };
+
+    fn purpose(kind: DrawKind, k: u32) -> Purpose {
+        Purpose {
+            draw: "freeze-2020/2021-08-01/RU-challenges-US".into(),
+            kind,
+            checking: PartyLog {
+                party: "RU".into(),
+                log: "accord/freeze-2020/RU".into(),
+            },
+            checked: PartyLog {
+                party: "US".into(),
+                log: "accord/freeze-2020/US".into(),
+            },
+            rule: Rule::distinct_sites(k),
+        }
+    }
+
+    fn run(
+        kind: DrawKind,
+        population: accord_draw::Population,
+        subject: Option<String>,
+    ) -> accord_draw::VerifiedDraw {
+        let ru = Signer::from_seed("accord/freeze-2020/RU", [4; 32]).expect("key");
+        let us = Signer::from_seed("accord/freeze-2020/US", [5; 32]).expect("key");
+        let w = Signer::from_seed("accord/freeze-2020/witness", [6; 32]).expect("key");
+        let (t, v) = honest_draw(
+            purpose(kind, 2),
+            population,
+            subject,
+            Side {
+                log: &mut MemoryLog::new(ru.name()),
+                signer: &ru,
+            },
+            Side {
+                log: &mut MemoryLog::new(us.name()),
+                signer: &us,
+            },
+            &mut StatelessWitness(w.clone()),
+            Clock::starting(1_612_483_200),
+            &mut rng(11),
+        )
+        .expect("draw");
+        let keys = Keys::new(ru.verifier(), us.verifier(), w.verifier()).expect("keys");
+        assert_eq!(verify_draw(&t, &keys).expect("verifies"), v);
+        v
+    }
+
+    #[test]
+    fn a_challenge_drawn_by_the_protocol_is_the_declarations_sites() {
+        let d = honest();
+        let v = verify(&d.public, None).expect("verifies");
+        let (population, subject) = challenge_population(&v);
+        let draw = run(
+            DrawKind::FreezeChallenge,
+            population.clone(),
+            Some(subject.clone()),
+        );
+        let c = challenge_sites(&v, &draw).expect("a challenge of this declaration");
+        assert_eq!(c.sites.len(), 2);
+        assert_ne!(c.sites[0], c.sites[1]);
+        assert_eq!(c.draw.as_deref(), Some(draw.id()));
+        for s in &c.sites {
+            let x = disclose(&d.public, &d.secret, &Selector::Site(s.clone())).expect("x");
+            assert!(verify_disclosure(&v, &x, &[]).expect("ok").complete());
+        }
+        // Another declaration, no subject, another kind: refused.
+        let other = declare(input("US", records(SITES), 100, None), &mut rng(8)).expect("d");
+        let vo = verify(&other.public, None).expect("verifies");
+        let e = challenge_sites(&vo, &draw).expect_err("another declaration");
+        assert!(e.to_string().contains("not of"), "{e}");
+        let none = run(DrawKind::FreezeChallenge, population.clone(), None);
+        assert!(challenge_sites(&v, &none).is_err());
+        let inspection = run(DrawKind::Inspection, population, Some(subject.clone()));
+        let e = challenge_sites(&v, &inspection).expect_err("an inspection draw");
+        assert!(e.to_string().contains("not a freeze challenge"), "{e}");
+        let fewer = run(
+            DrawKind::FreezeChallenge,
+            accord_draw::Population::of_sites(["A", "B", "C"]),
+            Some(subject),
+        );
+        let e = challenge_sites(&v, &fewer).expect_err("a site left out");
+        assert!(
+            e.to_string().contains("not the declaration's site list"),
+            "{e}"
+        );
+    }
+}
