@@ -93,25 +93,32 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Draw the sites to disclose from a signed checkpoint of the declaring
-    /// party's log that includes the declaration. The declaring party writes
-    /// that log and can grind this draw: see `accord draw` for a draw neither
-    /// party controls.
+    /// The sites to disclose: from a draw's transcript (`--transcript`, with
+    /// `--vkey` pins: a draw neither party controls, see `accord draw`), or
+    /// from a signed checkpoint of the declaring party's log that includes
+    /// the declaration (`--checkpoint`, `--log-key`, `--count`; the
+    /// declaring party writes that log and can grind this draw).
     Challenge {
         /// DIR/public.json.
         public: PathBuf,
         /// The baseline's public.json, when the declaration proves a freeze.
         #[arg(long)]
         baseline: Option<PathBuf>,
+        /// A freeze challenge's draw transcript.
+        #[arg(long, conflicts_with_all = ["checkpoint", "log_key", "count"], requires = "vkeys")]
+        transcript: Option<PathBuf>,
+        /// With --transcript: a verifier key the draw may use (repeat).
+        #[arg(long = "vkey")]
+        vkeys: Vec<PathBuf>,
         /// The signed (ideally cosigned) checkpoint note.
-        #[arg(long)]
-        checkpoint: PathBuf,
+        #[arg(long, requires_all = ["log_key", "count"])]
+        checkpoint: Option<PathBuf>,
         /// The declaring log's verifier key (the checkpoint must verify with it).
         #[arg(long)]
-        log_key: PathBuf,
-        /// Sites to draw.
+        log_key: Option<PathBuf>,
+        /// Sites to draw from the checkpoint.
         #[arg(long)]
-        count: usize,
+        count: Option<usize>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -375,6 +382,8 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         Cmd::Challenge {
             public,
             baseline,
+            transcript,
+            vkeys,
             checkpoint,
             log_key,
             count,
@@ -384,21 +393,47 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 Ok(v) => v,
                 Err(code) => return Ok(code),
             };
-            let note = std::fs::read_to_string(&checkpoint)
-                .with_context(|| checkpoint.display().to_string())?;
-            let key = crate::log::read_verifier(&log_key)?;
-            let cp = match accord_log::open_checkpoint(&note, &key, &[]) {
-                Ok(cp) => cp,
-                Err(e) => {
-                    println!("{}: {e}", checkpoint.display());
-                    return Ok(ExitCode::from(1));
+            let c = match (transcript, checkpoint, log_key, count) {
+                (Some(t), None, None, None) => {
+                    let draw = match crate::draw::load_verified(&t, &vkeys)? {
+                        Ok(d) => d,
+                        Err(e) => {
+                            println!("{}: FAILED {}: {e}", t.display(), e.check());
+                            return Ok(ExitCode::from(1));
+                        }
+                    };
+                    match accord_freeze::challenge_sites(&v, &draw) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            println!("{}: {e}", t.display());
+                            return Ok(ExitCode::from(1));
+                        }
+                    }
                 }
+                (None, Some(checkpoint), Some(log_key), Some(count)) => {
+                    let note = std::fs::read_to_string(&checkpoint)
+                        .with_context(|| checkpoint.display().to_string())?;
+                    let key = crate::log::read_verifier(&log_key)?;
+                    let cp = match accord_log::open_checkpoint(&note, &key, &[]) {
+                        Ok(cp) => cp,
+                        Err(e) => {
+                            println!("{}: {e}", checkpoint.display());
+                            return Ok(ExitCode::from(1));
+                        }
+                    };
+                    challenge_from_checkpoint(&v, &cp, count).map_err(input_error)?
+                }
+                _ => bail!(
+                    "give --transcript with --vkey, or --checkpoint with --log-key and --count"
+                ),
             };
-            let c = challenge_from_checkpoint(&v, &cp, count).map_err(input_error)?;
             if json {
                 crate::print_json(&c)?;
             } else {
-                println!("seed SHA-256(checkpoint) = {}", c.seed);
+                match &c.draw {
+                    Some(d) => println!("draw {d}, seed {}", c.seed),
+                    None => println!("seed SHA-256(checkpoint) = {}", c.seed),
+                }
                 for s in &c.sites {
                     println!("  {s}");
                 }
