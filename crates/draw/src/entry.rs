@@ -494,3 +494,68 @@ pub struct RevealEntry {
     /// reveal answers that population checkpoint and cosignature, no other.
     pub seal: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pop(items: &[&str]) -> Population {
+        Population {
+            sites: vec![PopulationSite {
+                site: "S".into(),
+                items: items.iter().map(|s| s.to_string()).collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn names_are_printable_and_items_unique() {
+        assert!(pop(&["a", "b", "é-1"]).check().is_ok());
+        for bad in [
+            &["a b"][..],
+            &["a\u{9b}[31m"],
+            &["x\u{85}"],
+            &[""],
+            &["b", "a"],
+            &["a", "a"],
+        ] {
+            assert!(pop(bad).check().is_err(), "{bad:?}");
+        }
+        let long = "x".repeat(201);
+        assert!(pop(&[&long]).check().is_err());
+        assert!(pop(&[&"x".repeat(200)]).check().is_ok());
+        // The digest is of the order given: a different list, a different digest.
+        assert_ne!(pop(&["a", "b"]).digest(), pop(&["ab"]).digest());
+        assert_ne!(pop(&["a", "b"]).digest(), pop(&["b", "a"]).digest());
+    }
+
+    #[test]
+    fn the_commitment_binds_the_purpose_and_the_secret() {
+        let p = Purpose {
+            draw: "d".into(),
+            kind: DrawKind::FreezeChallenge,
+            checking: PartyLog {
+                party: "US".into(),
+                log: "l/US".into(),
+            },
+            checked: PartyLog {
+                party: "RU".into(),
+                log: "l/RU".into(),
+            },
+            rule: Rule::distinct_sites(2),
+        };
+        let s = Secret::from_bytes([1; 32]);
+        let c = commitment(&p, &s).expect("commitment");
+        let mut q = p.clone();
+        q.rule.sites = 3;
+        assert_ne!(commitment(&q, &s).expect("c"), c);
+        assert_ne!(commitment(&p, &Secret::from_bytes([2; 32])).expect("c"), c);
+        assert_eq!(commitment(&p, &s).expect("c"), c);
+        assert_eq!(format!("{s:?}"), "Secret(withheld)");
+        assert_eq!(Secret::from_hex(&s.to_hex()), Some(s));
+        assert!(
+            Secret::from_hex(&"AB".repeat(32)).is_none(),
+            "lower-case only"
+        );
+    }
+}

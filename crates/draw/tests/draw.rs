@@ -962,3 +962,46 @@ fn bench_verify_transcript_of_4000_items() {
     assert_eq!(r.items, 4000);
     assert_eq!(r.signatures, 7);
 }
+
+/// The exact bytes of the notes, recomputed by an independent
+/// implementation (Python's `hashlib` and `json.dumps(sort_keys=True)`).
+#[test]
+fn commitment_population_and_seed_match_the_documented_bytes() {
+    let p = Purpose {
+        draw: "d".into(),
+        kind: DrawKind::FreezeChallenge,
+        checking: PartyLog {
+            party: "US".into(),
+            log: "l/US".into(),
+        },
+        checked: PartyLog {
+            party: "RU".into(),
+            log: "l/RU".into(),
+        },
+        rule: Rule::distinct_sites(2),
+    };
+    let s = Secret::from_bytes([1; 32]);
+    let c = commitment(&p, &s).expect("commitment");
+    assert_eq!(
+        hex(&c),
+        "08af2cd37fa2b19a9776a27a4c66ff44466c3ce604a489f2e74e6d688bfc19fc"
+    );
+    let pop = Population::of_items([
+        ("A".to_string(), vec!["x".to_string(), "y".to_string()]),
+        ("B".to_string(), vec![]),
+    ]);
+    assert_eq!(
+        hex(&pop.digest()),
+        "fa17dabaf06017177f5d8bfe485f002d686628c0509ccc31e6636d6f58f69a3b"
+    );
+    let sd = seed(
+        &c,
+        &s,
+        "l/RU\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        "— w abc=",
+    );
+    assert_eq!(
+        hex(&sd),
+        "085aa52d23b68a109f091167d92ee7674752b34b69597dd0a6dc054fa5605388"
+    );
+}
