@@ -19,6 +19,11 @@ pub const MAX_NAME: usize = 200;
 /// Most sites or items in one population.
 pub const MAX_POPULATION: usize = 10_000_000;
 
+/// Most site draws in one draw, and most items drawn in all
+/// (`sites × items_per_site`): a verifier's work stays bounded whatever a
+/// transcript says.
+pub const MAX_DRAWS: u64 = 1_000_000;
+
 /// A party and the origin of its log (also the name of its log key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,6 +185,15 @@ impl Purpose {
             for name in w.keys() {
                 check_name("weighted site", name)?;
             }
+        }
+        let items = u64::from(self.rule.sites) * u64::from(self.rule.items_per_site);
+        if u64::from(self.rule.sites) > MAX_DRAWS || items > MAX_DRAWS {
+            return Err(DrawError::Undrawable {
+                problem: crate::Undrawable::TooManyDraws {
+                    sites: self.rule.sites,
+                    items_per_site: self.rule.items_per_site,
+                },
+            });
         }
         Ok(())
     }

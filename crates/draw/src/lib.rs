@@ -126,6 +126,14 @@ pub enum Undrawable {
     /// The weights sum past 2^63.
     #[error("the weights sum past 2^63")]
     WeightsTooLarge,
+    /// More draws than a verifier does.
+    #[error("{sites} site draws of {items_per_site} items each: over 1,000,000 draws")]
+    TooManyDraws {
+        /// Site draws asked.
+        sites: u32,
+        /// Items per site asked.
+        items_per_site: u32,
+    },
 }
 
 /// What is wrong with a population.

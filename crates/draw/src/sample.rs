@@ -55,6 +55,14 @@ pub fn below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
 /// The draw of `rule` over `population` from `seed` (see the module docs).
 pub fn draw(seed: &[u8; 32], population: &Population, rule: &Rule) -> Result<Vec<Pick>, DrawError> {
     let bad = |problem| Err(DrawError::Undrawable { problem });
+    if u64::from(rule.sites) > crate::entry::MAX_DRAWS
+        || u64::from(rule.sites) * u64::from(rule.items_per_site) > crate::entry::MAX_DRAWS
+    {
+        return bad(Undrawable::TooManyDraws {
+            sites: rule.sites,
+            items_per_site: rule.items_per_site,
+        });
+    }
     let mut weights: Vec<u64> = match &rule.weights {
         None => vec![1; population.sites.len()],
         Some(w) => population
@@ -197,5 +205,21 @@ mod tests {
             draw(&[5; 32], &pop, &rule).expect("draw")[0].items.len(),
             10
         );
+    }
+
+    #[test]
+    fn a_verifier_does_bounded_work() {
+        let pop = Population::of_sites(["A"]);
+        let mut rule = Rule::distinct_sites(u32::MAX);
+        rule.replacement = true;
+        assert!(matches!(
+            draw(&[0; 32], &pop, &rule),
+            Err(DrawError::Undrawable {
+                problem: Undrawable::TooManyDraws { .. }
+            })
+        ));
+        rule.sites = 1000;
+        rule.items_per_site = 1001;
+        assert!(draw(&[0; 32], &pop, &rule).is_err());
     }
 }
