@@ -31,6 +31,14 @@ pub struct Report {
     pub ed25519_s: f64,
     /// `verify_s / ed25519_s` (target ≤ 1.5).
     pub ratio: f64,
+    /// CPU time per call of the verification (Linux `schedstat`: the time
+    /// this thread ran, so other load on a shared machine counts less),
+    /// when the system reports it.
+    pub verify_cpu_s: Option<f64>,
+    /// CPU time per call of the raw Ed25519 verifications.
+    pub ed25519_cpu_s: Option<f64>,
+    /// `verify_cpu_s / ed25519_cpu_s`.
+    pub ratio_cpu: Option<f64>,
     /// Parsing the transcript's JSON (reported apart: it is I/O, not
     /// verification).
     pub parse_s: f64,
@@ -128,6 +136,22 @@ fn signatures(t: &Transcript, keys: &Keys) -> Vec<(VerifyingKey, Vec<u8>, Signat
     out
 }
 
+/// The raw Ed25519 verifications of a transcript (for profilers).
+#[doc(hidden)]
+pub fn raw_signatures(t: &Transcript, keys: &Keys) -> Vec<(VerifyingKey, Vec<u8>, Signature)> {
+    signatures(t, keys)
+}
+
+/// Nanoseconds this thread has run on a CPU (Linux), if known.
+fn cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(0.0)
@@ -150,25 +174,38 @@ pub fn verify_transcript(
     let ok = sigs.iter().all(|(k, m, s)| k.verify(m, s).is_ok());
     debug_assert!(ok, "every raw signature verifies");
     let (mut v, mut e, mut p) = (vec![], vec![], vec![]);
+    let (mut v_cpu, mut e_cpu) = (Some(0u64), Some(0u64));
+    let add = |acc: &mut Option<u64>, a: Option<u64>, b: Option<u64>| {
+        *acc = match (*acc, a, b) {
+            (Some(x), Some(a), Some(b)) => Some(x + b.saturating_sub(a)),
+            _ => None,
+        };
+    };
     let batch = batch.max(1);
-    for _ in 0..rounds.max(1) {
-        let t0 = Instant::now();
+    let rounds = rounds.max(1);
+    for _ in 0..rounds {
+        let (c0, t0) = (cpu_ns(), Instant::now());
         for _ in 0..batch {
             std::hint::black_box(verify(std::hint::black_box(&t), &keys)?);
         }
         v.push(t0.elapsed().as_secs_f64() / batch as f64);
-        let t0 = Instant::now();
+        add(&mut v_cpu, c0, cpu_ns());
+        let (c0, t0) = (cpu_ns(), Instant::now());
         for _ in 0..batch {
             for (k, m, s) in &sigs {
                 std::hint::black_box(k.verify(std::hint::black_box(m), s).is_ok());
             }
         }
         e.push(t0.elapsed().as_secs_f64() / batch as f64);
+        add(&mut e_cpu, c0, cpu_ns());
         let t0 = Instant::now();
         std::hint::black_box(parse_transcript(&json).ok());
         p.push(t0.elapsed().as_secs_f64());
     }
     let (verify_s, ed25519_s) = (median(v), median(e));
+    let calls = (rounds * batch) as f64;
+    let verify_cpu_s = v_cpu.map(|n| n as f64 / 1e9 / calls);
+    let ed25519_cpu_s = e_cpu.map(|n| n as f64 / 1e9 / calls);
     Ok(Report {
         items: t.population.items() as usize,
         sites: t.population.sites.len(),
@@ -182,5 +219,11 @@ pub fn verify_transcript(
             0.0
         },
         parse_s: median(p),
+        verify_cpu_s,
+        ed25519_cpu_s,
+        ratio_cpu: match (verify_cpu_s, ed25519_cpu_s) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+            _ => None,
+        },
     })
 }

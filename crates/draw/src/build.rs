@@ -16,18 +16,17 @@
 //! ```
 
 use crate::entry::{
-    canonical, commitment, CommitmentEntry, EntryKind, Population, PopulationEntry, Purpose, Secret,
+    commitment, Canonical, CommitmentEntry, EntryKind, Population, PopulationEntry, Purpose, Secret,
 };
 use crate::transcript::{Keys, Logged, Transcript};
 use crate::verify::{self, VerifiedCommitment, VerifiedDraw};
-use crate::{hex, DrawError, Step};
+use crate::{hex, DrawError};
 use accord_log::merkle::{self, Hash, MemoryTree, ProofError};
 use accord_log::witness::encode_hashes;
 use accord_log::{
     Checkpoint, LogError, LogStore, Note, NoteError, Signer, Verifier, Witness, WitnessError,
 };
 use rand::{CryptoRng, RngCore};
-use serde::Serialize;
 
 /// Why a builder failed (the log, the witness, or the draw itself).
 #[derive(Debug, thiserror::Error)]
@@ -176,14 +175,14 @@ impl Cosigner for StatelessWitness {
 /// Logs an entry: appends its RFC 8785 bytes, signs a checkpoint, has the
 /// witness cosign it at `now`, and returns the entry with its inclusion
 /// proof and the cosigned checkpoint.
-pub fn log_entry<E: Serialize, L: DrawLog, W: Cosigner + ?Sized>(
+pub fn log_entry<E: Canonical, L: DrawLog, W: Cosigner + ?Sized>(
     log: &mut L,
     signer: &Signer,
     witness: &mut W,
     entry: E,
     now: u64,
 ) -> Result<Logged<E>, BuildError> {
-    let bytes = canonical(&entry, Step::Commitment)?;
+    let bytes = entry.canonical();
     let index = log.append_entry(bytes)?;
     let note = log.sign_checkpoint(signer)?;
     let line = witness.cosign(&*log, &note, now)?;

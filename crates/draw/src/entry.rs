@@ -3,7 +3,7 @@
 //! log entries (commitment, population, reveal). Every byte string hashed
 //! here is spelled out next to the function that hashes it.
 
-use crate::{hex, unhex32, DrawError, Step};
+use crate::{hex, unhex32, DrawError};
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -150,12 +150,36 @@ pub struct Purpose {
     pub rule: Rule,
 }
 
+/// Whether every byte is printable ASCII other than space (0x21–0x7E),
+/// eight bytes at a time: for a word `w` of ASCII bytes (no high bit), a
+/// byte `b` is at least 0x21 exactly when `b + 0x5F` has its high bit set,
+/// and is 0x7F exactly when `b + 0x01` has it (neither addition carries
+/// into the next byte, since `b ≤ 0x7F`).
+pub(crate) fn graphic_ascii(b: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word_ok = |w: u64| {
+        w & HIGH == 0
+            && w.wrapping_add(0x5F5F_5F5F_5F5F_5F5F) & HIGH == HIGH
+            && w.wrapping_add(0x0101_0101_0101_0101) & HIGH == 0
+    };
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        if !word_ok(u64::from_le_bytes(a)) {
+            return false;
+        }
+    }
+    let rest = chunks.remainder();
+    let mut a = [b'A'; 8];
+    a[..rest.len()].copy_from_slice(rest);
+    word_ok(u64::from_le_bytes(a))
+}
+
 pub(crate) fn check_name(what: &'static str, s: &str) -> Result<(), DrawError> {
-    // Printable ASCII without space is the common case: checked bytewise.
-    // (A fold without early exit, which the compiler vectorises.)
-    let ascii = s
-        .bytes()
-        .fold(true, |ok, b| ok & (b.wrapping_sub(0x21) < 0x5e));
+    // Printable ASCII without space is the common case: checked a word at
+    // a time.
+    let ascii = graphic_ascii(s.as_bytes());
     if s.is_empty()
         || s.len() > MAX_NAME
         || (!ascii && s.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -199,16 +223,138 @@ impl Purpose {
     }
 
     /// RFC 8785 bytes of the purpose.
-    pub fn canonical(&self) -> Result<Vec<u8>, DrawError> {
-        canonical(self, Step::Commitment)
+    pub fn canonical(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let party = |out: &mut Vec<u8>, p: &PartyLog| {
+            out.extend_from_slice(b"{\"log\":");
+            json_str(out, &p.log);
+            out.extend_from_slice(b",\"party\":");
+            json_str(out, &p.party);
+            out.push(b'}');
+        };
+        out.extend_from_slice(b"{\"checked\":");
+        party(out, &self.checked);
+        out.extend_from_slice(b",\"checking\":");
+        party(out, &self.checking);
+        out.extend_from_slice(b",\"draw\":");
+        json_str(out, &self.draw);
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.kind.as_str().as_bytes());
+        let r = &self.rule;
+        out.extend_from_slice(b"\",\"rule\":{\"items_per_site\":");
+        json_u64(out, u64::from(r.items_per_site));
+        out.extend_from_slice(b",\"populate_within\":");
+        json_u64(out, r.populate_within);
+        out.extend_from_slice(b",\"replacement\":");
+        out.extend_from_slice(if r.replacement { b"true" } else { b"false" });
+        out.extend_from_slice(b",\"reveal_within\":");
+        json_u64(out, r.reveal_within);
+        out.extend_from_slice(b",\"sites\":");
+        json_u64(out, u64::from(r.sites));
+        if let Some(w) = &r.weights {
+            out.extend_from_slice(b",\"weights\":{");
+            // RFC 8785 sorts keys by UTF-16 code units, not UTF-8 bytes.
+            let mut keys: Vec<(&String, &u64)> = w.iter().collect();
+            keys.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            for (i, (k, v)) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_str(out, k);
+                out.push(b':');
+                json_u64(out, *v);
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"}}");
     }
 }
 
-pub(crate) fn canonical<T: Serialize>(v: &T, step: Step) -> Result<Vec<u8>, DrawError> {
-    serde_json_canonicalizer::to_vec(v).map_err(|e| DrawError::Canonical {
-        step,
-        problem: e.to_string(),
-    })
+/// An RFC 8785 string: serde_json's escaping is RFC 8785's (`"`, `\\`, and
+/// the C0 controls; everything else as it is), and a string with nothing
+/// to escape is written as it is.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// An integer, as RFC 8785 writes it (every u64 here is below 2^53 or
+/// exact in decimal: the entries hold counts, indices and seconds).
+fn json_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(n.to_string().as_bytes());
+}
+
+/// The RFC 8785 bytes of a log entry: its leaf. Written directly (the
+/// objects are fixed, their keys are written in sorted order) and checked
+/// against `serde_json_canonicalizer` by a property test.
+pub trait Canonical {
+    /// The bytes.
+    fn canonical(&self) -> Vec<u8>;
+}
+
+impl Canonical for CommitmentEntry {
+    fn canonical(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(384);
+        out.extend_from_slice(b"{\"commitment\":");
+        json_str(&mut out, &self.commitment);
+        out.extend_from_slice(b",\"entry\":");
+        json_str(&mut out, self.entry.as_str());
+        out.extend_from_slice(b",\"purpose\":");
+        self.purpose.write(&mut out);
+        out.push(b'}');
+        out
+    }
+}
+
+impl Canonical for PopulationEntry {
+    fn canonical(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(320);
+        out.extend_from_slice(b"{\"commitment\":");
+        json_str(&mut out, &self.commitment);
+        out.extend_from_slice(b",\"draw\":");
+        json_str(&mut out, &self.draw);
+        out.extend_from_slice(b",\"entry\":");
+        json_str(&mut out, self.entry.as_str());
+        out.extend_from_slice(b",\"items\":");
+        json_u64(&mut out, self.items);
+        out.extend_from_slice(b",\"population\":");
+        json_str(&mut out, &self.population);
+        out.extend_from_slice(b",\"sites\":");
+        json_u64(&mut out, self.sites);
+        if let Some(s) = &self.subject {
+            out.extend_from_slice(b",\"subject\":");
+            json_str(&mut out, s);
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+impl Canonical for RevealEntry {
+    fn canonical(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"draw\":");
+        json_str(&mut out, &self.draw);
+        out.extend_from_slice(b",\"entry\":");
+        json_str(&mut out, self.entry.as_str());
+        out.extend_from_slice(b",\"seal\":");
+        json_str(&mut out, &self.seal);
+        out.extend_from_slice(b",\"secret\":");
+        json_str(&mut out, &self.secret);
+        out.push(b'}');
+        out
+    }
 }
 
 /// A fresh 256-bit secret of the checking party: wiped when dropped, never
@@ -276,7 +422,7 @@ fn put(h: &mut Sha256, b: &[u8]) {
 /// resistance); the purpose and the parties are inside, so a commitment made
 /// for one draw opens no other.
 pub fn commitment(purpose: &Purpose, secret: &Secret) -> Result<[u8; 32], DrawError> {
-    let p = purpose.canonical()?;
+    let p = purpose.canonical();
     let mut h = Sha256::new();
     h.update(b"accord-draw/v1/commitment\0");
     put(&mut h, &p);
@@ -414,9 +560,7 @@ impl Population {
                     if b.is_empty() || b.len() > MAX_NAME {
                         check_name("item", it)?;
                     }
-                    ascii &= b
-                        .iter()
-                        .fold(true, |ok, &c| ok & (c.wrapping_sub(0x21) < 0x5e));
+                    ascii &= graphic_ascii(b);
                     if j > 0 && prev >= b {
                         return Err(DrawError::Population {
                             problem: P::ItemsNotSorted {
@@ -456,6 +600,17 @@ pub enum EntryKind {
     /// The checking party's reveal.
     #[serde(rename = "accord-draw/v1/reveal")]
     Reveal,
+}
+
+impl EntryKind {
+    /// The name, as logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Commitment => "accord-draw/v1/commitment",
+            EntryKind::Population => "accord-draw/v1/population",
+            EntryKind::Reveal => "accord-draw/v1/reveal",
+        }
+    }
 }
 
 /// Logged by the checking party, in its own log, before the population
@@ -520,6 +675,24 @@ mod tests {
                 items: items.iter().map(|s| s.to_string()).collect(),
             }],
         }
+    }
+
+    #[test]
+    fn graphic_ascii_is_0x21_to_0x7e() {
+        for b in 0..=255u8 {
+            for len in [1usize, 7, 8, 9, 16, 17] {
+                for pos in [0, len - 1, len / 2] {
+                    let mut v = vec![b'm'; len];
+                    v[pos] = b;
+                    assert_eq!(
+                        graphic_ascii(&v),
+                        (0x21..=0x7e).contains(&b),
+                        "{b:#x} {len} {pos}"
+                    );
+                }
+            }
+        }
+        assert!(graphic_ascii(b""));
     }
 
     #[test]

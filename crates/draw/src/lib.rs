@@ -45,8 +45,8 @@ pub use build::{
     MemoryLog, Side, StatelessWitness,
 };
 pub use entry::{
-    commitment, CommitmentEntry, DrawKind, PartyLog, Population, PopulationEntry, PopulationSite,
-    Purpose, RevealEntry, Rule, Secret, DAY, VERSION,
+    commitment, Canonical, CommitmentEntry, DrawKind, PartyLog, Population, PopulationEntry,
+    PopulationSite, Purpose, RevealEntry, Rule, Secret, DAY, VERSION,
 };
 pub use finding::{population_withheld, reveal_withheld, site_refused, Finding, FindingKind};
 pub use sample::Pick;
@@ -203,14 +203,6 @@ pub enum DrawError {
     SameParty {
         /// The party.
         party: String,
-    },
-    /// An entry could not be canonicalised.
-    #[error("{step} entry: cannot canonicalise: {problem}")]
-    Canonical {
-        /// The step.
-        step: Step,
-        /// Why.
-        problem: String,
     },
     /// A hex or base64 field is malformed.
     #[error("{step}: field `{field}` is not {expected}")]
@@ -372,7 +364,6 @@ impl DrawError {
             DrawError::KeyRole { .. } => "key_role",
             DrawError::Name { .. } => "name",
             DrawError::SameParty { .. } => "same_party",
-            DrawError::Canonical { .. } => "canonical",
             DrawError::Malformed { .. } => "malformed",
             DrawError::Checkpoint { .. } => "checkpoint_signature",
             DrawError::WrongLog { .. } => "wrong_log",

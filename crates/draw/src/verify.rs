@@ -2,7 +2,7 @@
 //! [`VerifiedCommitment`], [`VerifiedPopulation`] and [`VerifiedDraw`].
 
 use crate::entry::{
-    canonical, commitment, CommitmentEntry, EntryKind, Population, PopulationEntry, Purpose,
+    commitment, Canonical, CommitmentEntry, EntryKind, Population, PopulationEntry, Purpose,
     RevealEntry, Secret, VERSION,
 };
 use crate::finding::{self, Finding};
@@ -101,8 +101,8 @@ fn open(
     })
 }
 
-fn included<E: Serialize>(step: Step, l: &Logged<E>, at: &Opened) -> Result<Hash, DrawError> {
-    let leaf = leaf_hash(&canonical(&l.entry, step)?);
+fn included<E: Canonical>(step: Step, l: &Logged<E>, at: &Opened) -> Result<Hash, DrawError> {
+    let leaf = leaf_hash(&l.entry.canonical());
     let proof = decode_hashes(&l.proof).map_err(|_| DrawError::Malformed {
         step,
         field: "proof",

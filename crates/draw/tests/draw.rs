@@ -959,6 +959,13 @@ fn bench_verify_transcript_of_4000_items() {
         r.ratio,
         r.parse_s * 1e6
     );
+    if let (Some(v), Some(e), Some(x)) = (r.verify_cpu_s, r.ed25519_cpu_s, r.ratio_cpu) {
+        eprintln!(
+            "CPU time per call: verify {:.1} µs, Ed25519 {:.1} µs, ratio {x:.2}",
+            v * 1e6,
+            e * 1e6
+        );
+    }
     assert_eq!(r.items, 4000);
     assert_eq!(r.signatures, 7);
 }
@@ -1004,4 +1011,42 @@ fn commitment_population_and_seed_match_the_documented_bytes() {
         hex(&sd),
         "085aa52d23b68a109f091167d92ee7674752b34b69597dd0a6dc054fa5605388"
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// The entries' bytes, written directly, are RFC 8785 (the oracle is
+    /// `serde_json_canonicalizer`), whatever the strings hold.
+    #[test]
+    fn entries_are_rfc8785(
+        draw in "\\PC{1,12}|[\\x00-\\x7f]{1,12}",
+        party in "\\PC{1,6}",
+        log in "[ -~]{1,10}",
+        subject in proptest::option::of("\\PC{0,10}"),
+        weights in proptest::option::of(proptest::collection::btree_map("\\PC{1,6}|[\\u{e000}-\\u{ffff}\\u{10000}-\\u{10ffff}]{1,3}", 0u64..1 << 53, 0..5)),
+        n in 0u64..1 << 53,
+        k in proptest::prelude::any::<u32>(),
+        replacement in proptest::prelude::any::<bool>(),
+    ) {
+        let rule = Rule { sites: k, replacement, weights, items_per_site: k / 3, reveal_within: n, populate_within: n / 2 };
+        let purpose = Purpose {
+            draw: draw.clone(),
+            kind: if replacement { DrawKind::Inspection } else { DrawKind::FreezeChallenge },
+            checking: PartyLog { party: party.clone(), log: log.clone() },
+            checked: PartyLog { party: format!("{party}2"), log: format!("{log}\"2") },
+            rule,
+        };
+        proptest::prop_assert_eq!(purpose.canonical(), oracle(&purpose));
+        let c = CommitmentEntry { entry: accord_draw::entry::EntryKind::Commitment, purpose, commitment: draw.clone() };
+        proptest::prop_assert_eq!(c.canonical(), oracle(&c));
+        let p = PopulationEntry { entry: accord_draw::entry::EntryKind::Population, draw: draw.clone(), commitment: log.clone(), population: party.clone(), sites: n, items: n / 3, subject };
+        proptest::prop_assert_eq!(p.canonical(), oracle(&p));
+        let r = RevealEntry { entry: accord_draw::entry::EntryKind::Reveal, draw, secret: log, seal: party };
+        proptest::prop_assert_eq!(r.canonical(), oracle(&r));
+    }
+}
+
+fn oracle<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json_canonicalizer::to_vec(v).expect("canonical")
 }
