@@ -31,9 +31,9 @@ pub struct Report {
     pub ed25519_s: f64,
     /// `verify_s / ed25519_s` (target ≤ 1.5).
     pub ratio: f64,
-    /// CPU time per call of the verification (Linux `schedstat`: the time
-    /// this thread ran, so other load on a shared machine counts less),
-    /// when the system reports it.
+    /// CPU time per call of the verification, median over the rounds
+    /// (Linux `schedstat`: the time this thread ran, so other load on a
+    /// shared machine counts less), when the system reports it.
     pub verify_cpu_s: Option<f64>,
     /// CPU time per call of the raw Ed25519 verifications.
     pub ed25519_cpu_s: Option<f64>,
@@ -174,12 +174,15 @@ pub fn verify_transcript(
     let ok = sigs.iter().all(|(k, m, s)| k.verify(m, s).is_ok());
     debug_assert!(ok, "every raw signature verifies");
     let (mut v, mut e, mut p) = (vec![], vec![], vec![]);
-    let (mut v_cpu, mut e_cpu) = (Some(0u64), Some(0u64));
-    let add = |acc: &mut Option<u64>, a: Option<u64>, b: Option<u64>| {
-        *acc = match (*acc, a, b) {
-            (Some(x), Some(a), Some(b)) => Some(x + b.saturating_sub(a)),
-            _ => None,
-        };
+    let (mut v_cpu, mut e_cpu) = (Some(vec![]), Some(vec![]));
+    // Per-round CPU seconds per call, or None once the system stops saying.
+    let add = |acc: &mut Option<Vec<f64>>, a: Option<u64>, b: Option<u64>, calls: usize| match (
+        acc.as_mut(),
+        a,
+        b,
+    ) {
+        (Some(v), Some(a), Some(b)) => v.push(b.saturating_sub(a) as f64 / 1e9 / calls as f64),
+        _ => *acc = None,
     };
     let batch = batch.max(1);
     let rounds = rounds.max(1);
@@ -189,7 +192,7 @@ pub fn verify_transcript(
             std::hint::black_box(verify(std::hint::black_box(&t), &keys)?);
         }
         v.push(t0.elapsed().as_secs_f64() / batch as f64);
-        add(&mut v_cpu, c0, cpu_ns());
+        add(&mut v_cpu, c0, cpu_ns(), batch);
         let (c0, t0) = (cpu_ns(), Instant::now());
         for _ in 0..batch {
             for (k, m, s) in &sigs {
@@ -197,15 +200,14 @@ pub fn verify_transcript(
             }
         }
         e.push(t0.elapsed().as_secs_f64() / batch as f64);
-        add(&mut e_cpu, c0, cpu_ns());
+        add(&mut e_cpu, c0, cpu_ns(), batch);
         let t0 = Instant::now();
         std::hint::black_box(parse_transcript(&json).ok());
         p.push(t0.elapsed().as_secs_f64());
     }
     let (verify_s, ed25519_s) = (median(v), median(e));
-    let calls = (rounds * batch) as f64;
-    let verify_cpu_s = v_cpu.map(|n| n as f64 / 1e9 / calls);
-    let ed25519_cpu_s = e_cpu.map(|n| n as f64 / 1e9 / calls);
+    let verify_cpu_s = v_cpu.map(median);
+    let ed25519_cpu_s = e_cpu.map(median);
     Ok(Report {
         items: t.population.items() as usize,
         sites: t.population.sites.len(),
