@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod draw;
 mod freeze;
 mod history;
 mod inspect;
@@ -52,6 +53,9 @@ enum Command {
     /// The verified freeze: declare, prove caps, disclose, challenge.
     #[command(subcommand)]
     Freeze(freeze::Cmd),
+    /// Draws neither party controls: verify a draw's transcript.
+    #[command(subcommand)]
+    Draw(draw::Cmd),
     /// Inspections: exact odds, sample sizes, optimal plans, simulation, records.
     #[command(subcommand)]
     Inspect(inspect::Cmd),
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
         Command::Registry(c) => registry::run(c),
         Command::History(a) => history::run(a),
         Command::Freeze(c) => freeze::run(c),
+        Command::Draw(c) => draw::run(c),
         Command::Inspect(c) => inspect::run(c),
         Command::Serve(a) => serve::run(a),
         Command::Notify(a) => client::notify(a),

@@ -940,7 +940,9 @@ fn freeze_round(
     say: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
     use accord_freeze::declaration::DeclareInput;
-    use accord_freeze::{challenge_sites, declare, disclose, verify, verify_disclosure, Selector};
+    use accord_freeze::{
+        challenge_from_checkpoint, declare, disclose, verify, verify_disclosure, Selector,
+    };
     use rand::SeedableRng;
     say("8. The verified freeze (the October 2020 offer, treaty freeze-2020), SYNTHETIC stockpiles of the 2020 size");
     say("   (Nuclear Notebook 2020: US about 3,800, Russia about 4,310 warheads; sites and types assumed):");
@@ -1036,12 +1038,13 @@ fn freeze_round(
         cosigned.add_line(line)?;
         logs[pi].checkpoints.push(note.clone());
         // The challenge: drawn from the checkpoint that includes the declaration.
-        let ch = challenge_sites(&now.public, &note, challenged)?;
-        let mut disclosed: Vec<accord_freeze::Disclosure> = vec![];
+        let signed = accord_log::open_checkpoint(&note, &logs[pi].signer.verifier(), &[])?;
+        let ch = challenge_from_checkpoint(&v, &signed, challenged)?;
+        let mut disclosed: Vec<accord_freeze::VerifiedDisclosure> = vec![];
         let mut findings = vec![];
         for site in &ch.sites {
             let d = disclose(&now.public, &now.secret, &Selector::Site(site.clone()))?;
-            verify_disclosure(&now.public, &d, &disclosed)?;
+            let vd = verify_disclosure(&v, &d, &disclosed)?;
             let found = d.count + hidden.iter().filter(|h| *h == site).count() as u64;
             if found != d.count {
                 findings.push(format!(
@@ -1049,7 +1052,7 @@ fn freeze_round(
                     d.count
                 ));
             }
-            disclosed.push(d);
+            disclosed.push(vd);
         }
         let odds = accord_inspect::odds(
             now.public.sites.len() as u64,
@@ -1060,7 +1063,7 @@ fn freeze_round(
             "   {party}: baseline {total0} and now {total1} records at {} sites, padded to {}; cap {} and freeze proven ({:.2} s to declare both, {:.3} s to verify); public parts in {party}'s log, cosigned by {other}",
             now.public.sites.len(),
             now.public.padded_size,
-            v.cap,
+            v.cap(),
             prove_s,
             verify_s
         ));
