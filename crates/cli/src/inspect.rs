@@ -276,7 +276,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             let ps = plans(&sites, k, o)?;
             if let Some(path) = &svg {
                 let state = st.state_on(&t, date)?;
-                let svg = accord_inspect::figure::plan_svg(
+                let svg = accord_report::figure::plan_svg(
                     &t,
                     &state,
                     st.meta().synthetic,

@@ -2,9 +2,9 @@
 //! and the chance of detection against inspections spent for several sizes
 //! of the violation (each point an exact optimal plan), in one SVG.
 
-use crate::game::{self, Objective, Plan};
-use crate::model::{self, Violation};
-use crate::odds::OddsError;
+use accord_inspect::game::{self, Objective, Plan};
+use accord_inspect::model::{self, Violation};
+use accord_inspect::odds::OddsError;
 use accord_registry::State;
 use accord_treaty::Treaty;
 use chrono::NaiveDate;
@@ -45,7 +45,7 @@ pub fn plan_svg(
     } else {
         ""
     };
-    let a = accord_report::bars_svg(
+    let a = crate::bars_svg(
         &format!("Optimal plan: probability each site is drawn, {party} on {date}{synthetic}"),
         &bars,
         "probability per inspection",
@@ -75,7 +75,7 @@ pub fn plan_svg(
         }
         curves.push((vr.describe(), pts));
     }
-    let b = accord_report::curves_svg(
+    let b = crate::curves_svg(
         &format!("Detection probability against inspections spent, {party} on {date}{synthetic}"),
         "inspections in the treaty year",
         "P(detect) at the cheater's best response",
