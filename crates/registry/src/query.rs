@@ -138,6 +138,9 @@ pub struct Filter {
     pub item: Option<String>,
     /// Only late ones (`Some(true)`) or only timely ones (`Some(false)`).
     pub late: Option<bool>,
+    /// Only log indexes below this (the size of the checkpoint the rows
+    /// are to be verified against).
+    pub below: Option<u64>,
 }
 
 /// Newest or oldest first.
@@ -346,6 +349,31 @@ impl QueryIndex {
         limit: u64,
         order: Order,
     ) -> Result<Page, StoreError> {
+        self.select(filter, offset, limit.min(MAX_LIMIT), order)
+    }
+
+    /// Every row matching `filter`, in `order`, if there are at most `cap`;
+    /// `Err(total)` inside the `Ok` if there are more.
+    pub fn all(
+        &self,
+        filter: &Filter,
+        order: Order,
+        cap: u64,
+    ) -> Result<Result<Vec<IndexRow>, u64>, StoreError> {
+        let page = self.select(filter, 0, cap, order)?;
+        if page.total > cap {
+            return Ok(Err(page.total));
+        }
+        Ok(Ok(page.rows))
+    }
+
+    fn select(
+        &self,
+        filter: &Filter,
+        offset: u64,
+        limit: u64,
+        order: Order,
+    ) -> Result<Page, StoreError> {
         let (clause, args) = where_clause(filter);
         let total: i64 = self
             .conn
@@ -360,7 +388,7 @@ impl QueryIndex {
             Order::Oldest => "ASC",
         };
         let mut all = args;
-        all.push(limit.min(MAX_LIMIT).to_string());
+        all.push(limit.min(i64::MAX as u64).to_string());
         all.push(offset.min(i64::MAX as u64).to_string());
         let n = all.len();
         let sql = format!(
@@ -463,6 +491,12 @@ fn where_clause(f: &Filter) -> (String, Vec<String>) {
     if let Some(i) = &f.item {
         let n = arg(i.clone());
         terms.push(format!("(item = ?{n} OR other_item = ?{n})"));
+    }
+    if let Some(b) = f.below {
+        terms.push(format!(
+            "log_index < CAST(?{} AS INTEGER)",
+            arg(b.min(i64::MAX as u64).to_string())
+        ));
     }
     match f.late {
         Some(true) => terms.push("sent > deadline".to_string()),
