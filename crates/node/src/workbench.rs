@@ -425,6 +425,8 @@ pub(crate) struct EntryQuery {
     item: Option<String>,
     /// Only late (`true`) or only timely (`false`) notifications.
     late: Option<bool>,
+    /// Only the notification with this number.
+    number: Option<u64>,
     /// Rows to skip (default 0).
     offset: Option<u64>,
     /// Rows in the page (default 50, at most 500).
@@ -479,6 +481,7 @@ pub(crate) async fn get_entries(
         facility: ident("facility", q.facility)?,
         item: ident("item", q.item)?,
         late: q.late,
+        number: q.number,
         below: None,
     };
     let format = q.format.unwrap_or_default();

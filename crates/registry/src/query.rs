@@ -136,6 +136,8 @@ pub struct Filter {
     pub facility: Option<String>,
     /// Concerning this item (as its item or its launcher).
     pub item: Option<String>,
+    /// Only the notification with this number.
+    pub number: Option<u64>,
     /// Only late ones (`Some(true)`) or only timely ones (`Some(false)`).
     pub late: Option<bool>,
     /// Only log indexes below this (the size of the checkpoint the rows
@@ -491,6 +493,12 @@ fn where_clause(f: &Filter) -> (String, Vec<String>) {
     if let Some(i) = &f.item {
         let n = arg(i.clone());
         terms.push(format!("(item = ?{n} OR other_item = ?{n})"));
+    }
+    if let Some(n) = f.number {
+        terms.push(format!(
+            "number = CAST(?{} AS INTEGER)",
+            arg(n.min(i64::MAX as u64).to_string())
+        ));
     }
     if let Some(b) = f.below {
         terms.push(format!(

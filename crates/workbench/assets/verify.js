@@ -69,9 +69,12 @@ export class VerifyError extends Error {}
 
 /** Parses and checks a verifier key. */
 export async function parseVkey(text) {
-  const parts = String(text).split('+');
-  if (parts.length !== 3) throw new VerifyError(`key \`${text}\`: expected name+hexid+base64`);
-  const [name, idHex, b64] = parts;
+  // The name has no '+'; the base64 may.
+  const t = String(text);
+  const i = t.indexOf('+');
+  const j = t.indexOf('+', i + 1);
+  if (i <= 0 || j !== i + 9) throw new VerifyError(`key \`${t}\`: expected name+hexid+base64`);
+  const [name, idHex, b64] = [t.slice(0, i), t.slice(i + 1, j), t.slice(j + 1)];
   const raw = b64decode(b64);
   if (raw.length !== 33 || (raw[0] !== 1 && raw[0] !== 4)) {
     throw new VerifyError(`key ${name}: expected type 0x01 or 0x04 and a 32-byte Ed25519 key`);

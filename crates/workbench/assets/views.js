@@ -3,7 +3,7 @@
 // each number it shows comes from the node's answer, and everything that
 // comes from a log is verified here before it is marked verified.
 
-import { getJson, getBytes, download, token, setToken, ApiError } from './api.js';
+import { getJson, getBytes, getText, download, token, setToken, ApiError } from './api.js';
 import { el, fill, num, pct, table, unitOf, words } from './format.js';
 import { lineChart, meter } from './chart.js';
 import { Tiles, verifyCheckpoint, verifyEntry, utf8, pin, unpin } from './verify.js';
@@ -196,8 +196,9 @@ function compliance(ctx) {
   return p ? p.compliance : null;
 }
 
-function checkpointNote(ctx) {
-  if (ctx.party === ctx.status.party) return ctx.status.checkpoint;
+async function checkpointNote(ctx) {
+  // The node's own checkpoint with the witnesses' cosignatures.
+  if (ctx.party === ctx.status.party) return getText('/checkpoint');
   const p = ctx.status.peers.find((x) => x.party === ctx.party);
   return p ? p.checkpoint : null;
 }
@@ -237,7 +238,7 @@ export async function overview(ctx) {
     el('h2', {}, 'Findings'),
     findings,
     el('h2', {}, 'The log'),
-    checkpointBadge(ctx, ctx.party, checkpointNote(ctx)),
+    checkpointBadge(ctx, ctx.party, await checkpointNote(ctx)),
   ];
 }
 

@@ -132,9 +132,18 @@ mod tests {
             );
             assert!(!text.contains("style=\""), "an inline style attribute");
             assert!(
-                !text.contains("onclick") && !text.contains("onload="),
-                "an inline handler"
+                !text.contains("innerHTML") && !text.contains("eval("),
+                "markup or code from strings"
             );
+        }
+        for handler in [
+            "onclick=",
+            "onload=",
+            "onerror=",
+            "onsubmit=",
+            "javascript:",
+        ] {
+            assert!(!PAGE.contains(handler), "an inline handler: {handler}");
         }
         assert!(!PAGE.contains("<script>"), "an inline script");
         assert!(!PAGE.contains("<style"), "an inline style");
