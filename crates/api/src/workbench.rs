@@ -153,7 +153,8 @@ pub struct ItemCount {
 pub struct CategoryCount {
     /// The category id.
     pub id: String,
-    /// What the items there add up to on the date.
+    /// What the items there add up to on the data exchange's as-of date
+    /// (on the date asked when there is no exchange).
     pub found: u64,
     /// What the data exchange declared for it, if it gives this number.
     pub declared: Option<u64>,
@@ -179,11 +180,11 @@ pub struct FacilityView {
     pub name: String,
     /// Its kind.
     pub kind: String,
-    /// Its items by kind, type and status.
+    /// Its items by kind, type and status on the date asked.
     pub items: Vec<ItemCount>,
     /// Items that left it and have not arrived anywhere.
     pub in_transit_from: u64,
-    /// Each category, found against declared.
+    /// Each category on the exchange's date, found against declared.
     pub categories: Vec<CategoryCount>,
     /// Whether a declared number differs from what the items add up to.
     pub mismatch: bool,

@@ -280,13 +280,13 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
     println!();
     for (i, (party, ..)) in START.iter().enumerate() {
         println!(
-            "  {party} dashboard: http://127.0.0.1:{}/?date=2021-09-01#token={}",
+            "  {party} workbench: http://127.0.0.1:{}/workbench/overview?date=2021-09-01#token={}",
             ports[i], tokens[i]
         );
     }
     println!("  witness status: http://127.0.0.1:{}/status", ports[2]);
     println!(
-        "  (the token in the link is that node's operator token; it stays in the browser tab)"
+        "  (the token in the link is that node's operator token: the page keeps it in the tab and removes it from the address bar)"
     );
     println!("  Ctrl-C stops the three nodes.");
     std::io::stdout().flush()?;

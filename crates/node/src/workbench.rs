@@ -679,6 +679,16 @@ pub(crate) async fn get_facilities(
             .max_by_key(|n| (n.date, n.number))
             .cloned();
         let (state, _) = accord_registry::store::fold(&node.treaty, &party_code, &all);
+        // The exchange describes its as-of date: compare it with the items
+        // on that date (the items listed are those of the date asked).
+        let asof_state = match &exchange {
+            Some(x) => {
+                let before: Vec<Notification> =
+                    all.iter().filter(|n| n.date <= x.date).cloned().collect();
+                accord_registry::store::fold(&node.treaty, &party_code, &before).0
+            }
+            None => state.clone(),
+        };
         let cats = categories(&node.treaty);
         // What the exchange declared per facility, when it does (a
         // per-facility exchange's `event.facilities`), read from its JSON.
@@ -695,7 +705,6 @@ pub(crate) async fn get_facilities(
         let nf = state.facilities().len();
         let mut items: Vec<BTreeMap<(String, String, String), u64>> = vec![BTreeMap::new(); nf];
         let mut transit = vec![0u64; nf];
-        let mut found = vec![vec![0u64; cats.len()]; nf];
         for it in state.items() {
             let fac = match it.location {
                 Location::At(f) => f as usize,
@@ -704,18 +713,28 @@ pub(crate) async fn get_facilities(
                     continue;
                 }
             };
-            let kind = state.kind_id(it).to_string();
             *items[fac]
                 .entry((
-                    kind.clone(),
+                    state.kind_id(it).to_string(),
                     it.item_type.to_string(),
                     it.status.as_str().to_string(),
                 ))
                 .or_insert(0) += 1;
+        }
+        // What the items at each facility add up to in each category on
+        // the exchange's date, by facility id.
+        let mut found: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for it in asof_state.items() {
+            let Location::At(f) = it.location else {
+                continue;
+            };
+            let fac = asof_state.facility(f).id.to_string();
+            let kind = asof_state.kind_id(it).to_string();
+            let row = found.entry(fac).or_insert_with(|| vec![0; cats.len()]);
             for (c, (_, terms)) in cats.iter().enumerate() {
                 for (kinds, statuses, each) in terms {
                     if kinds.contains(&kind) && statuses.contains(&it.status) {
-                        found[fac][c] += match each {
+                        row[c] += match each {
                             Each::One => 1,
                             Each::DeclaredReentryVehicles => u64::from(it.reentry_vehicles),
                         };
@@ -734,7 +753,7 @@ pub(crate) async fn get_facilities(
                     .enumerate()
                     .map(|(c, (cat, _))| wb::CategoryCount {
                         id: cat.id.clone(),
-                        found: found[f][c],
+                        found: found.get(&*fac.id).map_or(0, |r| r[c]),
                         declared: decl.and_then(|d| d.get(&cat.id).copied()),
                     })
                     .collect();
@@ -763,7 +782,7 @@ pub(crate) async fn get_facilities(
             .iter()
             .map(|(cat, _)| wb::CategoryCount {
                 id: cat.id.clone(),
-                found: state.value(&cat.id).unwrap_or(0),
+                found: asof_state.value(&cat.id).unwrap_or(0),
                 declared: totals_declared.get(&cat.id).copied(),
             })
             .collect();

@@ -126,10 +126,11 @@ async function render() {
       : render ? await render(ctx) : [el('p', {}, `There is no view \`${r.view}\`. `, el('a', { href: views.href(ctx, 'overview'), 'data-nav': '' }, 'Overview'))];
     if (gen !== state.generation) return;
     fill(main, nodes);
-    const shown = performance.now() - t0;
+    const at = performance.now();
+    const shown = at - t0;
     await Promise.all(ctx.pending);
     if (gen !== state.generation) return;
-    window.__accord.timings.push({ view: r.view, url: location.pathname + location.search, shown_ms: shown, verified_ms: performance.now() - t0, ...ctx.timings });
+    window.__accord.timings.push({ view: r.view, url: location.pathname + location.search, shown_ms: shown, at_ms: at, verified_ms: performance.now() - t0, ...ctx.timings });
     window.__accord.view = r.view;
     window.__accord.ready = true;
     document.getElementById('main').focus({ preventScroll: true });

@@ -54,7 +54,7 @@ export function lineChart(opts) {
   const W = Math.max(320, Math.min(1200, opts.width || 900));
   const narrow = W < 560;
   const H = narrow ? 260 : 320;
-  const m = { l: narrow ? 52 : 72, r: narrow ? 12 : 24, t: 34, b: 36 };
+  const m = { l: narrow ? 52 : 72, r: narrow ? 12 : 24, t: 34, b: 60 };
   const all = opts.series.flatMap((x) => x.points.map((p) => ({ t: Date.parse(p.date), v: p.value })));
   const ts = all.map((p) => p.t);
   for (const mk of opts.markers || []) ts.push(Date.parse(mk.date));
@@ -83,7 +83,7 @@ export function lineChart(opts) {
   }
   grid.append(s('line', { x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b, class: 'axis' }));
   grid.append(s('line', { x1: m.l, x2: m.l, y1: m.t, y2: H - m.b, class: 'axis' }));
-  grid.append(s('text', { x: m.l, y: m.t - 18, class: 'axis-label' }, opts.unit || ''));
+  grid.append(s('text', { x: 4, y: 14, class: 'axis-label' }, opts.unit || ''));
   svg.append(grid);
   // Markers (data exchanges).
   for (const mk of opts.markers || []) {
@@ -111,11 +111,12 @@ export function lineChart(opts) {
   // Legend.
   const legend = s('g', { class: 'legend' });
   let lx = m.l;
+  const ly = H - 10;
   for (const ser of opts.series) {
-    legend.append(s('line', { x1: lx, x2: lx + 18, y1: 12, y2: 12, class: `series ${ser.cls || ''}` }));
-    const label = s('text', { x: lx + 22, y: 16 }, ser.name);
-    legend.append(label);
-    lx += 30 + ser.name.length * (narrow ? 6 : 7);
+    const name = ser.short || ser.name;
+    legend.append(s('line', { x1: lx, x2: lx + 18, y1: ly - 4, y2: ly - 4, class: `series ${ser.cls || ''}` }));
+    legend.append(s('text', { x: lx + 22, y: ly }, name, s('title', {}, ser.name)));
+    lx += 34 + name.length * (narrow ? 6.5 : 7.5);
   }
   svg.append(legend);
   // The values under the pointer.

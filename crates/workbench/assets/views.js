@@ -248,7 +248,8 @@ export async function facilities(ctx) {
   try { d = await getJson('/workbench/api/facilities', { party: ctx.party, date: ctx.date }); } catch (e) { return [errorBox(e)]; }
   const cat = (id) => d.categories.find((c) => c.id === id);
   const ex = d.exchange;
-  const totals = table(`${d.party}: every category on ${d.date}, items against the data exchange`, ['Category', 'Items add up to#', 'Data exchange declared#', 'Difference#'],
+  const asof = ex ? ex.date : d.date;
+  const totals = table(`${d.party}: every category on ${asof}, the items against the data exchange`, ['Category', `Items add up to on ${asof}#`, 'Data exchange declared#', 'Difference#'],
     d.totals.map((t) => el('tr', { class: t.declared !== null && t.declared !== t.found ? 'mismatch' : null, 'data-category': t.id },
       el('td', {}, cat(t.id).name),
       el('td', { class: 'n', 'data-found': t.found }, num(t.found, unitOf(t.id))),
@@ -260,11 +261,11 @@ export async function facilities(ctx) {
     f.categories.map((c) => el('td', { class: `n ${c.declared !== null && c.declared !== c.found ? 'bad' : ''}`, 'data-category': c.id, 'data-found': c.found },
       num(c.found), c.declared !== null ? el('span', { class: 'muted' }, ` / declared ${num(c.declared)}`) : null)),
     el('td', { class: 'n' }, num(f.in_transit_from))));
-  const head = ['Facility', 'Items by type and status', ...d.categories.map((c) => `${LIMIT_SHORT[c.id] || c.name}#`), 'In transit from it#'];
+  const head = [`Facility`, `Items on ${d.date} by type and status`, ...d.categories.map((c) => `${LIMIT_SHORT[c.id] || c.name} on ${asof}#`), `In transit from it on ${d.date}#`];
   return [
     synthetic(d.synthetic),
     el('p', {}, ex
-      ? `Compared with the data exchange as of ${ex.date} (notification ${num(ex.number)}), the latest on or before ${d.date}. ${ex.per_facility ? 'It declares numbers for each facility: a facility whose items add up differently is highlighted.' : 'It declares totals only (no numbers by facility), so each facility shows what its items add up to, and the totals are compared.'}`
+      ? `Compared with the data exchange as of ${ex.date} (notification ${num(ex.number)}), the latest on or before ${d.date}: the categories count the items as they stood on ${ex.date}. ${ex.per_facility ? 'It declares numbers for each facility: a facility whose items add up differently is highlighted.' : 'It declares totals only (no numbers by facility), so each facility shows what its items add up to, and the totals are compared.'}`
       : `No data exchange on or before ${d.date}: the items alone.`),
     totals,
     table(`${d.party}: ${num(d.facilities.length, 'facilities')} on ${d.date}`, head, rows, { class: 'facilities' }),
@@ -381,7 +382,7 @@ export async function complianceView(ctx) {
   }));
   const limits = (h.limits || []).map((l, i) => ({ value: l.max, label: `limit (${LIMIT_SHORT[l.id] || l.id})`, cls: `s${i}` }));
   const width = Math.min(1200, (document.getElementById('main')?.clientWidth || 900) - 8);
-  const chart = lineChart({ title: `${h.party}: the three aggregates against the limits, monthly to ${ctx.date}`, series, limits, markers, unit: 'items (warheads for deployed warheads)', width });
+  const chart = lineChart({ title: `${h.party}: the three aggregates against the limits, monthly to ${ctx.date}`, series, limits, markers, unit: 'count (items; warheads for the warhead limit)', width });
   return [
     el('p', {}, `${h.party}'s aggregates on the first of each month and on ${ctx.date}; the limits as they stand on that date; `,
       markers.length ? `${num(markers.length, 'data exchanges')} marked as dashed lines.` : token() ? 'no data exchange yet.' : 'sign in to mark the data exchanges.'),

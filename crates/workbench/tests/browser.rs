@@ -366,7 +366,10 @@ fn the_workbench_shows_the_api_verified_in_the_browser() {
             .clone();
         assert_eq!(found[id], launchers, "{id}");
     }
-    assert_eq!(found["US-WARREN"], 60);
+    // On the exchange's date (1 March) Malmstrom held two silos; the third
+    // entered on 2 March.
+    assert_eq!(found["US-MALMSTROM"], 2);
+    assert_eq!(found["US-WARREN"], 0);
 
     // Compliance over time: the chart, its data exchange, values on keys.
     b.goto(&format!("{base}/workbench/compliance?date={date}"));
