@@ -74,6 +74,19 @@ enum Command {
     /// Compare the proposals (extend, freeze, expire, keep the limits, trilateral).
     #[command(subcommand)]
     Scenario(scenario::Cmd),
+    /// Print a shell completion script (e.g. `accord completions bash > /etc/bash_completion.d/accord`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `accord man | man -l -`), or write one
+    /// page per command into a directory.
+    Man {
+        /// Write accord.1, accord-check.1, … here instead.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,6 +108,18 @@ fn main() -> ExitCode {
         Command::Witness(c) => log::witness(c),
         Command::Bench(c) => accord_bench::run(c),
         Command::Scenario(c) => scenario::run(c),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            use std::io::Write as _;
+            // Into a buffer first: the generator panics on a closed pipe.
+            let mut buf = vec![];
+            clap_complete::generate(shell, &mut Cli::command(), "accord", &mut buf);
+            std::io::stdout()
+                .write_all(&buf)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(anyhow::Error::from)
+        }
+        Command::Man { out } => man(out),
     };
     match result {
         Ok(code) => code,
@@ -106,6 +131,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The manual: one page to standard output, or every command's page in `out`.
+fn man(out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory as _;
+    let cmd = Cli::command();
+    match out {
+        None => {
+            use std::io::Write as _;
+            let mut buf = vec![];
+            clap_mangen::Man::new(cmd).render(&mut buf)?;
+            std::io::stdout().write_all(&buf)?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            clap_mangen::generate_to(cmd, &dir)?;
+            eprintln!("manual pages written to {}", dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

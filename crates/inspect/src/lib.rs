@@ -3,6 +3,7 @@
 //! the regime (quotas, what the treaty allows, the findings results raise).
 #![forbid(unsafe_code)]
 
+pub mod figure;
 pub mod game;
 pub mod model;
 pub mod odds;
