@@ -320,6 +320,8 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let exchange = start_exchange(&node);
+    let warming = node.clone();
+    tokio::task::spawn_blocking(move || workbench::warm(&warming));
     let served = axum::serve(listener, router(node))
         .with_graceful_shutdown(shutdown)
         .await;

@@ -210,7 +210,9 @@ fn sync_index(
         .ok_or_else(|| internal("the registry has no directory"))?;
     let mut q = QueryIndex::open(dir).map_err(internal)?;
     let upto = upto.min(log.size());
-    let next = q.prepare(log.origin(), upto).map_err(internal)?;
+    // Rows past `upto` (the checkpoint) may be indexed already: queries
+    // stop at the checkpoint's size.
+    let next = q.prepare(log.origin(), log.size()).map_err(internal)?;
     if next >= upto {
         return Ok(q);
     }
@@ -255,6 +257,50 @@ fn sync_index(
     }
     q.append(&mut rows).map_err(internal)?;
     Ok(q)
+}
+
+/// Builds (or brings level) the query index of the node's log and of each
+/// mirror, a chunk at a time so that no lock is held for long: run once at
+/// start, so the first query over a large log does not wait for it.
+pub fn warm(node: &Node) {
+    let step = |party: Option<usize>| -> Result<bool, ApiError> {
+        let run = |log: &LogStore, registry: &Store, party: &str| -> Result<bool, ApiError> {
+            let dir = registry
+                .path()
+                .parent()
+                .ok_or_else(|| internal("the registry has no directory"))?;
+            let have = QueryIndex::open(dir)
+                .map_err(internal)?
+                .size()
+                .map_err(internal)?;
+            let upto = log.size().min(have.saturating_add(SYNC_CHUNK));
+            sync_index(&node.treaty, party, log, registry, upto)?;
+            Ok(upto >= log.size())
+        };
+        match party {
+            None => {
+                let inner = node.lock()?;
+                run(&inner.log, &inner.registry, &node.party)
+            }
+            Some(i) => {
+                let link = &node.links[i];
+                let m = link.lock_mirror()?;
+                run(&m.log, &m.registry, &link.cfg.party)
+            }
+        }
+    };
+    for party in std::iter::once(None).chain((0..node.links.len()).map(Some)) {
+        loop {
+            match step(party) {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => {
+                    eprintln!("accord-node: the workbench's query index could not be built: {e:?}");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// The index row of a log entry.

@@ -104,8 +104,8 @@ async function render() {
   const title = document.getElementById('title');
   try {
     const date = params.get('date') || null;
-    const st = await status(date);
-    if (!state.keys) state.keys = await keys();
+    const [st, k] = await Promise.all([status(date), state.keys || keys()]);
+    state.keys = k;
     if (gen !== state.generation) return;
     const ctx = {
       status: st, keys: state.keys, params, pending: [], verified: new Map(), timings: {},

@@ -80,7 +80,7 @@ function checkpointOf(ctx, party, note) {
 /** A badge for a checkpoint, filled in when it is verified. */
 export function checkpointBadge(ctx, party, note) {
   const box = el('div', { class: 'verify pending', role: 'status', 'data-checkpoint': party }, `Checkpoint of ${party}: checking in this browser…`);
-  checkpointOf(ctx, party, note).then((r) => {
+  Promise.resolve(note).then((n) => checkpointOf(ctx, party, n)).then((r) => {
     const k = ctx.keys.logs.find((x) => x.party === party);
     const how = k && k.state === 'pinned' ? 'with the pinned key' : k && k.state === 'changed' ? 'with the PINNED key (the node now serves another)' : 'with the key the node serves (not pinned)';
     const cos = r.cosignatures.map((c) => (c.ok === true
@@ -238,7 +238,7 @@ export async function overview(ctx) {
     el('h2', {}, 'Findings'),
     findings,
     el('h2', {}, 'The log'),
-    checkpointBadge(ctx, ctx.party, await checkpointNote(ctx)),
+    checkpointBadge(ctx, ctx.party, checkpointNote(ctx)),
   ];
 }
 
