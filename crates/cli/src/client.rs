@@ -9,11 +9,50 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Which node, and how its key is known.
 #[derive(clap::Args)]
-pub(crate) struct NotifyArgs {
-    /// The node, e.g. http://127.0.0.1:7101.
+pub(crate) struct NodeArgs {
+    /// The node, e.g. https://127.0.0.1:7101.
     #[arg(long)]
     node: String,
+    /// The pin of the node's TLS key (`sha256/…`, its `tls.pin`): nothing
+    /// else is trusted.
+    #[arg(long, conflicts_with_all = ["pin_file", "insecure_plaintext"])]
+    pin: Option<accord_net::Pin>,
+    /// A file holding the pin (the node's `tls.pin`).
+    #[arg(long, conflicts_with = "insecure_plaintext")]
+    pin_file: Option<PathBuf>,
+    /// Plain HTTP to a node on loopback (exercises and tests only).
+    #[arg(long)]
+    insecure_plaintext: bool,
+}
+
+impl NodeArgs {
+    fn reach(&self) -> Result<accord_node::client::Reach> {
+        use accord_node::client::Reach;
+        if self.insecure_plaintext {
+            return Ok(Reach::InsecurePlaintext);
+        }
+        let pin = match (&self.pin, &self.pin_file) {
+            (Some(p), _) => *p,
+            (None, Some(f)) => {
+                let t = std::fs::read_to_string(f).with_context(|| f.display().to_string())?;
+                t.trim()
+                    .parse()
+                    .with_context(|| format!("{}: not a pin", f.display()))?
+            }
+            (None, None) => bail!(
+                "--pin or --pin-file is required (the node's TLS key pin), or --insecure-plaintext for a loopback node"
+            ),
+        };
+        Ok(Reach::Pinned(pin))
+    }
+}
+
+#[derive(clap::Args)]
+pub(crate) struct NotifyArgs {
+    #[command(flatten)]
+    node: NodeArgs,
     /// A file holding an operator token of that node (better than --token,
     /// which other users can see in the process list).
     #[arg(long, env = "ACCORD_TOKEN_FILE", conflicts_with = "token")]
@@ -28,9 +67,8 @@ pub(crate) struct NotifyArgs {
 
 #[derive(clap::Args)]
 pub(crate) struct StatusArgs {
-    /// The node, e.g. http://127.0.0.1:7101.
-    #[arg(long)]
-    node: String,
+    #[command(flatten)]
+    node: NodeArgs,
     /// Compliance on this date (default: today on the node's clock).
     #[arg(long)]
     date: Option<chrono::NaiveDate>,
@@ -69,7 +107,8 @@ pub(crate) fn notify(a: NotifyArgs) -> Result<ExitCode> {
     );
     let token = token(&a)?;
     match accord_node::client::call::<accord_api::Accepted>(
-        &a.node,
+        &a.node.node,
+        &a.node.reach()?,
         "POST",
         "/notifications",
         Some(&token),
@@ -105,8 +144,9 @@ pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
         Some(d) => format!("/status?date={d}"),
         None => "/status".to_string(),
     };
-    let (code, bytes) = accord_node::client::request(&a.node, "GET", &path, None, b"")
-        .with_context(|| format!("cannot reach {}", a.node))?;
+    let (code, bytes) =
+        accord_node::client::request(&a.node.node, &a.node.reach()?, "GET", &path, None, b"")
+            .with_context(|| format!("cannot reach {}", a.node.node))?;
     let what = format!("GET {path}");
     if code != 200 {
         let e: accord_api::ErrorBody = accord_api::read(&what, &bytes)?;

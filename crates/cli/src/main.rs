@@ -12,6 +12,7 @@ mod log;
 mod registry;
 mod scenario;
 mod serve;
+mod tls;
 mod treaty;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +63,9 @@ enum Command {
     Status(client::StatusArgs),
     /// Make a signer key (mode 0600) and its verifier key.
     Keygen(log::KeygenArgs),
+    /// A node's TLS identity: `accord tls init --dir DATA_DIR/tls`.
+    #[command(subcommand)]
+    Tls(tls::Cmd),
     /// The tamper-evident log: append, checkpoint, prove, verify, audit.
     #[command(subcommand)]
     Log(log::LogCmd),
@@ -91,6 +95,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Structured logs on standard error (ACCORD_LOG=debug for more; the
+    // nodes log every request and every failed pull and push).
+    // A node logs every request at info; other commands only warnings.
+    let default = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let result = match cli.command {
         Command::Demo(a) => accord_demo::run(a),
         Command::Treaty(c) => treaty::run(c),
@@ -104,6 +123,7 @@ fn main() -> ExitCode {
         Command::Notify(a) => client::notify(a),
         Command::Status(a) => client::status(a),
         Command::Keygen(a) => log::keygen(a),
+        Command::Tls(c) => tls::run(c),
         Command::Log(c) => log::run(c),
         Command::Witness(c) => log::witness(c),
         Command::Bench(c) => accord_bench::run(c),

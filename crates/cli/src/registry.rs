@@ -139,6 +139,9 @@ pub(crate) struct CheckArgs {
     /// Treaty (built-in name or path); default: the one the registry was made under.
     #[arg(long)]
     treaty: Option<String>,
+    /// Count under a named reading of the treaty (e.g. ru-objections).
+    #[arg(long)]
+    reading: Option<String>,
     /// Print JSON: party, date, the three aggregates, limits, findings.
     #[arg(long)]
     json: bool,
@@ -148,6 +151,10 @@ pub(crate) fn check(a: CheckArgs) -> Result<ExitCode> {
     let view = accord_regime::view::View::open(&a.dir)?;
     let st = view.registry();
     let treaty = Treaty::load(a.treaty.as_deref().unwrap_or(&st.meta().treaty))?;
+    let treaty = a
+        .reading
+        .as_deref()
+        .map_or(Ok(treaty.clone()), |r| treaty.with_reading(r))?;
     let report = view
         .reports(&treaty, &[a.date])?
         .pop()

@@ -24,7 +24,7 @@ fn config(d: &Path, party: &str, other: &str, ports: (u16, u16), token: &str, da
     std::fs::write(
         d.join(format!("{lower}.toml")),
         format!(
-            "party = \"{party}\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{}\"\ndata_dir = \"{lower}-data\"\nkey = \"keys/accord_new-start-2021_{party}.key\"\noperator_tokens = [\"{token}\"]\ninterval_ms = 100\nsimulated_date = \"{date}\"\npeers = [{{ party = \"{other}\", url = \"http://127.0.0.1:{}\", vkey = \"keys/accord_new-start-2021_{other}.vkey\" }}]\n",
+            "party = \"{party}\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{}\"\ndata_dir = \"{lower}-data\"\nkey = \"keys/accord_new-start-2021_{party}.key\"\noperator_tokens = [\"{token}\"]\ninterval_ms = 100\ninsecure_plaintext = true\nsimulated_date = \"{date}\"\npeers = [{{ party = \"{other}\", url = \"http://127.0.0.1:{}\", vkey = \"keys/accord_new-start-2021_{other}.vkey\" }}]\n",
             ports.0, ports.1
         ),
     )

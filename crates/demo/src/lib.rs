@@ -236,18 +236,28 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     say("");
 
-    let history_rows = accord_registry::history::builtin(&treaty)?;
+    let history_rows = accord_registry::history::builtin(
+        &treaty,
+        accord_treaty::record::Record::builtin_for(&treaty)
+            .transpose()?
+            .as_ref(),
+    )?;
     let since: Vec<_> = history_rows
         .iter()
         .filter(|r| r.date >= d(2018, 2, 5))
         .collect();
-    let hist_findings: usize = history_rows.iter().map(|r| r.findings.len()).sum();
+    let hist_findings: usize = history_rows.iter().map(|r| r.finding_count()).sum();
     say("5. The published history (data/new-start-aggregates.csv, every row sourced)");
+    let missing = history_rows
+        .iter()
+        .filter(|r| r.missing_data_exchange.is_some())
+        .count();
     say(&format!(
-        "   {} rows; {} from 5 Feb 2018 on, when the limits bound: findings {}.",
+        "   {} rows; {} from 5 Feb 2018 on, when the limits bound: limits exceeded {}; data exchanges due and not provided {} (from 1 Mar 2023: data/implementation/new-start.toml).",
         history_rows.len(),
         since.len(),
-        hist_findings
+        hist_findings - missing,
+        missing
     ));
     say("   Russia's 1,566 deployed warheads on 1 Sep 2011 were above 1,550, before the limits bound: not a finding.");
     say("");

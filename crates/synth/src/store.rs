@@ -177,7 +177,8 @@ impl Request<'_> {
         if self.out.join(accord_registry::store::STORE_FILE).exists() {
             return Err(RequestError::Exists(self.out.display().to_string()));
         }
-        let template = Template::load(self.template).map_err(RequestError::TemplateLoad)?;
+        let template =
+            Template::load(self.template).map_err(|e| RequestError::TemplateLoad(e.to_string()))?;
         if template.party != self.party {
             return Err(RequestError::Template {
                 template: template.party.clone(),

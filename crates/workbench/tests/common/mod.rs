@@ -205,6 +205,7 @@ pub fn node(dir: &Path, party: &str, peer: Option<(&str, u16)>, clock: &Clock) -
             url: format!("http://127.0.0.1:{port}"),
             vkey,
             witness_vkey: Some(witness_signer(p).cosigner_verifier()),
+            tls_pin: None,
         });
     }
     let witnesses: Vec<WitnessConfig> = vec![];
