@@ -16,6 +16,8 @@
 //!   [`accord_regime`], the one compliance function), the exchange, and the
 //!   quotas ([`reads`]).
 //! - tiles, proofs, receipts and the feed for operators, readers and peers.
+//! - `GET /`, `GET /workbench/...`: the analyst's workbench, with its
+//!   queries and `GET /keys` ([`workbench`]).
 //! - `GET /openapi.json`: this interface as OpenAPI 3.1, generated from the
 //!   handlers and the types of [`accord_api`] ([`openapi`]).
 //!
@@ -46,11 +48,11 @@ pub mod openapi;
 mod reads;
 pub mod witness;
 pub mod witness_node;
+pub mod workbench;
 
 use error::internal;
 pub use error::ApiError;
 use exchange::{Clock, ExchangeConfig, Link, Stop, Target};
-pub use reads::DASHBOARD;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
@@ -363,6 +365,8 @@ pub async fn serve_until(
     let transport = node.net.transport(pins).map_err(std::io::Error::other)?;
     let limits = node.net.limits().clone();
     let exchange = start_exchange(&node);
+    let warming = node.clone();
+    tokio::task::spawn_blocking(move || workbench::warm(&warming));
     let app = router(node).layer(accord_net::RequestLogLayer);
     let served = accord_net::serve(listener, app, limits, transport, shutdown)
         .await

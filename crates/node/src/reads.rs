@@ -1,6 +1,6 @@
 //! What the node serves to read: its checkpoint, status, history and
 //! exchange (public); its entries as tiles, the feed, proofs and receipts
-//! (operators, readers, peers); the dashboard and the OpenAPI document.
+//! (operators, readers, peers).
 
 use crate::error::{internal, ApiError};
 use crate::{blocking, Node};
@@ -613,30 +613,4 @@ pub(crate) async fn get_tile(
         bytes,
     )
         .into_response())
-}
-
-/// The dashboard: one self-contained page (no external scripts, styles or
-/// fonts) that polls `/status`, `/history` and, given an operator token,
-/// `GET /notifications`.
-pub const DASHBOARD: &str = include_str!("dashboard.html");
-
-/// The dashboard page.
-#[utoipa::path(
-    get,
-    path = "/",
-    tag = "dashboard",
-    responses((status = 200, description = "The dashboard", body = String, content_type = "text/html"))
-)]
-pub(crate) async fn dashboard() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
-            ),
-        ],
-        DASHBOARD,
-    )
-        .into_response()
 }
