@@ -106,12 +106,22 @@ struct Running {
 impl Running {
     fn start(dir: &std::path::Path, treaty: &Treaty, last: NaiveDate) -> Result<Running> {
         let signer = Signer::from_seed("accord/bench/US", [5u8; 32])?;
-        let log =
-            LogStore::open_or_init(&dir.join("log.sqlite"), "accord/bench/US", &signer.verifier())?;
+        let log = LogStore::open_or_init(
+            &dir.join("log.sqlite"),
+            "accord/bench/US",
+            &signer.verifier(),
+        )?;
         let registry = Store::open(&dir.join("registry"))?;
         let node = Arc::new(
-            Node::new(log, registry, treaty.clone(), signer, None, vec![TOKEN.into()])
-                .with_clock(Clock::fixed(last)),
+            Node::new(
+                log,
+                registry,
+                treaty.clone(),
+                signer,
+                None,
+                vec![TOKEN.into()],
+            )
+            .with_clock(Clock::fixed(last)),
         );
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -205,7 +215,10 @@ pub(crate) fn run(small: u64, large: u64, pollers: usize, json: bool) -> Result<
         for (name, n) in [("small", small), ("large", large)] {
             let dir = root.join(name);
             std::fs::create_dir_all(&dir)?;
-            let pb = spinner(n > 50_000, &format!("generating and storing {n} notifications"));
+            let pb = spinner(
+                n > 50_000,
+                &format!("generating and storing {n} notifications"),
+            );
             let all = registry(&dir.join("registry"), &treaty, n)?;
             pb.finish_and_clear();
             let last = all.iter().map(|x| x.date).max().unwrap_or(d(2021, 3, 1));
@@ -272,12 +285,33 @@ pub(crate) fn run(small: u64, large: u64, pollers: usize, json: bool) -> Result<
         table::render(
             &["measure", "value"],
             &[
-                vec![format!("GET /status, {} notifications (median)", r.small), format!("{:.2} ms", r.status_small_ms)],
-                vec![format!("GET /status, {} notifications (median)", r.large), format!("{:.2} ms", r.status_large_ms)],
-                vec!["large ÷ small (target ≤ 2×)".into(), format!("{:.2}×", r.ratio_large_to_small)],
-                vec![format!("operator write p99, {} writes, no polling", r.writes), format!("{:.2} ms", r.write_p99_idle_ms)],
-                vec![format!("… with {} clients polling /status ({} polls)", r.pollers, r.polls_answered), format!("{:.2} ms", r.write_p99_polled_ms)],
-                vec!["polled ÷ idle (target ≤ 2×)".into(), format!("{:.2}×", r.ratio_polled_to_idle)],
+                vec![
+                    format!("GET /status, {} notifications (median)", r.small),
+                    format!("{:.2} ms", r.status_small_ms)
+                ],
+                vec![
+                    format!("GET /status, {} notifications (median)", r.large),
+                    format!("{:.2} ms", r.status_large_ms)
+                ],
+                vec![
+                    "large ÷ small (target ≤ 2×)".into(),
+                    format!("{:.2}×", r.ratio_large_to_small)
+                ],
+                vec![
+                    format!("operator write p99, {} writes, no polling", r.writes),
+                    format!("{:.2} ms", r.write_p99_idle_ms)
+                ],
+                vec![
+                    format!(
+                        "… with {} clients polling /status ({} polls)",
+                        r.pollers, r.polls_answered
+                    ),
+                    format!("{:.2} ms", r.write_p99_polled_ms)
+                ],
+                vec![
+                    "polled ÷ idle (target ≤ 2×)".into(),
+                    format!("{:.2}×", r.ratio_polled_to_idle)
+                ],
             ]
         )
     );

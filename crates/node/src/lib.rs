@@ -370,9 +370,7 @@ impl Node {
     fn warm_trackers(&self) -> Result<(), ApiError> {
         self.with_tracker(|_| Ok(()))?;
         for l in &self.links {
-            l.lock_mirror()?
-                .tracker(&self.treaty)
-                .map_err(internal)?;
+            l.lock_mirror()?.tracker(&self.treaty).map_err(internal)?;
         }
         Ok(())
     }
