@@ -224,8 +224,9 @@ pub enum FileError {
         from: u32,
         /// The version it was being taken to.
         to: u32,
-        /// What SQLite said.
-        source: rusqlite::Error,
+        /// What SQLite said (boxed: a migration failure is rare, and every
+        /// store error carries this enum).
+        source: Box<rusqlite::Error>,
     },
     /// A new store was asked for where a file already is.
     #[error("{}: already exists (will not overwrite it)", .path.display())]
@@ -447,7 +448,7 @@ fn migrate(
         what: schema.what,
         from: from.max(1) as u32,
         to,
-        source,
+        source: Box::new(source),
     };
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
