@@ -354,14 +354,14 @@ fn the_workbench_shows_the_api_verified_in_the_browser() {
     b.goto(&format!("{base}/workbench/facilities?date={date}"));
     b.ready();
     let api = get_json(pu, &format!("/workbench/api/facilities?date={date}"));
-    let found = b.js("return Object.fromEntries([...document.querySelectorAll('table.facilities tbody tr')].map(r => [r.dataset.facility, Number(r.querySelector('[data-category=deployed_and_nondeployed_launchers]').dataset.found)]));");
+    let found = b.js("return Object.fromEntries([...document.querySelectorAll('table.facilities tbody tr')].map(r => [r.dataset.facility, Number(r.querySelector('[data-category=deployed_icbm_launchers]').dataset.found)]));");
     for f in api["facilities"].as_array().expect("facilities") {
         let id = f["id"].as_str().expect("id");
         let launchers = f["categories"]
             .as_array()
             .expect("cats")
             .iter()
-            .find(|c| c["id"] == "deployed_and_nondeployed_launchers")
+            .find(|c| c["id"] == "deployed_icbm_launchers")
             .expect("cat")["found"]
             .clone();
         assert_eq!(found[id], launchers, "{id}");
