@@ -18,6 +18,8 @@
 //! - tiles, proofs, receipts and the feed for operators, readers and peers.
 //! - `GET /`, `GET /workbench/...`: the analyst's workbench, with its
 //!   queries and `GET /keys` ([`workbench`]).
+//! - `GET /metrics`: counters and state in the Prometheus text format
+//!   (public, aggregates only: [`metrics`]).
 //! - `GET /openapi.json`: this interface as OpenAPI 3.1, generated from the
 //!   handlers and the types of [`accord_api`] ([`openapi`]).
 //!
@@ -34,7 +36,7 @@ use accord_regime::receipts::{self, Receipt};
 use accord_regime::RegimeError;
 use accord_registry::{Store, StoreError};
 use accord_treaty::Treaty;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 mod auth;
 pub mod client;
@@ -43,6 +45,7 @@ pub mod error;
 pub mod exchange;
 mod inspections;
 mod intake;
+mod metrics;
 pub mod net;
 pub mod openapi;
 mod reads;
@@ -88,6 +91,8 @@ pub struct Node {
     nonces: exchange::Nonces,
     /// TLS (or plain HTTP on loopback) for the listener and the loops.
     net: net::Net,
+    /// Counters for `GET /metrics`.
+    metrics: metrics::Metrics,
 }
 
 struct Inner {
@@ -144,6 +149,17 @@ pub enum StartError {
     /// A peer's key is this node's own.
     #[error("peer `{0}` has this node's own log key")]
     OwnKey(String),
+    /// A peer is listed twice (or is this node's own party).
+    #[error("peer `{0}` is listed twice, or is this node's own party")]
+    DuplicatePeer(String),
+    /// Two peers have the same log key: either could read as the other.
+    #[error("peers `{first}` and `{second}` have the same log key")]
+    SharedPeerKey {
+        /// The peer listed first.
+        first: String,
+        /// The peer listed later.
+        second: String,
+    },
     /// A mirror's directory or stores could not be opened.
     #[error("the mirror of {party}: {source}")]
     Mirror {
@@ -155,6 +171,13 @@ pub enum StartError {
     /// The node's lock was poisoned before it started (cannot happen).
     #[error("the node's state is poisoned")]
     Poisoned,
+}
+
+/// Whether two verifiers hold the same public key, whatever their names
+/// (the key is the last `+`-separated field of a verifier's text).
+fn same_key(a: &Verifier, b: &Verifier) -> bool {
+    let key = |v: &Verifier| v.to_string().rsplit('+').next().map(str::to_string);
+    key(a) == key(b)
 }
 
 /// Brings `registry` level with `log` (see [`accord_regime::feed::catch_up`]).
@@ -202,6 +225,7 @@ impl Node {
             origin,
             nonces: exchange::Nonces::default(),
             net: net::Net::insecure_plaintext(),
+            metrics: metrics::Metrics::default(),
         }
     }
 
@@ -249,8 +273,21 @@ impl Node {
                     treaty: self.treaty.id.clone(),
                 });
             }
-            if peer.vkey == vkey {
+            if same_key(&peer.vkey, &vkey) {
                 return Err(StartError::OwnKey(peer.party.clone()));
+            }
+            if peer.party == self.party || self.links.iter().any(|l| l.cfg.party == peer.party) {
+                return Err(StartError::DuplicatePeer(peer.party.clone()));
+            }
+            if let Some(l) = self
+                .links
+                .iter()
+                .find(|l| same_key(&l.cfg.vkey, &peer.vkey))
+            {
+                return Err(StartError::SharedPeerKey {
+                    first: l.cfg.party.clone(),
+                    second: peer.party.clone(),
+                });
             }
             let endpoint = self.net.endpoint(&client, &peer.url, peer.tls_pin)?;
             let (origin, mut mirror) = exchange::open_mirror(&cfg.dir, &self.treaty, peer)
@@ -322,16 +359,68 @@ impl Node {
         Ok(self)
     }
 
-    /// The node's state, locked (a poisoned lock is an internal error).
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, ApiError> {
-        self.inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))
+    /// The node's state, locked. Never fails: a lock poisoned by a panic
+    /// is recovered ([`Node::state`]); the `Result` is the handlers' shape.
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, ApiError> {
+        Ok(self.state())
+    }
+
+    /// The node's state, locked; a lock poisoned by a panic while it was
+    /// held is recovered, not left to answer 500 forever.
+    ///
+    /// What a panic can leave behind: the log and the registry write in
+    /// SQLite transactions, which roll back when they are dropped during
+    /// the unwinding, so the durable state is whole; the log's size is set
+    /// only after its commit. What may be stale is in memory: the
+    /// registry's folded tip (or a staged chain). So the tip is dropped
+    /// (`Store::abort`: the next check refolds from the stored rows) and
+    /// the registry is marked lagging, so the next write first catches it
+    /// up with the log (a panic between the log's append and the
+    /// registry's write leaves it one batch behind).
+    fn state(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| {
+            let mut inner = poisoned.into_inner();
+            inner.registry.abort();
+            inner.lagging = true;
+            self.inner.clear_poison();
+            tracing::error!("the node's lock was poisoned by a panic; recovered (registry tip dropped, caught up before the next write)");
+            inner
+        })
     }
 
     /// The link to `party`'s node.
     fn link(&self, party: &str) -> Option<&Arc<Link>> {
         self.links.iter().find(|l| l.cfg.party == party)
+    }
+}
+
+/// Locks a mutex over plain data (a status, a queue, a nonce cache), which
+/// is valid after any partial update: a panic elsewhere while it was held
+/// does not make it unusable.
+pub(crate) fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| {
+        m.clear_poison();
+        poisoned.into_inner()
+    })
+}
+
+impl Node {
+    /// Fault injection, for the attack tests only (the node never calls
+    /// it): panics while holding the node's lock, its queue's, and every
+    /// mirror's, link status's and push target's, as a bug in a handler
+    /// would. After it every lock must recover.
+    #[doc(hidden)]
+    pub fn panic_holding_locks(&self, why: &str) -> ! {
+        let _inner = self.inner.lock();
+        let _queue = self.queue.lock();
+        let _links: Vec<_> = self
+            .links
+            .iter()
+            .map(|l| (l.mirror.lock(), l.status.lock()))
+            .collect();
+        let _targets: Vec<_> = self.targets.iter().map(|t| t.status.lock()).collect();
+        let _nonces = self.nonces.0.lock();
+        panic!("injected fault: {why}");
     }
 }
 
@@ -343,13 +432,30 @@ pub(crate) async fn blocking<R: Send + 'static>(
 }
 
 /// The router (tests call it directly, without a server): every request is
-/// authenticated from its head before its body is read.
+/// authenticated from its head before its body is read; 5xx answers (and
+/// handlers that panic) are counted for `/metrics`.
 pub fn router(node: Arc<Node>) -> axum::Router {
     let n = node.clone();
+    let counted = node.clone();
     openapi::party_routes()
         .build(node)
         .layer(accord_net::AuthLayer::new(
-            move |parts: &mut axum::http::request::Parts| auth::before_body(&n, parts),
+            move |parts: &mut axum::http::request::Parts| {
+                let decision = auth::before_body(&n, parts);
+                if let Err(e) = &decision {
+                    if parts.method == axum::http::Method::POST
+                        && parts.uri.path() == "/notifications"
+                    {
+                        n.metrics.intake(e.status(), 0);
+                    }
+                }
+                decision
+            },
+        ))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                metrics::count_errors(counted.clone(), req, next)
+            },
         ))
 }
 
@@ -361,14 +467,32 @@ pub async fn serve_until(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_until(node, listener, axum::Router::new(), shutdown).await
+}
+
+/// [`serve_until`] with `extra` routes beside the node's: fault injection
+/// for the attack tests only (a route that panics, as a bug in a handler
+/// would). The node never mounts any.
+#[doc(hidden)]
+pub async fn serve_with_until(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    extra: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let pins: accord_net::PinSet = node.links.iter().filter_map(|l| l.cfg.tls_pin).collect();
     let transport = node.net.transport(pins).map_err(std::io::Error::other)?;
     let limits = node.net.limits().clone();
     let exchange = start_exchange(&node);
     let warming = node.clone();
     tokio::task::spawn_blocking(move || workbench::warm(&warming));
-    let app = router(node).layer(accord_net::RequestLogLayer);
-    let served = accord_net::serve(listener, app, limits, transport, shutdown)
+    let app = router(node.clone())
+        .merge(extra)
+        .layer(accord_net::RequestLogLayer);
+    let server = accord_net::Server::new(limits, transport);
+    node.metrics.set_transport(server.stats());
+    let served = server
+        .serve(listener, app, shutdown)
         .await
         .map_err(std::io::Error::other);
     let _ = tokio::task::spawn_blocking(move || exchange.stop()).await;
