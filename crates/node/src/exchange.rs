@@ -287,6 +287,8 @@ pub(crate) struct Link {
     /// The mirror's size as last seen by the pull loop (read without the
     /// mirror's lock).
     mirrored: AtomicU64,
+    /// The largest size a poke announced.
+    announced: AtomicU64,
 }
 
 impl Link {
@@ -302,6 +304,7 @@ impl Link {
             poked: AtomicBool::new(false),
             signed: AtomicU64::new(size),
             mirrored: AtomicU64::new(size),
+            announced: AtomicU64::new(size),
         }
     }
 
@@ -343,12 +346,16 @@ impl Link {
     }
 
     /// A signed checkpoint of the peer's arrived, for `size` entries: pull
-    /// now, if it is more than the mirror holds and the loop is not backing
-    /// off after failures (an announcement never shortens a backoff, and a
-    /// checkpoint replayed by anyone wakes nothing once it is mirrored, so
-    /// no one can make this node pull faster than it chooses).
+    /// now, if it is more than the mirror holds and than any checkpoint
+    /// announced before, and the loop is not backing off after failures.
+    /// An announcement never shortens a backoff, and a checkpoint replayed
+    /// by anyone wakes at most one pull, so no one can make this node pull
+    /// faster than it chooses (only the peer, by signing new checkpoints).
     pub(crate) fn poke(&self, size: u64) {
-        if size > self.mirrored.load(Ordering::Relaxed) && self.status().failures == 0 {
+        if size > self.mirrored.load(Ordering::Relaxed)
+            && self.status().failures == 0
+            && self.announced.fetch_max(size, Ordering::SeqCst) < size
+        {
             self.poked.store(true, Ordering::SeqCst);
             self.wake.signal();
         }

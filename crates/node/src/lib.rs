@@ -435,10 +435,17 @@ pub(crate) async fn blocking<R: Send + 'static>(
 /// authenticated from its head before its body is read; 5xx answers (and
 /// handlers that panic) are counted for `/metrics`.
 pub fn router(node: Arc<Node>) -> axum::Router {
+    router_with(node, axum::Router::new())
+}
+
+/// [`router`] with `extra` routes (fault injection in the attack tests)
+/// under the same layers.
+fn router_with(node: Arc<Node>, extra: axum::Router) -> axum::Router {
     let n = node.clone();
     let counted = node.clone();
     openapi::party_routes()
         .build(node)
+        .merge(extra)
         .layer(accord_net::AuthLayer::new(
             move |parts: &mut axum::http::request::Parts| {
                 let decision = auth::before_body(&n, parts);
@@ -486,9 +493,7 @@ pub async fn serve_with_until(
     let exchange = start_exchange(&node);
     let warming = node.clone();
     tokio::task::spawn_blocking(move || workbench::warm(&warming));
-    let app = router(node.clone())
-        .merge(extra)
-        .layer(accord_net::RequestLogLayer);
+    let app = router_with(node.clone(), extra).layer(accord_net::RequestLogLayer);
     let server = accord_net::Server::new(limits, transport);
     node.metrics.set_transport(server.stats());
     let served = server
