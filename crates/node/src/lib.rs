@@ -93,6 +93,9 @@ pub struct Node {
     net: net::Net,
     /// Counters for `GET /metrics`.
     metrics: metrics::Metrics,
+    /// The node's party's compliance, kept folded (opened at the first
+    /// report); locked after the node's state, never before it.
+    tracker: Mutex<Option<accord_regime::tracker::Tracker>>,
 }
 
 struct Inner {
@@ -226,6 +229,7 @@ impl Node {
             nonces: exchange::Nonces::default(),
             net: net::Net::insecure_plaintext(),
             metrics: metrics::Metrics::default(),
+            tracker: Mutex::new(None),
         }
     }
 
@@ -372,19 +376,79 @@ impl Node {
     /// SQLite transactions, which roll back when they are dropped during
     /// the unwinding, so the durable state is whole; the log's size is set
     /// only after its commit. What may be stale is in memory: the
-    /// registry's folded tip (or a staged chain). So the tip is dropped
-    /// (`Store::abort`: the next check refolds from the stored rows) and
-    /// the registry is marked lagging, so the next write first catches it
-    /// up with the log (a panic between the log's append and the
-    /// registry's write leaves it one batch behind).
+    /// registry's folded tip (or a staged chain) and the compliance
+    /// tracker. So the tip is dropped (`Store::abort`: the next check
+    /// refolds from the stored rows), the tracker is dropped (reopened at
+    /// the next report), and the registry is marked lagging, so the next
+    /// write first catches it up with the log (a panic between the log's
+    /// append and the registry's write leaves it one batch behind).
     fn state(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| {
             let mut inner = poisoned.into_inner();
             inner.registry.abort();
             inner.lagging = true;
             self.inner.clear_poison();
+            // The tracker may have missed what was committed: refolded.
+            *self.tracker_lock() = None;
             tracing::error!("the node's lock was poisoned by a panic; recovered (registry tip dropped, caught up before the next write)");
             inner
+        })
+    }
+
+    /// Runs `f` on the node's party's tracker, opening it first if needed
+    /// (a second connection to the registry: reports never wait for the
+    /// node's state).
+    fn with_tracker<R>(
+        &self,
+        f: impl FnOnce(&mut accord_regime::tracker::Tracker) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut t = {
+            // Opened under the node's lock, so that no batch is committed
+            // between what it reads and what it is told.
+            let inner = self.lock()?;
+            let mut t = self.tracker_lock();
+            if t.is_none() {
+                let dir = inner
+                    .registry
+                    .path()
+                    .parent()
+                    .ok_or_else(|| internal("the registry has no directory"))?;
+                *t = Some(
+                    accord_regime::tracker::Tracker::open(&self.treaty, dir).map_err(internal)?,
+                );
+            }
+            t
+        };
+        match t.as_mut() {
+            Some(tr) => f(tr),
+            None => Err(internal("no tracker")),
+        }
+    }
+
+    /// Tells the tracker what was committed (or that it must refold).
+    pub(crate) fn tracked(&self, batches: &[(Vec<accord_registry::Notification>, bool)]) {
+        if let Some(tr) = self.tracker_lock().as_mut() {
+            for (b, onto) in batches {
+                tr.push(b, *onto);
+            }
+        }
+    }
+
+    /// The tracker must refold everything (the registry was caught up).
+    pub(crate) fn untrack(&self) {
+        if let Some(tr) = self.tracker_lock().as_mut() {
+            tr.invalidate();
+        }
+    }
+
+    /// The tracker, locked; after a panic while it was held it is dropped
+    /// (reopened, refolded from the registry, at the next report).
+    fn tracker_lock(&self) -> MutexGuard<'_, Option<accord_regime::tracker::Tracker>> {
+        self.tracker.lock().unwrap_or_else(|poisoned| {
+            let mut t = poisoned.into_inner();
+            *t = None;
+            self.tracker.clear_poison();
+            t
         })
     }
 
@@ -412,6 +476,7 @@ impl Node {
     #[doc(hidden)]
     pub fn panic_holding_locks(&self, why: &str) -> ! {
         let _inner = self.inner.lock();
+        let _tracker = self.tracker.lock();
         let _queue = self.queue.lock();
         let _links: Vec<_> = self
             .links
