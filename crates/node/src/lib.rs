@@ -425,6 +425,15 @@ impl Node {
         }
     }
 
+    /// Opens and folds every party's tracker (at start, off the request path).
+    fn warm_trackers(&self) -> Result<(), ApiError> {
+        self.with_tracker(|_| Ok(()))?;
+        for l in &self.links {
+            l.lock_mirror()?.tracker(&self.treaty).map_err(internal)?;
+        }
+        Ok(())
+    }
+
     /// Tells the tracker what was committed (or that it must refold).
     pub(crate) fn tracked(&self, batches: &[(Vec<accord_registry::Notification>, bool)]) {
         if let Some(tr) = self.tracker_lock().as_mut() {
@@ -557,7 +566,14 @@ pub async fn serve_with_until(
     let limits = node.net.limits().clone();
     let exchange = start_exchange(&node);
     let warming = node.clone();
-    tokio::task::spawn_blocking(move || workbench::warm(&warming));
+    tokio::task::spawn_blocking(move || {
+        // The trackers first (the first /status needs them), then the
+        // workbench's indexes.
+        if let Err(e) = warming.warm_trackers() {
+            tracing::warn!(error = ?e, "could not fold the registries at start");
+        }
+        workbench::warm(&warming)
+    });
     let app = router_with(node.clone(), extra).layer(accord_net::RequestLogLayer);
     let server = accord_net::Server::new(limits, transport);
     node.metrics.set_transport(server.stats());
