@@ -701,6 +701,20 @@ fn nonce() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The most of an error's text kept in a status or a log line: errors
+/// quote what the other end sent (a malformed note's line), and a hostile
+/// peer or witness chooses that.
+const MAX_ERROR_CHARS: usize = 400;
+
+/// `e`'s text, cut at [`MAX_ERROR_CHARS`] characters.
+fn bounded_error(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    match text.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], text.len()),
+        None => text,
+    }
+}
+
 /// A GET to the peer's node; with `signer`, signed for the peer's log.
 fn get(link: &Link, path: &str, signer: Option<&Signer>) -> Result<Vec<u8>, SyncError> {
     let ep = &link.endpoint;
@@ -1235,6 +1249,7 @@ impl Node {
                             SyncError::Inconsistent(_) => backoff(self.interval, 16),
                             _ => backoff(self.interval, st.failures - 1),
                         };
+                        let e = bounded_error(&e);
                         tracing::warn!(
                             peer = %link.cfg.party,
                             url = %link.cfg.url,
@@ -1243,7 +1258,7 @@ impl Node {
                             error = %e,
                             "pull failed"
                         );
-                        st.last_error = Some(e.to_string());
+                        st.last_error = Some(e);
                         st.retry_in_ms = wait.as_millis() as u64;
                         Some(wait)
                     }
@@ -1298,9 +1313,10 @@ impl Node {
                     wait = self.interval;
                 }
                 Err(e) => {
+                    let e = bounded_error(&e);
                     tracing::warn!(target_url = %target.url, failures = st.failures + 1, error = %e, "push failed");
                     st.failures += 1;
-                    st.last_error = Some(e.to_string());
+                    st.last_error = Some(e);
                     wait = backoff(self.interval, st.failures - 1);
                 }
             }

@@ -1146,3 +1146,161 @@ fn entry_bundles_are_gzipped_when_asked() {
     assert_eq!(h.status, 200);
     assert!(h.headers.get("content-encoding").is_none());
 }
+
+/// Waits until the link to the first peer failed `n` times, and returns
+/// the peer's entry in `/exchange`.
+fn failed_pulls(s: &Served, n: u64) -> serde_json::Value {
+    let c = s.client();
+    let mut last = serde_json::Value::Null;
+    until("failed pulls", || {
+        last = c.json("/exchange", None)["peers"][0].clone();
+        last["link"]["failures"].as_u64().unwrap_or(0) >= n
+    });
+    last
+}
+
+#[test]
+fn malicious_peer_endless_header_huge_bundle_wrong_tree_cost_bounded_memory() {
+    let tmp = tempfile::tempdir().expect("t");
+    // Russia's real signed checkpoint of five entries.
+    let five = ru_log(&tmp.path().join("5"), 5);
+    // A bundle of five other entries: not the tree the checkpoint signs.
+    let mut other = vec![];
+    for i in 1..=5 {
+        let e = accord_log::canonical_entry(&facility("RU", i, &format!("RU-X{i}"), ON))
+            .expect("entry");
+        accord_log::tiles::push_bundle_entry(&mut other, &e).expect("bundle");
+    }
+    let (rss_before, _) = memory_mib();
+    let checkpoint_then = |then: Act| {
+        let five = five.clone();
+        move |_: &str, path: &str, _: &[u8]| {
+            if path == "/checkpoint" {
+                Act::ok("text/plain; charset=utf-8", five.clone())
+            } else if path.starts_with("/tile/entries/") {
+                then.clone()
+            } else {
+                Act::status(404)
+            }
+        }
+    };
+    let cases: Vec<(&str, &str, Hostile)> = vec![
+        (
+            "endless header",
+            "head is over 65536 bytes",
+            Hostile::start(|_, _, _| Act::EndlessHeader),
+        ),
+        (
+            "endless checkpoint",
+            "body is over 33554432 bytes",
+            Hostile::start(|_, _, _| Act::EndlessBody),
+        ),
+        (
+            "huge bundle",
+            "body is over 33554432 bytes",
+            Hostile::start(checkpoint_then(Act::EndlessBody)),
+        ),
+        (
+            "wrong tree",
+            "do not make the tree it signed at size 5",
+            Hostile::start(checkpoint_then(Act::ok("application/octet-stream", other))),
+        ),
+    ];
+    for (what, expected, peer_node) in &cases {
+        let s = start(Opts {
+            peers: vec![peer("RU", &peer_node.url(), 2, None)],
+            interval: Duration::from_millis(100),
+            ..Opts::default()
+        });
+        let p = failed_pulls(&s, 2);
+        assert_eq!(p["tree_size"], 0, "{what}: {p}");
+        assert!(p["link"]["last_error"].is_string(), "{what}: {p}");
+        let error = p["link"]["last_error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{what}: {error}");
+        let asked = peer_node.hits("/").len() as u64;
+        let sent = peer_node.sent.load(std::sync::atomic::Ordering::Relaxed);
+        // The client stops reading at its bounds (64 KiB of head, 32 MiB of
+        // body); what more the peer got out is what the sockets buffered.
+        assert!(
+            sent <= asked * (40 << 20),
+            "{what}: {} MiB sent for {asked} requests",
+            sent >> 20
+        );
+        if *what == "huge bundle" || *what == "wrong tree" {
+            assert!(!peer_node.hits("/tile/entries/").is_empty(), "{what}");
+        }
+        serves_every_route(&s, 1);
+    }
+    // Unbounded, one endless answer alone would have cost 400 MiB.
+    let (rss_after, peak) = memory_mib();
+    assert!(
+        rss_after - rss_before < 200.0,
+        "RSS {rss_before:.0} -> {rss_after:.0} MiB (peak {peak:.0})"
+    );
+}
+
+#[test]
+fn malicious_witness_endless_header_garbage_cosignature_cost_bounded_memory() {
+    let cases: Vec<(&str, &str, Hostile)> = vec![
+        (
+            "endless header",
+            "head is over 65536 bytes",
+            Hostile::start(|_, _, _| Act::EndlessHeader),
+        ),
+        (
+            "endless body",
+            "body is over 33554432 bytes",
+            Hostile::start(|_, _, _| Act::EndlessBody),
+        ),
+        (
+            "garbage cosignature",
+            "no signature from a known key",
+            Hostile::start(|_, _, _| {
+                Act::ok(
+                    "text/plain; charset=utf-8",
+                    "\u{2014} accord/witness/w AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+                )
+            }),
+        ),
+        (
+            "junk",
+            "malformed note",
+            Hostile::start(|_, _, _| Act::ok("text/plain", vec![0xff; 4096])),
+        ),
+    ];
+    for (what, expected, w) in &cases {
+        let s = start(Opts {
+            witnesses: vec![accord_node::exchange::WitnessConfig {
+                url: w.url(),
+                vkey: witness_signer("w", 9).cosigner_verifier(),
+                tls_pin: None,
+            }],
+            interval: Duration::from_millis(100),
+            ..Opts::default()
+        });
+        let c = s.client();
+        assert_eq!(c.notify(&facility("US", 1, "US-BASE", ON)).status, 201);
+        let mut t = serde_json::Value::Null;
+        until("a refused push", || {
+            t = c.json("/exchange", None)["witnesses"][0].clone();
+            t["last_error"].is_string() && w.hits("/add-checkpoint").len() >= 2
+        });
+        assert_eq!(t["acknowledged"], 0, "{what}: {t}");
+        assert_eq!(t["verified"], false, "{what}: {t}");
+        let error = t["last_error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{what}: {error}");
+        // What the witness sent is quoted in the error at most in part.
+        assert!(error.chars().count() < 500, "{what}: {error}");
+        let asked = w.hits("/").len() as u64;
+        let sent = w.sent.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            sent <= asked * (40 << 20),
+            "{what}: {} MiB sent for {asked} requests",
+            sent >> 20
+        );
+        let m = metrics(&s);
+        let url = w.url();
+        assert!(m.value("accord_witness_failures", &[("target", url.as_str())]) >= 1.0);
+        serves_every_route(&s, 2);
+    }
+}
