@@ -1304,3 +1304,232 @@ fn malicious_witness_endless_header_garbage_cosignature_cost_bounded_memory() {
         serves_every_route(&s, 2);
     }
 }
+
+/// The `q` quantile of `samples` (nearest rank).
+fn quantile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort();
+    let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+    samples[rank - 1]
+}
+
+/// Operator posts `numbers` one at a time; their latencies, and the bodies
+/// answered 201.
+fn operator_writes(c: &Http, numbers: std::ops::Range<u64>) -> (Vec<Duration>, Vec<String>) {
+    let mut took = vec![];
+    let mut acknowledged = vec![];
+    for n in numbers {
+        let body = silo("US", n, "US-BASE", ON);
+        let t = Instant::now();
+        let r = c.notify(&body);
+        took.push(t.elapsed());
+        assert_eq!(r.status, 201, "operator post {n}: {}", r.text());
+        acknowledged.push(body);
+    }
+    (took, acknowledged)
+}
+
+/// What one run of the attack suite measured.
+#[derive(Debug)]
+struct SuiteRun {
+    idle_p50: Duration,
+    idle_p99: Duration,
+    attacked_p50: Duration,
+    attacked_p99: Duration,
+    /// Requests the attackers made (slowloris connections opened, public
+    /// reads, oversized, replayed and far-dated requests).
+    attacks: u64,
+    public_reads: u64,
+}
+
+/// The attack suite: on loopback, against one node with a malicious peer
+/// and a malicious witness, 200 slowloris connections, 8 loops of public
+/// `/status` and `/history`, oversized heads and bodies, replayed peer
+/// reads and far dates, while an operator writes `writes` notifications;
+/// then checks that every write was answered 201 and is in the log, and
+/// that the node serves every route.
+fn attack_suite(writes: u64) -> SuiteRun {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    let tmp = tempfile::tempdir().expect("t");
+    let five = ru_log(&tmp.path().join("5"), 5);
+    // Russia's node answers its checkpoint, then an endless bundle.
+    let bad_peer = Hostile::start(move |_, path, _| match path {
+        "/checkpoint" => Act::ok("text/plain; charset=utf-8", five.clone()),
+        _ => Act::EndlessBody,
+    });
+    let bad_witness = Hostile::start(|_, _, _| Act::EndlessHeader);
+    let s = start(Opts {
+        peers: vec![peer("RU", &bad_peer.url(), 2, None)],
+        witnesses: vec![accord_node::exchange::WitnessConfig {
+            url: bad_witness.url(),
+            vkey: witness_signer("w", 9).cosigner_verifier(),
+            tls_pin: None,
+        }],
+        interval: Duration::from_millis(500),
+        limits: Limits {
+            header_timeout: Duration::from_secs(3),
+            ..Limits::default()
+        },
+        ..Opts::default()
+    });
+    let c = s.client();
+    let first = facility("US", 1, "US-BASE", ON);
+    assert_eq!(c.notify(&first).status, 201);
+    let mut acknowledged = vec![first];
+    // Warm up (connections, the trackers), then the idle baseline.
+    let (_, warm) = operator_writes(&c, 2..12);
+    acknowledged.extend(warm);
+    let (mut idle, bodies) = operator_writes(&c, 12..12 + writes);
+    acknowledged.extend(bodies);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let attacks = Arc::new(AtomicU64::new(0));
+    let reads = Arc::new(AtomicU64::new(0));
+    let addr = s.addr;
+    let mut threads = vec![];
+    // 200 slowloris connections from ten addresses, a header byte every
+    // 500 ms, reopened when the node closes them.
+    {
+        let (stop, attacks) = (stop.clone(), attacks.clone());
+        threads.push(std::thread::spawn(move || {
+            let open = |i: usize| {
+                let mut c = connect_from(&format!("127.0.0.{}", 10 + i % 10), addr).ok()?;
+                c.write_all(b"GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                    .ok()?;
+                Some(c)
+            };
+            let mut conns: Vec<Option<std::net::TcpStream>> = (0..200).map(open).collect();
+            attacks.fetch_add(200, Relaxed);
+            while !stop.load(Relaxed) {
+                for (i, c) in conns.iter_mut().enumerate() {
+                    let alive = match c {
+                        Some(s) => !closed(s) && s.write_all(b"a").is_ok(),
+                        None => false,
+                    };
+                    if !alive {
+                        *c = open(i);
+                        attacks.fetch_add(1, Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }));
+    }
+    // Eight loops of anonymous public reads: /status and /history.
+    for k in 0..8 {
+        let (stop, reads) = (stop.clone(), reads.clone());
+        threads.push(std::thread::spawn(move || {
+            let c = Http::plain(addr);
+            let paths = [
+                format!("/status?date={ON}"),
+                format!("/history?to={ON}"),
+                format!("/history?to={ON}&party=RU"),
+            ];
+            let mut i = k;
+            while !stop.load(Relaxed) {
+                let r = c.get(&paths[i % paths.len()], None);
+                assert_eq!(r.status, 200, "{}", r.text());
+                reads.fetch_add(1, Relaxed);
+                i += 1;
+            }
+        }));
+    }
+    // Oversized heads and bodies, far dates and numbers, replayed peer
+    // reads: each refused with its status.
+    {
+        let (stop, attacks) = (stop.clone(), attacks.clone());
+        let captured = ru_read(
+            &s,
+            &c,
+            "/tile/entries/000.p/1",
+            "40112233445566778899aabbccddeeff",
+        );
+        assert_eq!(c.get("/tile/entries/000.p/1", Some(&captured)).status, 200);
+        threads.push(std::thread::spawn(move || {
+            let c = Http::plain(addr);
+            let long = "h".repeat(17_000);
+            let big = "[".to_string() + &"1,".repeat(600_000) + "1]";
+            let far = ["%2B262142-12-31", "-262143-01-01", "9999-12-31"];
+            let mut i = 0;
+            while !stop.load(Relaxed) {
+                let r = c
+                    .request("GET", "/status", &[("X-Long", &long)], "")
+                    .expect("GET");
+                assert_eq!(r.status, 431);
+                assert_eq!(c.post("/notifications", Some(&bearer()), &big).status, 413);
+                let head =
+                    "POST /notifications HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n";
+                assert_eq!(raw(addr, head.as_bytes(), Duration::from_secs(5)).0, 401);
+                let d = far[i % far.len()];
+                assert_eq!(c.get(&format!("/history?to={d}"), None).status, 400);
+                assert_eq!(c.get(&format!("/status?date={d}"), None).status, 400);
+                let p = format!("/proof/consistency?old=0&new={}", u64::MAX);
+                assert_eq!(c.get(&p, Some(&bearer())).status, 400);
+                let r = c.get("/tile/entries/000.p/1", Some(&captured));
+                assert_eq!(r.status, 403);
+                attacks.fetch_add(7, Relaxed);
+                i += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }));
+    }
+    // Let the attack take hold, then the operator writes.
+    std::thread::sleep(Duration::from_millis(1500));
+    let (mut attacked, bodies) = operator_writes(&c, 12 + writes..12 + 2 * writes);
+    acknowledged.extend(bodies);
+    stop.store(true, Relaxed);
+    for t in threads {
+        t.join().expect("an attacker's assertion failed");
+    }
+
+    // Nothing acknowledged is lost: the log holds exactly the 201'd posts.
+    let mut logged = std::collections::BTreeSet::new();
+    s.log()
+        .for_each_entry(|_, e| {
+            logged.insert(e.to_vec());
+            true
+        })
+        .expect("entries");
+    assert_eq!(logged.len(), acknowledged.len());
+    for body in &acknowledged {
+        let e = accord_log::canonical_entry(body).expect("entry");
+        assert!(logged.contains(&e), "acknowledged but not logged: {body}");
+    }
+    serves_every_route(&s, 12 + 2 * writes);
+    let p = c.json("/exchange", None);
+    assert_eq!(p["peers"][0]["tree_size"], 0, "{p}");
+    SuiteRun {
+        idle_p50: quantile(&mut idle, 0.5),
+        idle_p99: quantile(&mut idle, 0.99),
+        attacked_p50: quantile(&mut attacked, 0.5),
+        attacked_p99: quantile(&mut attacked, 0.99),
+        attacks: attacks.load(Relaxed),
+        public_reads: reads.load(Relaxed),
+    }
+}
+
+/// The attack suite as a regression test (a debug build on a shared
+/// machine: the latency bound is loose; the strict one is the benchmark
+/// below).
+#[test]
+fn attack_suite_keeps_operators_served_and_loses_nothing() {
+    let run = attack_suite(100);
+    eprintln!("attack suite: {run:?}");
+    assert!(run.attacks > 200 && run.public_reads > 0, "{run:?}");
+    assert!(run.attacked_p99 < Duration::from_secs(2), "{run:?}");
+}
+
+/// The benchmark of issue 12: operator p99 while 200 slowloris connections
+/// and 8 public-read loops run, against idle, in the same run (target at
+/// most 2×). Run it on a release build:
+/// `cargo test --release -p accord-node --test attacks -- --ignored --nocapture`.
+#[test]
+#[ignore = "a benchmark: run on a release build, on an otherwise idle machine"]
+fn attack_suite_operator_p99_within_twice_idle() {
+    let run = attack_suite(400);
+    let ratio = run.attacked_p99.as_secs_f64() / run.idle_p99.as_secs_f64();
+    eprintln!(
+        "operator write p50 {:?} idle, {:?} attacked; p99 {:?} idle, {:?} attacked: {ratio:.2}x ({} attack requests, {} public reads)",
+        run.idle_p50, run.attacked_p50, run.idle_p99, run.attacked_p99, run.attacks, run.public_reads
+    );
+    assert!(ratio <= 2.0, "{ratio:.2}x: {run:?}");
+}
