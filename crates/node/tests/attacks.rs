@@ -914,6 +914,8 @@ fn a_lock_poisoned_by_a_panic_is_recovered_and_the_registry_stays_whole() {
     let c = s.client();
     assert_eq!(c.notify(&facility("US", 1, "US-BASE", ON)).status, 201);
     assert_eq!(c.notify(&silo("US", 2, "US-BASE", ON)).status, 201);
+    // The trackers are open (folded) before the panic.
+    c.json(&format!("/status?date={ON}"), None);
     let n = s.node.clone();
     let panicked = std::thread::spawn(move || n.panic_holding_locks("poison")).join();
     assert!(panicked.is_err());
@@ -926,6 +928,26 @@ fn a_lock_poisoned_by_a_panic_is_recovered_and_the_registry_stays_whole() {
     assert_eq!(r.status, 422, "the registry lost the silo: {}", r.text());
     let st = c.json(&format!("/status?date={ON}"), None);
     assert_eq!(st["tree_size"], 3, "{st}");
+    // The compliance served after the recovery is the full fold of what
+    // the registry holds (the tracker was dropped and refolded).
+    let registry = accord_registry::Store::open(&s.dir.path().join("registry")).expect("registry");
+    let treaty = accord_treaty::Treaty::load("new-start-2021").expect("treaty");
+    let full = accord_regime::compliance_of(
+        &treaty,
+        &registry,
+        accord_regime::Observations {
+            inspections: &[],
+            late_deliveries: &[],
+        },
+        &[date(ON)],
+    )
+    .expect("fold")
+    .remove(0);
+    assert_eq!(serde_json::to_value(&full).expect("json"), st["compliance"]);
+    assert_eq!(
+        full.aggregates.get("deployed_and_nondeployed_launchers"),
+        Some(&2)
+    );
     serves_every_route(&s, 5);
     assert_eq!(s.log().size(), 4);
 }
