@@ -648,3 +648,68 @@ pub fn start_exchange(node: &Arc<Node>) -> Exchange {
         threads,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(dir: &std::path::Path) -> Arc<Node> {
+        let treaty = Treaty::load("new-start-2021").expect("treaty");
+        let signer = Signer::from_seed("accord/new-start-2021/US", [1; 32]).expect("signer");
+        let log = LogStore::init(&dir.join("log.sqlite"), signer.name(), &signer.verifier())
+            .expect("log");
+        let registry = Store::create(
+            &dir.join("registry"),
+            accord_registry::Meta {
+                party: "US".into(),
+                treaty: treaty.id.clone(),
+                synthetic: true,
+                provenance: "test".into(),
+            },
+        )
+        .expect("registry");
+        Arc::new(Node::new(log, registry, treaty, signer, None, vec![]))
+    }
+
+    /// A panic while the node's lock is held may have come between a
+    /// registry commit and the tracker's update: the recovery drops the
+    /// tracker, marks the registry lagging, and clears the poison.
+    #[test]
+    fn a_poisoned_node_lock_drops_the_tracker_and_marks_the_registry_lagging() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let n = node(dir.path());
+        n.with_tracker(|_| Ok(())).expect("tracker");
+        assert!(n.tracker_lock().is_some());
+        let m = n.clone();
+        let panicked = std::thread::spawn(move || {
+            let _held = m.inner.lock();
+            panic!("injected");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(n.inner.is_poisoned());
+        assert!(n.state().lagging);
+        assert!(!n.inner.is_poisoned());
+        assert!(n.tracker_lock().is_none());
+        // Reopened at the next report.
+        n.with_tracker(|_| Ok(())).expect("tracker");
+        assert!(n.tracker_lock().is_some());
+    }
+
+    /// A panic while the tracker's own lock is held drops the tracker.
+    #[test]
+    fn a_poisoned_tracker_lock_drops_the_tracker() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let n = node(dir.path());
+        n.with_tracker(|_| Ok(())).expect("tracker");
+        let m = n.clone();
+        let panicked = std::thread::spawn(move || {
+            let _held = m.tracker.lock();
+            panic!("injected");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(n.tracker_lock().is_none());
+        assert!(!n.tracker.is_poisoned());
+    }
+}
