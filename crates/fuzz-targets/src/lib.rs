@@ -22,6 +22,8 @@
 //! stable test can also assert that the valid seeds stay valid.
 #![forbid(unsafe_code)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 pub mod fixtures;
 mod freeze;
 mod log;
@@ -169,6 +171,25 @@ pub use treaty::treaty;
 pub(crate) fn invariant(holds: bool, what: impl FnOnce() -> String) {
     if !holds {
         panic!("invariant broken: {}", what());
+    }
+}
+
+static KNOWN_BUGS_FATAL: AtomicBool = AtomicBool::new(false);
+
+/// Makes the known bugs' invariants (bugs found in other crates, not yet
+/// fixed: `fuzz/known/README.md`) panic like any other. By default they
+/// are checked and pass silently, so that a fuzzer finding a known bug
+/// again keeps fuzzing its target instead of stopping at the first input.
+/// The stable test `known_crashes_are_fixed` turns this on.
+pub fn make_known_bugs_fatal() {
+    KNOWN_BUGS_FATAL.store(true, Ordering::Relaxed);
+}
+
+/// An invariant a known bug breaks: see [`make_known_bugs_fatal`].
+#[track_caller]
+pub(crate) fn known_bug(holds: bool, what: impl FnOnce() -> String) {
+    if !holds && KNOWN_BUGS_FATAL.load(Ordering::Relaxed) {
+        panic!("known bug: {}", what());
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::fixtures::{
     entry, log_signer, peer_signer, root, tree, witness_signer, LOG_ORIGIN, NOW, TREE_SIZE,
 };
-use crate::{invariant, text, Outcome};
+use crate::{invariant, known_bug, text, Outcome};
 use accord_log::merkle::{self, leaf_hash, Hash};
 use accord_log::note::{MAX_NOTE_BYTES, MAX_SIGNATURES};
 use accord_log::tiles::{self, TILE_WIDTH};
@@ -118,11 +118,13 @@ pub fn keys(data: &[u8]) -> Outcome {
         return Outcome::Rejected;
     };
     let mut ok = false;
+    // The key part of a signer key file, unless it is a piece of the key
+    // errors' own fixed words (then finding it in an error proves nothing).
     let secret = t
         .trim()
         .strip_prefix("PRIVATE+KEY+")
         .and_then(|r| r.splitn(3, '+').nth(2))
-        .filter(|k| k.len() >= 8);
+        .filter(|k| k.len() >= 8 && !KEY_ERROR_WORDS.iter().any(|w| w.contains(k)));
     match Verifier::parse(t) {
         Ok(v) => {
             let printed = v.to_string();
@@ -157,7 +159,8 @@ pub fn keys(data: &[u8]) -> Outcome {
         }
         Err(e) => {
             if let Some(k) = secret {
-                invariant(!e.to_string().contains(k), || {
+                // Known: fuzz/known/README.md, keys/signer-error-echoes-its-key-id-field.
+                known_bug(!e.to_string().contains(k), || {
                     format!("a signer error quotes the private key: {e}")
                 });
             }
@@ -180,6 +183,16 @@ pub fn keys(data: &[u8]) -> Outcome {
     }
     Outcome::of(ok)
 }
+
+/// The fixed words of the key errors (`NoteError::Key` from the parsers).
+const KEY_ERROR_WORDS: &[&str] = &[
+    "malformed key: a signer key starts with PRIVATE+KEY+",
+    "malformed key: expected PRIVATE+KEY+name+keyid+key",
+    "malformed key: the key is not base64",
+    "malformed key: expected 0x01 followed by a 32-byte Ed25519 seed",
+    "malformed key: key name `` must be non-empty, with no spaces or '+'",
+    "malformed key: key ID  does not match the key",
+];
 
 /// A stand-in root or leaf for sizes beyond the fixed tree.
 fn arbitrary(n: u64) -> Hash {

@@ -167,6 +167,7 @@ fn every_kept_crash_runs_without_breaking_an_invariant() {
 #[test]
 #[ignore = "crashes found in other crates, not yet fixed: see fuzz/known/README.md"]
 fn known_crashes_are_fixed() {
+    accord_fuzz_targets::make_known_bugs_fatal();
     let (n, failures) = run_dir("fuzz/known");
     report("known crashes", &failures);
     println!("{n} known crashes now pass: move them to fuzz/regressions/");
