@@ -20,7 +20,7 @@ use accord_node::Node;
 use accord_registry::{Meta, Store};
 use accord_report::table;
 use accord_treaty::Treaty;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -144,11 +144,15 @@ fn measure(dir: &std::path::Path, n: u64) -> Result<ExchangeBench> {
     let lr = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let (pu, pr) = (lu.local_addr()?.port(), lr.local_addr()?.port());
     let clock = Clock::fixed(chrono::NaiveDate::from_ymd_opt(2021, 3, 3).unwrap_or_default());
-    let peer = |party: &str, port: u16, s: &Signer| PeerConfig {
+    // Both nodes speak mutual TLS, each pinning the other's key.
+    let us_id = accord_net::Identity::generate(&accord_net::IdentityOptions::default())?;
+    let ru_id = accord_net::Identity::generate(&accord_net::IdentityOptions::default())?;
+    let peer = |party: &str, port: u16, s: &Signer, pin: accord_net::Pin| PeerConfig {
         party: party.into(),
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("https://127.0.0.1:{port}"),
         vkey: s.verifier(),
         witness_vkey: None,
+        tls_pin: Some(pin),
     };
     let us_node = Node::new(
         LogStore::open(&us_dir.join("log.sqlite"))?,
@@ -159,9 +163,10 @@ fn measure(dir: &std::path::Path, n: u64) -> Result<ExchangeBench> {
         vec!["bench-operator-token-us".into()],
     )
     .with_clock(clock.clone())
+    .with_net(accord_node::net::Net::tls(us_id.clone()))
     .with_exchange(ExchangeConfig {
         dir: us_dir.clone(),
-        peers: vec![peer("RU", pr, &ru)],
+        peers: vec![peer("RU", pr, &ru, ru_id.pin())],
         witnesses: vec![],
         // The US node need not pull (Russia's log stays empty).
         interval: Duration::from_secs(60),
@@ -175,9 +180,10 @@ fn measure(dir: &std::path::Path, n: u64) -> Result<ExchangeBench> {
         vec!["bench-operator-token-ru".into()],
     )
     .with_clock(clock)
+    .with_net(accord_node::net::Net::tls(ru_id.clone()))
     .with_exchange(ExchangeConfig {
         dir: ru_dir.clone(),
-        peers: vec![peer("US", pu, &us)],
+        peers: vec![peer("US", pu, &us, us_id.pin())],
         witnesses: vec![],
         interval: Duration::from_millis(20),
     })?;
@@ -210,24 +216,22 @@ fn measure(dir: &std::path::Path, n: u64) -> Result<ExchangeBench> {
             },
         )));
     }
-    let url = format!("http://127.0.0.1:{pr}");
+    let url = format!("https://127.0.0.1:{pr}");
+    let reach = accord_node::client::Reach::Pinned(ru_id.pin());
     let seconds = loop {
-        let (s, b) =
-            accord_node::http::request(&url, "GET", "/exchange", &[], b"", Duration::from_secs(30))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if s != 200 {
-            bail!("Russia's node answered {s}");
-        }
-        let v: serde_json::Value = serde_json::from_slice(&b)?;
-        let have = v["peers"][0]["tree_size"].as_u64().unwrap_or(0);
+        let v: accord_api::Exchange =
+            accord_node::client::call(&url, &reach, "GET", "/exchange", None, b"")?;
+        let peer = v.peers.first().context("Russia's node has no peer")?;
+        let have = peer.tree_size;
         pb.set_position(have);
         if have >= n {
             break start.elapsed().as_secs_f64();
         }
-        if let Some(e) = v["peers"][0]["link"]["last_error"].as_str() {
-            if v["peers"][0]["flagged"] == true {
-                bail!("Russia's node flagged the US: {e}");
-            }
+        if peer.flagged {
+            bail!(
+                "Russia's node flagged the US: {}",
+                peer.link.last_error.as_deref().unwrap_or("")
+            );
         }
         if start.elapsed() > Duration::from_secs(600) {
             bail!("not mirrored after 600 s: {have} of {n}");

@@ -100,6 +100,13 @@ pub enum Cmd {
         /// Concurrent clients (each one keep-alive connection).
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// Slowloris connections during the attack run.
+        #[arg(long, default_value_t = 200)]
+        slowloris: usize,
+        /// Anonymous clients reading /history and /status in a loop during
+        /// the attack run.
+        #[arg(long, default_value_t = 8)]
+        read_loops: usize,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -288,8 +295,10 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
         Cmd::Node {
             notifications,
             clients,
+            slowloris,
+            read_loops,
             json,
-        } => crate::node::run(notifications, clients, json),
+        } => crate::node::run(notifications, clients, slowloris, read_loops, json),
         Cmd::Exchange {
             notifications,
             json,

@@ -543,7 +543,7 @@ pub(crate) fn freeze(n: usize, json: bool) -> Result<ExitCode> {
             h.update(body);
             let rho: [u8; 32] = h.finalize().into();
             c.push(
-                merkle::leaf_hash(&leaf_data((i % 16) as u32, &rho)),
+                merkle::leaf_hash(&leaf_data((i % 16) as u32, 1, &rho)),
                 |_, _, _| {},
             );
         }
@@ -555,7 +555,10 @@ pub(crate) fn freeze(n: usize, json: bool) -> Result<ExitCode> {
             h.update(b"accord-freeze/dummy/v1");
             h.update(salts[0]);
             let rho: [u8; 32] = h.finalize().into();
-            c.push(merkle::leaf_hash(&leaf_data(u32::MAX, &rho)), |_, _, _| {});
+            c.push(
+                merkle::leaf_hash(&leaf_data(u32::MAX, u8::MAX, &rho)),
+                |_, _, _| {},
+            );
         }
         std::hint::black_box(c.root());
         floors.push(t.elapsed().as_secs_f64());
@@ -644,8 +647,9 @@ pub(crate) fn freeze(n: usize, json: bool) -> Result<ExitCode> {
         &mut rng,
     )?;
     let x = disclose(&dd.public, &dd.secret, &Selector::Site("SITE-000".into()))?;
+    let vdd = verify(&dd.public, None)?;
     let t = Instant::now();
-    verify_disclosure(&dd.public, &x, &[])?;
+    verify_disclosure(&vdd, &x, &[])?;
     let vd = t.elapsed().as_secs_f64();
     pb.finish_and_clear();
     let commit_s = (declare_s - prove16).max(0.0);

@@ -1,33 +1,75 @@
-//! `accord notify` and `accord status`: talk to a node.
-//!
-//! Nodes speak plain HTTP/1.1 on a private link (loopback here); the client
-//! needs one request and one response, so it is a small blocking exchange
-//! over a `TcpStream` (`Connection: close`, `Content-Length`), not a client
-//! library.
+//! `accord notify` and `accord status`: talk to a node. Answers are read
+//! as the typed responses of `accord-api`, strictly: an answer whose shape
+//! is not the documented one is an error naming the field (exit 2), never
+//! an empty report.
 
+use accord_api::{Status, WitnessNodeStatus};
+use accord_registry::Report;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+
+/// Which node, and how its key is known.
+#[derive(clap::Args)]
+pub(crate) struct NodeArgs {
+    /// The node, e.g. https://127.0.0.1:7101.
+    #[arg(long)]
+    node: String,
+    /// The pin of the node's TLS key (`sha256/…`, its `tls.pin`): nothing
+    /// else is trusted.
+    #[arg(long, conflicts_with_all = ["pin_file", "insecure_plaintext"])]
+    pin: Option<accord_net::Pin>,
+    /// A file holding the pin (the node's `tls.pin`).
+    #[arg(long, conflicts_with = "insecure_plaintext")]
+    pin_file: Option<PathBuf>,
+    /// Plain HTTP to a node on loopback (exercises and tests only).
+    #[arg(long)]
+    insecure_plaintext: bool,
+}
+
+impl NodeArgs {
+    fn reach(&self) -> Result<accord_node::client::Reach> {
+        use accord_node::client::Reach;
+        if self.insecure_plaintext {
+            return Ok(Reach::InsecurePlaintext);
+        }
+        let pin = match (&self.pin, &self.pin_file) {
+            (Some(p), _) => *p,
+            (None, Some(f)) => {
+                let t = std::fs::read_to_string(f).with_context(|| f.display().to_string())?;
+                t.trim()
+                    .parse()
+                    .with_context(|| format!("{}: not a pin", f.display()))?
+            }
+            (None, None) => bail!(
+                "--pin or --pin-file is required (the node's TLS key pin), or --insecure-plaintext for a loopback node"
+            ),
+        };
+        Ok(Reach::Pinned(pin))
+    }
+}
 
 #[derive(clap::Args)]
 pub(crate) struct NotifyArgs {
-    /// The node, e.g. http://127.0.0.1:7101.
-    #[arg(long)]
-    node: String,
-    /// An operator token of that node.
-    #[arg(long)]
-    token: String,
-    /// A notification (JSON object) or an array of them.
+    #[command(flatten)]
+    node: NodeArgs,
+    /// A file holding an operator token of that node (better than --token,
+    /// which other users can see in the process list).
+    #[arg(long, env = "ACCORD_TOKEN_FILE", conflicts_with = "token")]
+    token_file: Option<PathBuf>,
+    /// An operator token (visible in the process list: prefer --token-file
+    /// or the ACCORD_TOKEN environment variable).
+    #[arg(long, env = "ACCORD_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Notifications: JSON Lines, a JSON array, or one JSON object.
     file: PathBuf,
 }
 
 #[derive(clap::Args)]
 pub(crate) struct StatusArgs {
-    /// The node, e.g. http://127.0.0.1:7101.
-    #[arg(long)]
-    node: String,
-    /// Compliance on this date (default: today).
+    #[command(flatten)]
+    node: NodeArgs,
+    /// Compliance on this date (default: today on the node's clock).
     #[arg(long)]
     date: Option<chrono::NaiveDate>,
     /// Print the node's JSON.
@@ -35,44 +77,65 @@ pub(crate) struct StatusArgs {
     json: bool,
 }
 
-/// One request on a fresh connection; returns the status and the body as text.
-pub(crate) fn request(
-    url: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &[u8],
-) -> Result<(u16, String)> {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = auth
-        .as_deref()
-        .map(|a| ("Authorization", a))
-        .into_iter()
-        .collect();
-    let (status, bytes) =
-        accord_node::http::request(url, method, path, &headers, body, Duration::from_secs(60))
-            .map_err(|e| match e {
-                accord_node::http::HttpError::Url(u) => {
-                    anyhow::anyhow!("--node: `{u}`: expected http://host:port")
-                }
-                other => anyhow::anyhow!("cannot reach the node: {other}"),
-            })?;
-    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+/// The operator token, from a file or the environment or the flag.
+fn token(a: &NotifyArgs) -> Result<String> {
+    if let Some(p) = &a.token_file {
+        let t = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+        let t = t.trim();
+        if t.is_empty() {
+            bail!("{}: empty token file", p.display());
+        }
+        return Ok(t.to_string());
+    }
+    a.token
+        .clone()
+        .context("--token-file FILE (or ACCORD_TOKEN_FILE, ACCORD_TOKEN) is required")
 }
 
 pub(crate) fn notify(a: NotifyArgs) -> Result<ExitCode> {
-    let body = std::fs::read(&a.file).with_context(|| a.file.display().to_string())?;
-    let (status, text) = request(&a.node, "POST", "/notifications", Some(&a.token), &body)?;
-    match status {
-        201 => {
-            println!("accepted: {}", text.trim());
+    let name = a.file.display().to_string();
+    let text = std::fs::read_to_string(&a.file).with_context(|| name.clone())?;
+    // Parsed here first, so a bad line is named by file and line.
+    let batch = accord_registry::notification::parse_file_located(&name, &text)?;
+    let body = format!(
+        "[{}]",
+        batch
+            .iter()
+            .map(|(_, n)| n.to_json())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let token = token(&a)?;
+    match accord_node::client::call::<accord_api::Accepted>(
+        &a.node.node,
+        &a.node.reach()?,
+        "POST",
+        "/notifications",
+        Some(&token),
+        body.as_bytes(),
+    ) {
+        Ok(r) => {
+            println!(
+                "accepted {} notification(s) at log indexes {}–{}; the log holds {}",
+                r.numbers.len(),
+                r.indexes.first().copied().unwrap_or(0),
+                r.indexes.last().copied().unwrap_or(0),
+                r.tree_size
+            );
             Ok(ExitCode::SUCCESS)
         }
-        _ => {
-            println!("refused ({status}): {}", text.trim());
+        Err(accord_node::client::ClientError::Refused {
+            status,
+            message,
+            field,
+            ..
+        }) => {
+            let at = field.map(|f| format!(" (field `{f}`)")).unwrap_or_default();
+            println!("refused ({status}): {message}{at}");
             // A refusal is bad input: nothing was stored.
             Ok(ExitCode::from(2))
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -81,163 +144,145 @@ pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
         Some(d) => format!("/status?date={d}"),
         None => "/status".to_string(),
     };
-    let (code, text) = request(&a.node, "GET", &path, None, b"")?;
+    let (code, bytes) =
+        accord_node::client::request(&a.node.node, &a.node.reach()?, "GET", &path, None, b"")
+            .with_context(|| format!("cannot reach {}", a.node.node))?;
+    let what = format!("GET {path}");
     if code != 200 {
-        bail!("the node answered {code}: {}", text.trim());
+        let e: accord_api::ErrorBody = accord_api::read(&what, &bytes)?;
+        bail!("the node answered {code}: {}", e.error.message);
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&text).context("the node's status is not JSON")?;
+    // A witness node says so; everything else must be a party's status.
+    let probe: serde_json::Value = accord_api::read(&what, &bytes)?;
+    if probe.get("mode").and_then(|m| m.as_str()) == Some("witness") {
+        let w: WitnessNodeStatus = accord_api::read(&what, &bytes)?;
+        if a.json {
+            crate::print_json(&w)?;
+        } else {
+            print_witness(&w);
+        }
+        return Ok(crate::finding_code(!w.evidence.is_empty()));
+    }
+    let v: Status = accord_api::read(&what, &bytes)?;
     if a.json {
         crate::print_json(&v)?;
     } else {
         print_status(&v);
     }
-    // A finding about any party, a flagged peer, or a witness's evidence
-    // is a finding.
-    let found = std::iter::once(&v["compliance"])
-        .chain(
-            v["peers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| &p["compliance"]),
-        )
-        .any(|c| c["findings"].as_array().is_some_and(|f| !f.is_empty()))
-        || v["peers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|p| p["flagged"] == true)
-        || v["evidence"].as_array().is_some_and(|e| !e.is_empty());
+    // A finding about any party, or a flagged peer, is a finding.
+    let found = !v.compliance.findings.is_empty()
+        || v.peers
+            .iter()
+            .any(|p| p.flagged || !p.compliance.findings.is_empty());
     Ok(crate::finding_code(found))
 }
 
 /// The limits and findings of one compliance report.
-fn print_compliance(r: &serde_json::Value) {
-    for l in r["limits"].as_array().into_iter().flatten() {
+fn print_compliance(r: &Report) {
+    for l in &r.limits {
         println!(
             "    {:<36} {:>6} / {:<6} {}",
-            l["id"].as_str().unwrap_or(""),
-            l["value"],
-            l["max"],
-            if l["exceeded"] == true {
-                "EXCEEDED"
-            } else {
-                ""
-            }
+            l.id,
+            l.value,
+            l.max.map_or_else(|| "—".to_string(), |m| m.to_string()),
+            if l.exceeded { "EXCEEDED" } else { "" }
         );
     }
-    let findings = r["findings"].as_array().map_or(&[][..], Vec::as_slice);
-    println!(
-        "    findings on {}: {}",
-        r["date"].as_str().unwrap_or(""),
-        findings.len()
-    );
-    for f in findings.iter().take(5) {
-        println!(
-            "      {} {}: {}",
-            f["date"].as_str().unwrap_or(""),
-            f["kind"].as_str().unwrap_or(""),
-            f["message"].as_str().unwrap_or("")
-        );
+    println!("    findings on {}: {}", r.date, r.findings.len());
+    for f in r.findings.iter().take(5) {
+        println!("      {} {}: {}", f.date, f.kind, f.message);
     }
-    if findings.len() > 5 {
+    if r.findings.len() > 5 {
         println!(
             "      … and {} more (--json lists them all)",
-            findings.len() - 5
+            r.findings.len() - 5
         );
     }
 }
 
+fn print_witness(w: &WitnessNodeStatus) {
+    println!("witness {}", w.witness);
+    for l in &w.logs {
+        println!("  {}: cosigned up to size {}", l.origin, l.size);
+    }
+    println!(
+        "  evidence of inconsistent checkpoints: {}",
+        w.evidence.len()
+    );
+}
+
+/// The size line of a signed checkpoint note.
+fn size_of(note: Option<&String>) -> String {
+    note.and_then(|n| n.lines().nth(1))
+        .unwrap_or("none")
+        .to_string()
+}
+
 /// `accord status` as a table: the node's own log and compliance, each
 /// mirrored peer's, the witnesses' cosignatures and the inspection quotas.
-fn print_status(v: &serde_json::Value) {
-    if let Some(logs) = v["logs"].as_array() {
-        // A witness node.
-        println!("witness {}", v["witness"].as_str().unwrap_or("?"));
-        for l in logs {
-            println!(
-                "  {}: cosigned up to size {}",
-                l["origin"].as_str().unwrap_or("?"),
-                l["size"]
-            );
-        }
-        println!(
-            "  evidence of inconsistent checkpoints: {}",
-            v["evidence"].as_array().map_or(0, Vec::len)
-        );
-        return;
-    }
-    let size_of = |note: &serde_json::Value| {
-        note.as_str()
-            .and_then(|n| n.lines().nth(1))
-            .unwrap_or("none")
-            .to_string()
-    };
+fn print_status(v: &Status) {
     println!(
         "{} node ({}), treaty {}, on {}",
-        v["party"].as_str().unwrap_or("?"),
-        v["origin"].as_str().unwrap_or("?"),
-        v["treaty"].as_str().unwrap_or("?"),
-        v["compliance"]["date"].as_str().unwrap_or("?")
+        v.party, v.origin, v.treaty, v.compliance.date
     );
     println!(
         "  own log: {} entries, last signed checkpoint at {}",
-        v["tree_size"],
-        size_of(&v["checkpoint"])
+        v.tree_size,
+        size_of(v.checkpoint.as_ref())
     );
-    print_compliance(&v["compliance"]);
-    for p in v["peers"].as_array().into_iter().flatten() {
+    print_compliance(&v.compliance);
+    for p in &v.peers {
         println!(
             "  mirror of {} ({}): {} entries verified, peer checkpoint at {}{}",
-            p["party"].as_str().unwrap_or("?"),
-            p["url"].as_str().unwrap_or("?"),
-            p["tree_size"],
-            size_of(&p["checkpoint"]),
-            if p["flagged"] == true {
+            p.party,
+            p.url,
+            p.tree_size,
+            size_of(p.checkpoint.as_ref()),
+            if p.flagged {
                 "  FLAGGED: inconsistent (see --json evidence)"
             } else {
                 ""
             }
         );
-        if let Some(e) = p["link"]["last_error"].as_str() {
+        if let Some(e) = &p.link.last_error {
             println!(
                 "    link: {} failure(s), retry in {} ms: {e}",
-                p["link"]["failures"], p["link"]["retry_in_ms"]
+                p.link.failures, p.link.retry_in_ms
             );
         }
-        println!("    late deliveries: {}", p["late_deliveries"]);
-        print_compliance(&p["compliance"]);
+        println!("    late deliveries: {}", p.late_deliveries);
+        print_compliance(&p.compliance);
     }
-    for w in v["witnesses"].as_array().into_iter().flatten() {
+    for w in &v.witnesses {
         println!(
             "  witness {} ({}): cosigned size {}{}",
-            w["cosigner"].as_str().unwrap_or("(key not configured)"),
-            w["url"].as_str().unwrap_or("?"),
-            w["acknowledged"],
-            match w["last_error"].as_str() {
+            w.cosigner.as_deref().unwrap_or("(key not configured)"),
+            w.url,
+            w.acknowledged,
+            match &w.last_error {
                 Some(e) => format!(", last error: {e}"),
-                None if w["verified"] == true => ", verified".to_string(),
+                None if w.verified => ", verified".to_string(),
                 None => String::new(),
             }
         );
     }
-    if let Some(k) = v["witness"].as_str() {
+    if let Some(k) = &v.witness {
         println!("  this node witnesses with {k}");
     }
-    if let Some(year) = v["quota"]["treaty_year"].as_u64() {
-        let mut uses = vec![];
-        for p in v["quota"]["parties"].as_array().into_iter().flatten() {
-            for t in p["types"].as_array().into_iter().flatten() {
-                uses.push(format!(
-                    "{} {} {}/{}",
-                    p["inspecting_party"].as_str().unwrap_or("?"),
-                    t["type"].as_str().unwrap_or("?"),
-                    t["used"],
-                    t["quota"]
-                ));
-            }
-        }
+    if let Some(year) = v.quota.treaty_year {
+        let uses: Vec<String> = v
+            .quota
+            .parties
+            .iter()
+            .flat_map(|p| {
+                p.types.iter().map(move |t| {
+                    format!(
+                        "{} {} {}/{}",
+                        p.inspecting_party, t.inspection_type, t.used, t.quota
+                    )
+                })
+            })
+            .collect();
         println!("  inspections in treaty year {year}: {}", uses.join(", "));
     }
 }

@@ -2,8 +2,9 @@
 
 use accord_freeze::declaration::DeclareInput;
 use accord_freeze::{
-    challenge_sites, declare, disclose, parse_records, verify, verify_disclosure, Category,
-    Disclosure, FreezeError, Public, Secret, Selector,
+    challenge_from_checkpoint, declare, disclose, parse_disclosure, parse_public, parse_records,
+    verify, verify_disclosure, Category, Disclosure, FreezeError, Public, Secret, Selector,
+    VerifiedDeclaration, VerifiedDisclosure,
 };
 use anyhow::{bail, Context, Result};
 use rand::SeedableRng;
@@ -55,28 +56,33 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Disclose a site (proven complete), a category, or one record.
+    /// Disclose a site, a category at a site, a category at every site (each
+    /// proven complete against its commitment), or one record.
     Disclose {
         /// DIR/secret of the declaration.
         #[arg(long)]
         secret: PathBuf,
-        /// A site.
-        #[arg(long, group = "what")]
+        /// A site (with --category: that category at that site).
+        #[arg(long, conflicts_with = "id")]
         site: Option<String>,
-        /// A category.
-        #[arg(long, group = "what")]
+        /// A category (alone: that category at every site).
+        #[arg(long, conflicts_with = "id")]
         category: Option<String>,
         /// An identifier.
-        #[arg(long, group = "what")]
+        #[arg(long)]
         id: Option<String>,
         /// Output file.
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify a disclosure against the declaration and earlier disclosures.
+    /// Verify a disclosure against the declaration (its proofs are verified
+    /// first) and earlier disclosures.
     VerifyDisclosure {
         /// DIR/public.json.
         public: PathBuf,
+        /// The baseline's public.json, when the declaration proves a freeze.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
         /// The disclosure.
         file: PathBuf,
         /// Earlier disclosures of the same declaration.
@@ -86,16 +92,32 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Draw the sites to disclose from a signed checkpoint that includes the declaration.
+    /// The sites to disclose: from a draw's transcript (`--transcript`, with
+    /// `--vkey` pins: a draw neither party controls, see `accord draw`), or
+    /// from a signed checkpoint of the declaring party's log that includes
+    /// the declaration (`--checkpoint`, `--log-key`, `--count`; the
+    /// declaring party writes that log and can grind this draw).
     Challenge {
         /// DIR/public.json.
         public: PathBuf,
+        /// The baseline's public.json, when the declaration proves a freeze.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// A freeze challenge's draw transcript.
+        #[arg(long, conflicts_with_all = ["checkpoint", "log_key", "count"], requires = "vkeys")]
+        transcript: Option<PathBuf>,
+        /// With --transcript: a verifier key the draw may use (repeat).
+        #[arg(long = "vkey")]
+        vkeys: Vec<PathBuf>,
         /// The signed (ideally cosigned) checkpoint note.
+        #[arg(long, requires_all = ["log_key", "count"])]
+        checkpoint: Option<PathBuf>,
+        /// The declaring log's verifier key (the checkpoint must verify with it).
         #[arg(long)]
-        checkpoint: PathBuf,
-        /// Sites to draw.
+        log_key: Option<PathBuf>,
+        /// Sites to draw from the checkpoint.
         #[arg(long)]
-        count: usize,
+        count: Option<usize>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -104,8 +126,31 @@ pub(crate) enum Cmd {
     Odds(crate::inspect::OddsArgs),
 }
 
-fn read_public(path: &Path) -> Result<Public> {
-    Ok(accord_freeze::files::read_public(path)?)
+pub(crate) fn read_public(path: &Path) -> Result<Public> {
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    parse_public(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+fn read_disclosure(path: &Path) -> Result<Disclosure> {
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    parse_disclosure(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The verified declaration, or the failed check printed (exit 1).
+fn verified(
+    public: &Path,
+    baseline: Option<&Path>,
+) -> Result<Result<VerifiedDeclaration, ExitCode>> {
+    let p = read_public(public)?;
+    let b = baseline.map(read_public).transpose()?;
+    match verify(&p, b.as_ref()) {
+        Ok(v) => Ok(Ok(v)),
+        Err(e @ FreezeError::Verification { .. }) => {
+            println!("{}: {e}", public.display());
+            Ok(Err(ExitCode::from(1)))
+        }
+        Err(e) => bail!("{e}"),
+    }
 }
 
 fn read_secret(dir: &Path) -> Result<Secret> {
@@ -179,8 +224,8 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                         out.display()
                     );
                 }
-                Err(FreezeError::Refused(m)) => {
-                    println!("REFUSED: {m}");
+                Err(e @ FreezeError::Refused(_)) => {
+                    println!("{}", e.to_string().replacen("refused: ", "REFUSED: ", 1));
                     return Ok(ExitCode::from(1));
                 }
                 Err(e) => bail!("{e}"),
@@ -200,10 +245,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                     } else {
                         println!(
                             "verified: {}'s declaration ({} sites): total ≤ {}{}",
-                            v.party,
-                            v.sites,
-                            v.cap,
-                            if v.freeze {
+                            v.party(),
+                            v.sites(),
+                            v.cap(),
+                            if v.freeze() {
                                 ", and ≤ the baseline's total"
                             } else {
                                 ""
@@ -231,14 +276,19 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 .map(|d| d.join("public.json"))
                 .unwrap_or_else(|| PathBuf::from("public.json"));
             let p = read_public(&pub_path)?;
+            let cat = |c: &str| {
+                Category::parse(c).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--category: `{c}` is not a category (deployed_strategic, non_deployed_strategic, non_strategic, awaiting_dismantlement)"
+                    )
+                })
+            };
             let what = match (site, category, id) {
                 (Some(s), None, None) => Selector::Site(s),
-                (None, Some(c), None) => Selector::Category(
-                    Category::parse(&c)
-                        .ok_or_else(|| anyhow::anyhow!("--category: `{c}` is not a category"))?,
-                ),
+                (Some(s), Some(c), None) => Selector::SiteCategory(s, cat(&c)?),
+                (None, Some(c), None) => Selector::Category(cat(&c)?),
                 (None, None, Some(i)) => Selector::Id(i),
-                _ => bail!("give exactly one of --site, --category and --id"),
+                _ => bail!("give --site, --category, both, or --id"),
             };
             let d = disclose(&p, &s, &what).map_err(input_error)?;
             std::fs::write(&out, serde_json::to_string_pretty(&d)? + "\n")?;
@@ -252,30 +302,44 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         }
         Cmd::VerifyDisclosure {
             public,
+            baseline,
             file,
             earlier,
             json,
         } => {
-            let p = read_public(&public)?;
-            let read = |f: &Path| -> Result<Disclosure> {
-                let t = std::fs::read_to_string(f).with_context(|| f.display().to_string())?;
-                serde_json::from_str(&t)
-                    .with_context(|| format!("{}: not a disclosure", f.display()))
+            let v = match verified(&public, baseline.as_deref())? {
+                Ok(v) => v,
+                Err(code) => return Ok(code),
             };
-            let d = read(&file)?;
-            let before: Vec<Disclosure> = earlier.iter().map(|f| read(f)).collect::<Result<_>>()?;
-            match verify_disclosure(&p, &d, &before) {
-                Ok(v) => {
+            let d = read_disclosure(&file)?;
+            let before: Vec<Disclosure> = earlier
+                .iter()
+                .map(|f| read_disclosure(f))
+                .collect::<Result<_>>()?;
+            // Each earlier disclosure is verified in turn, against those before it.
+            let mut checked: Vec<VerifiedDisclosure> = vec![];
+            for (f, e) in earlier.iter().zip(&before) {
+                match verify_disclosure(&v, e, &checked) {
+                    Ok(x) => checked.push(x),
+                    Err(e @ FreezeError::Verification { .. }) => {
+                        println!("{} (earlier): {e}", f.display());
+                        return Ok(ExitCode::from(1));
+                    }
+                    Err(e) => bail!("{e}"),
+                }
+            }
+            match verify_disclosure(&v, &d, &checked) {
+                Ok(x) => {
                     if json {
-                        crate::print_json(&v)?;
+                        crate::print_json(&x)?;
                     } else {
                         println!(
                             "verified: {} record(s) of {} {}{}",
-                            v.records,
-                            v.kind,
-                            v.selector,
-                            if v.complete {
-                                ", proven to be every record the site's commitment counts"
+                            x.count(),
+                            x.kind(),
+                            x.selector(),
+                            if x.complete() {
+                                ", proven to be every record its commitments count"
                             } else {
                                 ""
                             }
@@ -291,18 +355,59 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         }
         Cmd::Challenge {
             public,
+            baseline,
+            transcript,
+            vkeys,
             checkpoint,
+            log_key,
             count,
             json,
         } => {
-            let p = read_public(&public)?;
-            let note = std::fs::read_to_string(&checkpoint)
-                .with_context(|| checkpoint.display().to_string())?;
-            let c = challenge_sites(&p, &note, count).map_err(input_error)?;
+            let v = match verified(&public, baseline.as_deref())? {
+                Ok(v) => v,
+                Err(code) => return Ok(code),
+            };
+            let c = match (transcript, checkpoint, log_key, count) {
+                (Some(t), None, None, None) => {
+                    let draw = match crate::draw::load_verified(&t, &vkeys)? {
+                        Ok(d) => d,
+                        Err(e) => {
+                            println!("{}: FAILED {}: {e}", t.display(), e.check());
+                            return Ok(ExitCode::from(1));
+                        }
+                    };
+                    match accord_freeze::challenge_sites(&v, &draw) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            println!("{}: {e}", t.display());
+                            return Ok(ExitCode::from(1));
+                        }
+                    }
+                }
+                (None, Some(checkpoint), Some(log_key), Some(count)) => {
+                    let note = std::fs::read_to_string(&checkpoint)
+                        .with_context(|| checkpoint.display().to_string())?;
+                    let key = crate::log::read_verifier(&log_key)?;
+                    let cp = match accord_log::open_checkpoint(&note, &key, &[]) {
+                        Ok(cp) => cp,
+                        Err(e) => {
+                            println!("{}: {e}", checkpoint.display());
+                            return Ok(ExitCode::from(1));
+                        }
+                    };
+                    challenge_from_checkpoint(&v, &cp, count).map_err(input_error)?
+                }
+                _ => bail!(
+                    "give --transcript with --vkey, or --checkpoint with --log-key and --count"
+                ),
+            };
             if json {
                 crate::print_json(&c)?;
             } else {
-                println!("seed SHA-256(checkpoint) = {}", c.seed);
+                match &c.draw {
+                    Some(d) => println!("draw {d}, seed {}", c.seed),
+                    None => println!("seed SHA-256(checkpoint) = {}", c.seed),
+                }
                 for s in &c.sites {
                     println!("  {s}");
                 }

@@ -23,10 +23,26 @@ pub(crate) struct Args {
     /// Also draw the three aggregates for every party against the limits.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// Count under a named reading of the treaty (see `accord treaty show`):
+    /// `ru-objections` adds the items Russia holds accountable.
+    #[arg(long)]
+    reading: Option<String>,
+    /// The implementation record (default: the treaty's built-in one): each
+    /// exchange it says was due and not provided is a missing_data_exchange.
+    #[arg(long)]
+    record: Option<String>,
+    /// Leave the implementation record out.
+    #[arg(long, conflicts_with = "record")]
+    no_record: bool,
 }
 
-/// Reads and checks the aggregates.
-pub(crate) fn load(aggregates: Option<&PathBuf>, treaty: &Treaty) -> Result<Vec<CheckedRow>> {
+/// Reads and checks the aggregates against `treaty` (under its reading)
+/// and the record.
+pub(crate) fn load_with(
+    aggregates: Option<&PathBuf>,
+    treaty: &Treaty,
+    record: Option<&accord_treaty::Record>,
+) -> Result<Vec<CheckedRow>> {
     let (name, text) = match aggregates {
         Some(p) => (
             p.display().to_string(),
@@ -38,7 +54,7 @@ pub(crate) fn load(aggregates: Option<&PathBuf>, treaty: &Treaty) -> Result<Vec<
         ),
     };
     let rows = history::parse(&name, &text, treaty)?;
-    Ok(history::check(&rows, treaty))
+    Ok(history::check_with(&rows, treaty, record))
 }
 
 /// The history chart.
@@ -48,11 +64,20 @@ pub(crate) fn chart(rows: &[CheckedRow], treaty: &Treaty) -> Result<String> {
 
 pub(crate) fn run(a: Args) -> Result<ExitCode> {
     let treaty = Treaty::load(&a.treaty)?;
-    let rows = load(a.aggregates.as_ref(), &treaty)?;
+    let treaty = match &a.reading {
+        Some(r) => treaty.with_reading(r)?,
+        None => treaty,
+    };
+    let record = if a.no_record {
+        None
+    } else {
+        crate::treaty::record_for(&treaty, a.record.as_deref())?
+    };
+    let rows = load_with(a.aggregates.as_ref(), &treaty, record.as_ref())?;
     if let Some(path) = &a.svg {
         std::fs::write(path, chart(&rows, &treaty)?).with_context(|| path.display().to_string())?;
     }
-    let findings: usize = rows.iter().map(|r| r.findings.len()).sum();
+    let findings: usize = rows.iter().map(|r| r.finding_count()).sum();
     if a.json {
         crate::print_json(&rows)?;
     } else {
@@ -81,7 +106,9 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
                     });
                 }
                 let some_value = r.limits.iter().any(|l| l.value.value().is_some());
-                v.push(if !r.in_force {
+                v.push(if r.missing_data_exchange.is_some() {
+                    "MISSING EXCHANGE".into()
+                } else if !r.in_force {
                     "treaty not in force".into()
                 } else if !some_value {
                     "no numbers published".into()
@@ -100,8 +127,16 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             })
             .collect();
         println!(
-            "Published New START aggregates under {} (limits bind from {})",
+            "Published New START aggregates under {}{} (limits bind from {})",
             treaty.name,
+            treaty
+                .reading
+                .as_ref()
+                .and_then(|r| treaty.reading_named(r))
+                .map_or(String::new(), |r| format!(
+                    ", counted under the reading {} ({})",
+                    r.id, r.name
+                )),
             treaty
                 .limits
                 .first()
@@ -115,7 +150,10 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
             println!("  findings: {findings}");
             for r in &rows {
                 for f in &r.findings {
-                    println!("    {f}");
+                    println!("    [limit_exceeded] {f}");
+                }
+                if let Some(f) = &r.missing_data_exchange {
+                    println!("    [{}] {}: {}", f.kind, f.date, f.message);
                 }
             }
         }

@@ -57,10 +57,9 @@ pub(crate) enum Cmd {
         /// extra reentry vehicles) or undeclared:U (U items hidden at a site).
         #[arg(long, default_value = "extra-rv:1")]
         violation: String,
-        /// detection: maximise the chance of catching the cheater's best
-        /// response; gain: minimise its expected undetected gain.
-        #[arg(long, default_value = "detection")]
-        objective: String,
+        /// What the plan optimises.
+        #[arg(long, value_enum, default_value_t = ObjectiveArg::Detection)]
+        objective: ObjectiveArg,
         /// Inspections a year (default: the treaty quota for the type).
         #[arg(long)]
         inspections: Option<u32>,
@@ -82,12 +81,12 @@ pub(crate) enum Cmd {
         /// Violation model (see `plan`).
         #[arg(long, default_value = "extra-rv:1")]
         violation: String,
-        /// optimal, uniform or proportional.
-        #[arg(long, default_value = "optimal")]
-        plan: String,
-        /// detection or gain (see `plan`).
-        #[arg(long, default_value = "detection")]
-        objective: String,
+        /// The plan simulated.
+        #[arg(long, value_enum, default_value_t = PlanArg::Optimal)]
+        plan: PlanArg,
+        /// What the plan optimises (see `plan`).
+        #[arg(long, value_enum, default_value_t = ObjectiveArg::Detection)]
+        objective: ObjectiveArg,
         /// Inspections a year (default: the treaty quota).
         #[arg(long)]
         inspections: Option<u32>,
@@ -123,6 +122,35 @@ pub(crate) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What an inspection plan optimises.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum ObjectiveArg {
+    /// Maximise the chance of catching the cheater's best response.
+    Detection,
+    /// Minimise the cheater's expected undetected gain.
+    Gain,
+}
+
+impl From<ObjectiveArg> for Objective {
+    fn from(o: ObjectiveArg) -> Objective {
+        match o {
+            ObjectiveArg::Detection => Objective::Detection,
+            ObjectiveArg::Gain => Objective::Gain,
+        }
+    }
+}
+
+/// A plan of where to inspect.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum PlanArg {
+    /// The exact minimax plan of the inspection game.
+    Optimal,
+    /// Every site alike.
+    Uniform,
+    /// In proportion to the warheads at each site.
+    Proportional,
 }
 
 /// N, R, K: shared by `inspect odds` and `freeze odds`.
@@ -170,27 +198,13 @@ fn open(dir: &Path) -> Result<(Store, Treaty)> {
 }
 
 /// The game's sites for a registry on a date, and the default number of inspections.
-pub(crate) fn game_for(
+fn game_for(
     st: &Store,
     t: &Treaty,
     date: NaiveDate,
     violation: Violation,
 ) -> Result<(Vec<Site>, u32)> {
-    let state = st.state_on(t, date)?;
-    let sites = model::sites(t, &state, violation);
-    if sites.is_empty() {
-        bail!(
-            "{}: no site of {} on {date} where this violation could be made",
-            st.meta().party,
-            violation.inspection_type()
-        );
-    }
-    let quota = t
-        .inspections
-        .iter()
-        .find(|i| i.id == violation.inspection_type())
-        .map_or(0, |i| i.per_treaty_year);
-    Ok((sites, quota))
+    Ok(model::game(t, &st.state_on(t, date)?, violation)?)
 }
 
 pub(crate) fn plans(sites: &[Site], k: u32, o: Objective) -> Result<[Plan; 3]> {
@@ -199,10 +213,6 @@ pub(crate) fn plans(sites: &[Site], k: u32, o: Objective) -> Result<[Plan; 3]> {
         game::uniform(sites, k, o)?,
         game::proportional(sites, k, o)?,
     ])
-}
-
-fn objective(s: &str) -> Result<Objective> {
-    Objective::parse(s).map_err(|e| anyhow::anyhow!("--objective: {e}"))
 }
 
 /// The recorded inspections of a registry.
@@ -259,13 +269,24 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         } => {
             let v =
                 Violation::parse(&violation).map_err(|e| anyhow::anyhow!("--violation: {e}"))?;
-            let o = objective(&obj)?;
+            let o = Objective::from(obj);
             let (st, t) = open(&dir)?;
             let (sites, quota) = game_for(&st, &t, date, v)?;
             let k = inspections.unwrap_or(quota);
             let ps = plans(&sites, k, o)?;
             if let Some(path) = &svg {
-                write_plan_svg(path, &st, &t, date, v, &ps[0], quota, o)?;
+                let state = st.state_on(&t, date)?;
+                let svg = accord_report::figure::plan_svg(
+                    &t,
+                    &state,
+                    st.meta().synthetic,
+                    date,
+                    v,
+                    &ps[0],
+                    quota,
+                    o,
+                )?;
+                std::fs::write(path, svg).with_context(|| path.display().to_string())?;
             }
             if json {
                 crate::print_json(&serde_json::json!({
@@ -292,19 +313,19 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         } => {
             let v =
                 Violation::parse(&violation).map_err(|e| anyhow::anyhow!("--violation: {e}"))?;
-            let o = objective(&obj)?;
+            let o = Objective::from(obj);
             if trials == 0 {
                 bail!("--trials: at least 1");
             }
             let (st, t) = open(&dir)?;
             let (sites, quota) = game_for(&st, &t, date, v)?;
             let k = inspections.unwrap_or(quota);
-            let p = match plan.as_str() {
-                "optimal" => game::optimal(&sites, k, o)?,
-                "uniform" => game::uniform(&sites, k, o)?,
-                "proportional" => game::proportional(&sites, k, o)?,
-                other => bail!("--plan: `{other}`: expected optimal, uniform or proportional"),
+            let p = match plan {
+                PlanArg::Optimal => game::optimal(&sites, k, o)?,
+                PlanArg::Uniform => game::uniform(&sites, k, o)?,
+                PlanArg::Proportional => game::proportional(&sites, k, o)?,
             };
+            let plan = format!("{plan:?}").to_lowercase();
             let x: Vec<f64> = p.sites.iter().map(|s| s.probability).collect();
             let c = p
                 .sites
@@ -431,87 +452,4 @@ pub(crate) fn print_plans(st: &Store, date: NaiveDate, v: Violation, k: u32, ps:
         );
     }
     println!("  within a site, the missile to inspect is drawn uniformly (optimal by symmetry)");
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_plan_svg(
-    path: &Path,
-    st: &Store,
-    t: &Treaty,
-    date: NaiveDate,
-    v: Violation,
-    plan: &Plan,
-    quota: u32,
-    o: Objective,
-) -> Result<()> {
-    let bars: Vec<(String, f64)> = plan
-        .sites
-        .iter()
-        .map(|s| (s.facility.clone(), s.probability))
-        .collect();
-    let synthetic = if st.meta().synthetic {
-        " (SYNTHETIC registry)"
-    } else {
-        ""
-    };
-    let a = accord_report::bars_svg(
-        &format!(
-            "Optimal plan: probability each site is drawn, {} on {date}{synthetic}",
-            st.meta().party
-        ),
-        &bars,
-        "probability per inspection",
-        &format!(
-            "Against {}; {} inspections a year; exact minimax of the inspection game.",
-            v.describe(),
-            plan.inspections
-        ),
-    )
-    .map_err(anyhow::Error::msg)?;
-    let sizes: Vec<u64> = match v {
-        Violation::ExtraReentryVehicles { .. } => vec![1, 2, 5, 10],
-        Violation::UndeclaredItems { .. } => vec![1],
-    };
-    let mut curves = vec![];
-    for r in sizes {
-        let vr = match v {
-            Violation::ExtraReentryVehicles { .. } => {
-                Violation::ExtraReentryVehicles { missiles: r }
-            }
-            other => other,
-        };
-        let (sites, _) = game_for(st, t, date, vr)?;
-        let mut pts = vec![];
-        for k in 0..=(quota * 2).max(4) {
-            pts.push((f64::from(k), game::optimal(&sites, k, o)?.p_detect));
-        }
-        curves.push((vr.describe(), pts));
-    }
-    let b = accord_report::curves_svg(
-        &format!(
-            "Detection probability against inspections spent, {} on {date}{synthetic}",
-            st.meta().party
-        ),
-        "inspections in the treaty year",
-        "P(detect) at the cheater's best response",
-        &curves,
-        "Optimal plan for each number of inspections; exact hypergeometric odds.",
-    )
-    .map_err(anyhow::Error::msg)?;
-    // One file, two figures stacked.
-    let doc = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"{}\">\n<g>{a}</g>\n<g transform=\"translate(0,{})\">{b}</g>\n</svg>\n",
-        svg_height(&a) + 480,
-        svg_height(&a)
-    );
-    std::fs::write(path, doc).with_context(|| path.display().to_string())?;
-    Ok(())
-}
-
-fn svg_height(svg: &str) -> u32 {
-    svg.split("height=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .and_then(|h| h.parse().ok())
-        .unwrap_or(400)
 }

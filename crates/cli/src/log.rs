@@ -1,11 +1,11 @@
 //! `accord keygen`, `accord log …`, `accord witness …`
 
 use accord_log::merkle::{self, Hash};
-use accord_log::note::{open_checkpoint, Note, Signer, Verifier};
+use accord_log::note::{Note, Signer, Verifier};
 use accord_log::witness::{
     decode_hashes, encode_hashes, ConsistencyProofJson, Evidence, InclusionProofJson,
 };
-use accord_log::{audit, canonical_entry, LogStore, Witness, WitnessError};
+use accord_log::{audit, canonical_entry, verify, LogStore, Witness, WitnessError};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, Write as _};
 use std::path::{Path, PathBuf};
@@ -291,12 +291,6 @@ pub(crate) fn run(cmd: LogCmd) -> Result<ExitCode> {
             leaf_hash,
         }) => {
             let v = read_verifier(&vkey)?;
-            let cp = match checkpoint_or_exit(&checkpoint, &v)? {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            let p: InclusionProofJson = read_json(&proof)?;
-            let hs = hashes(&proof, &p.hashes)?;
             let leaf = match (entry, leaf_hash) {
                 (Some(e), None) => {
                     merkle::leaf_hash(&std::fs::read(&e).with_context(|| e.display().to_string())?)
@@ -305,22 +299,21 @@ pub(crate) fn run(cmd: LogCmd) -> Result<ExitCode> {
                     .map_err(|_| anyhow::anyhow!("--leaf-hash: not a base64 32-byte hash"))?[0],
                 _ => bail!("give exactly one of --entry and --leaf-hash"),
             };
-            if p.tree_size != cp.size {
-                return verification_failed(&format!(
-                    "the proof is for size {}, the checkpoint for size {}",
-                    p.tree_size, cp.size
-                ));
-            }
-            match merkle::verify_inclusion(p.leaf_index, p.tree_size, &leaf, &hs, &cp.hash) {
-                Ok(()) => println!(
+            let p: InclusionProofJson = read_json(&proof)?;
+            let checked = read_note(&checkpoint).and_then(|n| {
+                let cp = verify::checkpoint(&checkpoint.display().to_string(), &n, &v)?;
+                verify::inclusion(&cp, &proof.display().to_string(), &p, &leaf)?;
+                Ok(cp)
+            });
+            return verdict(checked.map(|cp| {
+                format!(
                     "verified: entry {} is in {} at size {} (signed by {})",
                     p.leaf_index,
                     cp.origin,
                     cp.size,
                     v.name()
-                ),
-                Err(e) => return verification_failed(&e.to_string()),
-            }
+                )
+            }));
         }
         LogCmd::Verify(VerifyCmd::Consistency {
             vkey,
@@ -329,29 +322,27 @@ pub(crate) fn run(cmd: LogCmd) -> Result<ExitCode> {
             proof,
         }) => {
             let v = read_verifier(&vkey)?;
-            let new = match checkpoint_or_exit(&checkpoint, &v)? {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            let old = match checkpoint_or_exit(&old_checkpoint, &v)? {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
             let p: ConsistencyProofJson = read_json(&proof)?;
-            let hs = hashes(&proof, &p.hashes)?;
-            if (p.old_size, p.new_size) != (old.size, new.size) {
-                return verification_failed(&format!(
-                    "the proof is for sizes {} to {}, the checkpoints are {} and {}",
-                    p.old_size, p.new_size, old.size, new.size
-                ));
-            }
-            match merkle::verify_consistency(old.size, new.size, &old.hash, &new.hash, &hs) {
-                Ok(()) => println!(
+            let checked = (|| {
+                let new = verify::checkpoint(
+                    &checkpoint.display().to_string(),
+                    &read_note(&checkpoint)?,
+                    &v,
+                )?;
+                let old = verify::checkpoint(
+                    &old_checkpoint.display().to_string(),
+                    &read_note(&old_checkpoint)?,
+                    &v,
+                )?;
+                verify::consistency(&old, &new, &proof.display().to_string(), &p)?;
+                Ok((old, new))
+            })();
+            return verdict(checked.map(|(old, new)| {
+                format!(
                     "verified: {} at size {} extends size {}",
                     new.origin, new.size, old.size
-                ),
-                Err(e) => return verification_failed(&e.to_string()),
-            }
+                )
+            }));
         }
         LogCmd::Audit { store, vkey, json } => {
             let v = read_verifier(&vkey)?;
@@ -388,29 +379,28 @@ pub(crate) fn run(cmd: LogCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens a signed checkpoint: a malformed note is bad input (an error, exit
-/// 2); a signature that does not verify is a failed verification (exit 1).
-fn checkpoint_or_exit(
-    path: &Path,
-    v: &Verifier,
-) -> Result<Result<accord_log::Checkpoint, ExitCode>> {
-    let note = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-    match open_checkpoint(&note, v, &[]) {
-        Ok(c) => Ok(Ok(c.into_checkpoint())),
-        Err(
-            e @ (accord_log::NoteError::BadSignature { .. }
-            | accord_log::NoteError::NoKnownSignature { .. }),
-        ) => {
-            println!("verification FAILED: {}: {e}", path.display());
-            Ok(Err(ExitCode::from(1)))
-        }
-        Err(e) => bail!("{}: {e}", path.display()),
-    }
+/// A file's text, as verification input.
+fn read_note(path: &Path) -> Result<String, verify::VerifyError> {
+    std::fs::read_to_string(path).map_err(|e| verify::VerifyError::Input {
+        what: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
-fn verification_failed(why: &str) -> Result<ExitCode> {
-    println!("verification FAILED: {why}");
-    Ok(ExitCode::from(1))
+/// Exit 0 and the message when verified; 1 when a check failed; 2 (an
+/// error) when the input was malformed.
+fn verdict(r: Result<String, verify::VerifyError>) -> Result<ExitCode> {
+    match r {
+        Ok(m) => {
+            println!("{m}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ verify::VerifyError::Failed { .. }) => {
+            println!("verification FAILED: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(clap::Subcommand)]

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod draw;
 mod freeze;
 mod history;
 mod inspect;
@@ -12,6 +13,7 @@ mod log;
 mod registry;
 mod scenario;
 mod serve;
+mod tls;
 mod treaty;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +53,9 @@ enum Command {
     /// The verified freeze: declare, prove caps, disclose, challenge.
     #[command(subcommand)]
     Freeze(freeze::Cmd),
+    /// Draws neither party controls: verify a draw's transcript.
+    #[command(subcommand)]
+    Draw(draw::Cmd),
     /// Inspections: exact odds, sample sizes, optimal plans, simulation, records.
     #[command(subcommand)]
     Inspect(inspect::Cmd),
@@ -62,6 +67,9 @@ enum Command {
     Status(client::StatusArgs),
     /// Make a signer key (mode 0600) and its verifier key.
     Keygen(log::KeygenArgs),
+    /// A node's TLS identity: `accord tls init --dir DATA_DIR/tls`.
+    #[command(subcommand)]
+    Tls(tls::Cmd),
     /// The tamper-evident log: append, checkpoint, prove, verify, audit.
     #[command(subcommand)]
     Log(log::LogCmd),
@@ -74,10 +82,38 @@ enum Command {
     /// Compare the proposals (extend, freeze, expire, keep the limits, trilateral).
     #[command(subcommand)]
     Scenario(scenario::Cmd),
+    /// Print a shell completion script (e.g. `accord completions bash > /etc/bash_completion.d/accord`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `accord man | man -l -`), or write one
+    /// page per command into a directory.
+    Man {
+        /// Write accord.1, accord-check.1, … here instead.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Structured logs on standard error (ACCORD_LOG=debug for more; the
+    // nodes log every request and every failed pull and push).
+    // A node logs every request at info; other commands only warnings.
+    let default = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let result = match cli.command {
         Command::Demo(a) => accord_demo::run(a),
         Command::Treaty(c) => treaty::run(c),
@@ -86,15 +122,29 @@ fn main() -> ExitCode {
         Command::Registry(c) => registry::run(c),
         Command::History(a) => history::run(a),
         Command::Freeze(c) => freeze::run(c),
+        Command::Draw(c) => draw::run(c),
         Command::Inspect(c) => inspect::run(c),
         Command::Serve(a) => serve::run(a),
         Command::Notify(a) => client::notify(a),
         Command::Status(a) => client::status(a),
         Command::Keygen(a) => log::keygen(a),
+        Command::Tls(c) => tls::run(c),
         Command::Log(c) => log::run(c),
         Command::Witness(c) => log::witness(c),
         Command::Bench(c) => accord_bench::run(c),
         Command::Scenario(c) => scenario::run(c),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            use std::io::Write as _;
+            // Into a buffer first: the generator panics on a closed pipe.
+            let mut buf = vec![];
+            clap_complete::generate(shell, &mut Cli::command(), "accord", &mut buf);
+            std::io::stdout()
+                .write_all(&buf)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(anyhow::Error::from)
+        }
+        Command::Man { out } => man(out),
     };
     match result {
         Ok(code) => code,
@@ -106,6 +156,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The manual: one page to standard output, or every command's page in `out`.
+fn man(out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory as _;
+    let cmd = Cli::command();
+    match out {
+        None => {
+            use std::io::Write as _;
+            let mut buf = vec![];
+            clap_mangen::Man::new(cmd).render(&mut buf)?;
+            std::io::stdout().write_all(&buf)?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            clap_mangen::generate_to(cmd, &dir)?;
+            eprintln!("manual pages written to {}", dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -3,8 +3,8 @@
 use accord_registry::notification::parse_file_located;
 use accord_registry::{store, Meta, Report, Store};
 use accord_report::table;
-use accord_synth::store::{synthesize, write_registry};
-use accord_synth::{Targets, Template, YearOptions, SYNTHETIC};
+use accord_synth::store::write_registry;
+use accord_synth::{Targets, YearOptions, SYNTHETIC};
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -64,33 +64,6 @@ pub(crate) struct GenerateArgs {
 
 pub(crate) fn generate(a: GenerateArgs) -> Result<ExitCode> {
     let treaty = Treaty::load(&a.treaty)?;
-    if treaty.party(&a.party).is_none() {
-        bail!("--party: `{}` is not a party to {}", a.party, treaty.id);
-    }
-    if !treaty.in_force_on(a.date) {
-        bail!(
-            "--date: {} is outside the life of {} ({} to {})",
-            a.date,
-            treaty.id,
-            treaty.entry_into_force,
-            treaty.expires()
-        );
-    }
-    if a.out.join(store::STORE_FILE).exists() {
-        bail!(
-            "--out: {} already holds a registry; choose a new directory",
-            a.out.display()
-        );
-    }
-    let template =
-        Template::load(a.template.as_deref().unwrap_or(&a.party)).map_err(anyhow::Error::msg)?;
-    if template.party != a.party {
-        bail!(
-            "--template: the template is for {}, not {}",
-            template.party,
-            a.party
-        );
-    }
     let year = (a.year_of_notifications || a.notifications.is_some()).then(|| YearOptions {
         days: a.days,
         notifications: a
@@ -99,24 +72,26 @@ pub(crate) fn generate(a: GenerateArgs) -> Result<ExitCode> {
         late: a.late,
         seed: a.seed,
     });
-    let targets = Targets {
-        deployed_delivery_vehicles: a.deployed_delivery_vehicles,
-        deployed_warheads: a.deployed_warheads,
-        launchers: a.launchers,
+    let request = accord_synth::store::Request {
+        treaty: &treaty,
+        party: &a.party,
+        date: a.date,
+        targets: Targets {
+            deployed_delivery_vehicles: a.deployed_delivery_vehicles,
+            deployed_warheads: a.deployed_warheads,
+            launchers: a.launchers,
+        },
+        seed: a.seed,
+        template: a.template.as_deref().unwrap_or(&a.party),
+        year,
+        out: &a.out,
     };
+    request.check()?;
     let spinner = accord_report::progress::spinner(
         year.is_some_and(|y| y.notifications > 20_000),
         "generating",
     );
-    let (all, provenance) = synthesize(&treaty, &template, targets, a.date, a.seed, year)?;
-    if let Some(end) = all.iter().map(|n| n.date).max() {
-        if !treaty.in_force_on(end) {
-            bail!(
-                "--days: the notifications would run to {end}, past the treaty's expiry {}",
-                treaty.expires()
-            );
-        }
-    }
+    let (all, provenance) = request.notifications()?;
     spinner.set_message(format!("storing {} notifications", all.len()));
     let st = write_registry(&a.out, &treaty, &a.party, &all, &provenance)?;
     spinner.finish_and_clear();
@@ -164,6 +139,9 @@ pub(crate) struct CheckArgs {
     /// Treaty (built-in name or path); default: the one the registry was made under.
     #[arg(long)]
     treaty: Option<String>,
+    /// Count under a named reading of the treaty (e.g. ru-objections).
+    #[arg(long)]
+    reading: Option<String>,
     /// Print JSON: party, date, the three aggregates, limits, findings.
     #[arg(long)]
     json: bool,
@@ -173,6 +151,10 @@ pub(crate) fn check(a: CheckArgs) -> Result<ExitCode> {
     let view = accord_regime::view::View::open(&a.dir)?;
     let st = view.registry();
     let treaty = Treaty::load(a.treaty.as_deref().unwrap_or(&st.meta().treaty))?;
+    let treaty = a
+        .reading
+        .as_deref()
+        .map_or(Ok(treaty.clone()), |r| treaty.with_reading(r))?;
     let report = view
         .reports(&treaty, &[a.date])?
         .pop()
@@ -310,8 +292,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             let treaty = Treaty::load(&st.meta().treaty)?;
             let name = file.display().to_string();
             let text = std::fs::read_to_string(&file).with_context(|| name.clone())?;
+            let pb = accord_report::progress::spinner(text.len() > 4 << 20, "checking and adding");
             let batch = parse_file_located(&name, &text)?;
             let added = st.append(&treaty, &batch)?;
+            pb.finish_and_clear();
             println!(
                 "added {added} notifications to {} ({} in all)",
                 dir.display(),
@@ -321,7 +305,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         Cmd::Rebuild { dir } => {
             let mut st = Store::open(&dir)?;
             let treaty = Treaty::load(&st.meta().treaty)?;
-            if st.rebuild(&treaty)? {
+            let pb = accord_report::progress::spinner(st.len()? > 100_000, "re-folding");
+            let identical = st.rebuild(&treaty)?;
+            pb.finish_and_clear();
+            if identical {
                 println!(
                     "rebuilt {} from {} notifications: identical",
                     dir.display(),

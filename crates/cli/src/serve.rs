@@ -34,10 +34,18 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
         Built::Witness { node, listen } => {
             rt.block_on(async {
                 let listener = tokio::net::TcpListener::bind(&listen).await?;
+                let scheme = if node.pin().is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
                 eprintln!(
-                    "accord witness listening on http://{}",
+                    "accord witness listening on {scheme}://{}",
                     listener.local_addr()?
                 );
+                if let Some(pin) = node.pin() {
+                    eprintln!("its TLS key pin: {pin}");
+                }
                 accord_node::witness_node::serve_until(node, listener, async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

@@ -1,7 +1,8 @@
 //! `accord treaty …`
 
 use accord_report::table;
-use accord_treaty::{LimitMax, TimelineStatus, Treaty};
+use accord_treaty::record::Record;
+use accord_treaty::Treaty;
 use anyhow::Result;
 use chrono::NaiveDate;
 use std::process::ExitCode;
@@ -23,17 +24,44 @@ pub(crate) enum Cmd {
         json: bool,
     },
     /// Where a treaty stands on a date: in force?, limits binding, days to
-    /// expiry, whether an extension is still possible, next deadlines.
+    /// expiry, whether an extension is still possible, next deadlines; and,
+    /// from its implementation record, what actually held: suspensions and
+    /// by whom, inspections, notifications, what was exchanged.
     Timeline {
         /// A built-in name or a path.
         name: String,
         /// The date (YYYY-MM-DD).
         #[arg(long)]
         date: NaiveDate,
+        /// The implementation record (default: the built-in one for this treaty, if any).
+        #[arg(long)]
+        record: Option<String>,
+        /// Leave the implementation record out (the treaty as agreed only).
+        #[arg(long, conflicts_with = "record")]
+        no_record: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+    /// The implementation record: what happened under a treaty, event by event.
+    Record {
+        /// A built-in name or a path.
+        name: String,
+        /// The record (default: the built-in one for this treaty).
+        #[arg(long)]
+        record: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The record to use: the one named, or the treaty's built-in one.
+pub(crate) fn record_for(t: &Treaty, path: Option<&str>) -> Result<Option<Record>> {
+    match path {
+        Some(p) => Ok(Some(Record::load(p, t)?)),
+        None => Ok(Record::builtin_for(t).transpose()?),
+    }
 }
 
 pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
@@ -72,193 +100,43 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             if json {
                 crate::print_json(&t)?;
             } else {
-                print_treaty(&t);
+                print!("{}", accord_report::text::treaty(&t));
             }
         }
-        Cmd::Timeline { name, date, json } => {
+        Cmd::Record { name, record, json } => {
             let t = Treaty::load(&name)?;
-            let tl = t.timeline(date);
+            let Some(r) = record_for(&t, record.as_deref())? else {
+                anyhow::bail!(
+                    "{} has no built-in implementation record (give one with --record)",
+                    t.id
+                );
+            };
+            if json {
+                crate::print_json(&r)?;
+            } else {
+                print!("{}", accord_report::text::record(&r, &t));
+            }
+        }
+        Cmd::Timeline {
+            name,
+            date,
+            record,
+            no_record,
+            json,
+        } => {
+            let t = Treaty::load(&name)?;
+            let rec = if no_record {
+                None
+            } else {
+                record_for(&t, record.as_deref())?
+            };
+            let tl = t.timeline_with(rec.as_ref(), date);
             if json {
                 crate::print_json(&tl)?;
             } else {
-                let status = match tl.status {
-                    TimelineStatus::NotYetInForce => "not yet in force".to_string(),
-                    TimelineStatus::InForce => "in force".to_string(),
-                    TimelineStatus::Expired => format!("expired on {}", tl.expires),
-                };
-                println!("{} on {date}: {status}", t.name);
-                if let Some(days) = tl.days_left {
-                    println!("  expires {} — {days} days left", tl.expires);
-                    if tl.expires_as_known_on_date != tl.expires {
-                        println!(
-                            "  (as known on {date}, before the extension agreed later: {}, {} days)",
-                            tl.expires_as_known_on_date,
-                            (tl.expires_as_known_on_date - date).num_days()
-                        );
-                    }
-                }
-                if let Some((k, s, e)) = tl.treaty_year {
-                    println!("  treaty year {k}: {s} to {}", e.pred_opt().unwrap_or(e));
-                }
-                println!(
-                    "  extension: {}",
-                    if tl.extension_possible {
-                        format!(
-                            "still possible, up to {} years ({} of {} used)",
-                            tl.extension_max_years, tl.extensions_used, t.extension_rule.max_count
-                        )
-                    } else {
-                        format!(
-                            "no longer possible ({} of {} used)",
-                            tl.extensions_used, t.extension_rule.max_count
-                        )
-                    }
-                );
-                let rows: Vec<Vec<String>> = tl
-                    .limits
-                    .iter()
-                    .map(|l| {
-                        vec![
-                            l.id.clone(),
-                            l.max
-                                .map_or_else(|| "baseline (freeze)".to_string(), |m| m.to_string()),
-                            l.binding_from.to_string(),
-                            if l.binding {
-                                "binding".into()
-                            } else {
-                                "not binding".into()
-                            },
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    table::render(&["limit", "max", "binding from", "on this date"], &rows)
-                );
-                if !tl.upcoming.is_empty() {
-                    println!("  next deadlines:");
-                    for u in &tl.upcoming {
-                        println!("    {} ({} days): {}", u.date, u.days_left, u.what);
-                    }
-                }
+                print!("{}", accord_report::text::timeline(&t, &tl, date));
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_treaty(t: &Treaty) {
-    println!("{} — {}", t.name, t.full_name);
-    println!("  id {} · files {}", t.id, t.files.join(" + "));
-    println!(
-        "  signed {} · in force {} · term {} years · expires {}",
-        t.signed,
-        t.entry_into_force,
-        t.term_years,
-        t.expires()
-    );
-    println!(
-        "  extensions: at most {} of at most {} years; {}",
-        t.extension_rule.max_count,
-        t.extension_rule.max_years,
-        if t.extensions.is_empty() {
-            "none agreed".to_string()
-        } else {
-            t.extensions
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{} years {} {}",
-                        e.years,
-                        if e.proposed { "proposed" } else { "agreed" },
-                        e.agreed
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
-    );
-    println!(
-        "  parties: {}",
-        t.parties
-            .iter()
-            .map(|p| format!("{} ({})", p.code, p.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!("  source: {}", t.source);
-    println!("\nLimits");
-    for l in &t.limits {
-        let max = match l.max {
-            LimitMax::Fixed(m) => m.to_string(),
-            LimitMax::Baseline => "each party's own value on the day it binds (freeze)".into(),
-        };
-        println!("  {} — Article {}: {}", l.id, l.article, l.name);
-        println!("    max {max}, binding from {}", l.binding_from);
-        for c in &l.count {
-            let st: Vec<&str> = c.statuses.iter().map(|s| s.as_str()).collect();
-            let each = match c.each {
-                accord_treaty::Each::One => "one each",
-                accord_treaty::Each::DeclaredReentryVehicles => "its declared reentry vehicles",
-            };
-            println!(
-                "    counts {} that are {}: {each}  [{}]",
-                c.kinds.join(", "),
-                st.join(" or "),
-                c.article
-            );
-        }
-        println!("    source: {}", l.source);
-    }
-    println!("\nItem kinds and types");
-    for k in &t.item_kinds {
-        let types: Vec<String> = t
-            .item_types
-            .iter()
-            .filter(|ty| ty.kind == k.id)
-            .map(|ty| match ty.max_reentry_vehicles {
-                Some(m) => format!("{} ({}, ≤{m} RVs)", ty.name, ty.party),
-                None => format!("{} ({})", ty.name, ty.party),
-            })
-            .collect();
-        println!(
-            "  {}: {}",
-            k.name,
-            if types.is_empty() {
-                "—".into()
-            } else {
-                types.join(", ")
-            }
-        );
-    }
-    let dx = &t.data_exchanges;
-    println!("\nData exchanges");
-    println!(
-        "  initial as of entry into force, due within {} days; then as of {} each year from {}, due within {} days",
-        dx.initial_due_days,
-        dx.as_of.iter().map(|(m, d)| format!("{m:02}-{d:02}")).collect::<Vec<_>>().join(" and "),
-        dx.first_regular_as_of,
-        dx.due_days
-    );
-    println!("  source: {}", dx.source);
-    println!("\nNotifications");
-    println!(
-        "  within {} days of a change; reentry-vehicle changes: {}",
-        t.notifications.deadline_days,
-        match t.notifications.reentry_vehicle_changes {
-            accord_treaty::RvChangeDeadline::NextDataExchange => "with the next data exchange",
-            accord_treaty::RvChangeDeadline::DeadlineDays => "like any change",
-        }
-    );
-    println!("  source: {}", t.notifications.source);
-    println!("\nInspections per treaty year");
-    for i in &t.inspections {
-        let kinds: Vec<&str> = i.facility_kinds.iter().map(|k| k.as_str()).collect();
-        println!(
-            "  {}: {} at {}",
-            i.name,
-            i.per_treaty_year,
-            kinds.join(", ")
-        );
-    }
 }

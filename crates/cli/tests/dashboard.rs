@@ -105,7 +105,7 @@ fn the_dashboard_shows_the_api_and_updates_without_a_reload() {
     for (p, o, mine, theirs) in [("US", "RU", pu, pr), ("RU", "US", pr, pu)] {
         std::fs::write(
             d.join(format!("{p}.toml")),
-            format!("party = \"{p}\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{mine}\"\ndata_dir = \"{p}-data\"\nkey = \"keys/accord_new-start-2021_{p}.key\"\noperator_tokens = [\"{TOKEN}\"]\ninterval_ms = 100\npeers = [{{ party = \"{o}\", url = \"http://127.0.0.1:{theirs}\", vkey = \"keys/accord_new-start-2021_{o}.vkey\" }}]\n"),
+            format!("party = \"{p}\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{mine}\"\ndata_dir = \"{p}-data\"\nkey = \"keys/accord_new-start-2021_{p}.key\"\noperator_tokens = [\"{TOKEN}\"]\ninterval_ms = 100\ninsecure_plaintext = true\npeers = [{{ party = \"{o}\", url = \"http://127.0.0.1:{theirs}\", vkey = \"keys/accord_new-start-2021_{o}.vkey\" }}]\n"),
         )
         .expect("config");
     }

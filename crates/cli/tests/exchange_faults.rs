@@ -43,14 +43,13 @@ fn post(port: u16, token: &str, party: &str, range: std::ops::Range<u64>) -> Opt
             .collect::<Vec<_>>()
             .join(",")
     );
-    let auth = format!("Bearer {token}");
-    match accord_node::http::request(
+    match accord_node::client::request(
         &format!("http://127.0.0.1:{port}"),
+        &accord_node::client::Reach::InsecurePlaintext,
         "POST",
         "/notifications",
-        &[("Authorization", &auth)],
+        Some(token),
         body.as_bytes(),
-        Duration::from_secs(30),
     ) {
         Ok((201, _)) => Some(true),
         Ok((409, _)) => Some(false),
@@ -64,7 +63,7 @@ fn config(d: &Path, party: &str, other: &str, ports: (u16, u16), token: &str) {
     std::fs::write(
         d.join(format!("{lower}.toml")),
         format!(
-            "party = \"{party}\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{}\"\ndata_dir = \"{lower}-data\"\nkey = \"keys/accord_new-start-2021_{party}.key\"\noperator_tokens = [\"{token}\"]\ninterval_ms = 100\nsimulated_date = \"2021-03-03\"\npeers = [{{ party = \"{other}\", url = \"http://127.0.0.1:{}\", vkey = \"keys/accord_new-start-2021_{other}.vkey\" }}]\n",
+            "party = \"{party}\"\ntreaty = \"new-start-2021\"\nlisten = \"127.0.0.1:{}\"\ndata_dir = \"{lower}-data\"\nkey = \"keys/accord_new-start-2021_{party}.key\"\noperator_tokens = [\"{token}\"]\ninterval_ms = 100\ninsecure_plaintext = true\nsimulated_date = \"2021-03-03\"\npeers = [{{ party = \"{other}\", url = \"http://127.0.0.1:{}\", vkey = \"keys/accord_new-start-2021_{other}.vkey\" }}]\n",
             ports.0, ports.1
         ),
     )

@@ -162,58 +162,97 @@ fn declare_verify_disclose_challenge() {
     assert!(text(&o).contains("cap proof"), "{}", text(&o));
 
     // Disclose and verify; a record altered in a disclosure fails.
-    for (flag, v) in [
-        ("--site", "SITE-2"),
-        ("--category", "non_strategic"),
-        ("--id", "W-00007"),
-    ] {
-        let o = accord(
+    let verify_x = |file: &str| {
+        accord(
             d,
             &[
                 "freeze",
-                "disclose",
-                "--secret",
-                "d1/secret",
-                flag,
-                v,
-                "--out",
-                "x.json",
+                "verify-disclosure",
+                "d1/public.json",
+                file,
+                "--baseline",
+                "d0/public.json",
             ],
-        );
+        )
+    };
+    for what in [
+        &["--site", "SITE-2"][..],
+        &["--category", "non_strategic"],
+        &["--site", "SITE-3", "--category", "deployed_strategic"],
+        &["--id", "W-00007"],
+    ] {
+        let mut args = vec!["freeze", "disclose", "--secret", "d1/secret"];
+        args.extend_from_slice(what);
+        args.extend_from_slice(&["--out", "x.json"]);
+        let o = accord(d, &args);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-        let o = accord(
-            d,
-            &["freeze", "verify-disclosure", "d1/public.json", "x.json"],
-        );
-        assert_eq!(o.status.code(), Some(0), "{flag}: {}", text(&o));
+        let o = verify_x("x.json");
+        assert_eq!(o.status.code(), Some(0), "{what:?}: {}", text(&o));
+        if what[0] != "--id" {
+            assert!(
+                text(&o).contains("proven to be every record"),
+                "{}",
+                text(&o)
+            );
+        }
     }
+    // A freeze declaration is verified with its baseline before a disclosure is.
+    let o = accord(
+        d,
+        &["freeze", "verify-disclosure", "d1/public.json", "x.json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("give its baseline"), "{}", text(&o));
     let x = std::fs::read_to_string(d.join("x.json"))
         .expect("x")
         .replace("\"W76-1\"", "\"W88\"");
     std::fs::write(d.join("x2.json"), x).expect("write");
-    assert_eq!(
-        accord(
-            d,
-            &["freeze", "verify-disclosure", "d1/public.json", "x2.json"]
-        )
-        .status
-        .code(),
-        Some(1)
-    );
+    assert_eq!(verify_x("x2.json").status.code(), Some(1));
 
+    // A checkpoint-seeded challenge: the checkpoint must verify with the log's key.
+    let signer = accord_log::Signer::from_seed("accord/freeze-2020/US", [3; 32]).expect("key");
+    std::fs::write(d.join("log.vkey"), format!("{}\n", signer.verifier())).expect("write");
+    let cp = accord_log::Checkpoint {
+        origin: "accord/freeze-2020/US".into(),
+        size: 12,
+        hash: [9; 32],
+        extensions: vec![],
+    };
+    std::fs::write(d.join("cp.txt"), signer.sign(&cp.to_text()).expect("signs")).expect("write");
     std::fs::write(
-        d.join("cp.txt"),
+        d.join("forged.txt"),
         "accord/freeze-2020/US\n12\nAAAA\n\n— accord/freeze-2020/US x\n",
     )
     .expect("write");
+    let o = accord(
+        d,
+        &[
+            "freeze",
+            "challenge",
+            "d1/public.json",
+            "--baseline",
+            "d0/public.json",
+            "--checkpoint",
+            "forged.txt",
+            "--log-key",
+            "log.vkey",
+            "--count",
+            "3",
+        ],
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
     let a = accord(
         d,
         &[
             "freeze",
             "challenge",
             "d1/public.json",
+            "--baseline",
+            "d0/public.json",
             "--checkpoint",
             "cp.txt",
+            "--log-key",
+            "log.vkey",
             "--count",
             "3",
             "--json",
@@ -225,14 +264,21 @@ fn declare_verify_disclose_challenge() {
             "freeze",
             "challenge",
             "d1/public.json",
+            "--baseline",
+            "d0/public.json",
             "--checkpoint",
             "cp.txt",
+            "--log-key",
+            "log.vkey",
             "--count",
             "3",
             "--json",
         ],
     );
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a));
     assert_eq!(a.stdout, b.stdout, "anyone recomputes the same draw");
+    let c: serde_json::Value = serde_json::from_slice(&a.stdout).expect("json");
+    assert_eq!(c["sites"].as_array().map(Vec::len), Some(3));
     let o = accord(
         d,
         &[

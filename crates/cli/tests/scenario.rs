@@ -30,7 +30,8 @@ fn compare_from_20_october_2020() {
         names,
         [
             "expire-2021",
-            "freeze-2020",
+            "freeze-2020-us",
+            "freeze-2020-ru",
             "extend-2021",
             "expire-2026",
             "keep-limits-2026",
@@ -40,7 +41,19 @@ fn compare_from_20_october_2020() {
     let get = |n: &str| ps.iter().find(|p| p["name"] == n).expect("proposal");
     assert_eq!(get("expire-2021")["expires"], "2021-02-05");
     assert_eq!(get("expire-2021")["days_left"], 108);
-    assert_eq!(get("freeze-2020")["expires"], "2022-02-05");
+    assert_eq!(get("freeze-2020-us")["expires"], "2022-02-05");
+    assert_eq!(get("freeze-2020-ru")["expires"], "2022-02-05");
+    // The two October 2020 freezes as offered: verified (US), political (Russia).
+    let cov = |n: &str| {
+        get(n)["timeline"]
+            .as_array()
+            .and_then(|t| t.iter().find(|p| p["date"] == "2021-02-05"))
+            .map(|p| p["verification"]["freeze_coverage"].clone())
+    };
+    assert_eq!(cov("freeze-2020-us"), Some(serde_json::json!(1.0)));
+    assert_eq!(cov("freeze-2020-ru"), Some(serde_json::json!(0.0)));
+    assert_eq!(get("trilateral")["hypothetical"], true);
+    assert_eq!(get("extend-2021")["hypothetical"], false);
     assert_eq!(get("extend-2021")["expires"], "2026-02-05");
     assert_eq!(get("keep-limits-2026")["expires"], "2027-02-05");
     assert_eq!(

@@ -236,18 +236,28 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     say("");
 
-    let history_rows = accord_registry::history::builtin(&treaty)?;
+    let history_rows = accord_registry::history::builtin(
+        &treaty,
+        accord_treaty::record::Record::builtin_for(&treaty)
+            .transpose()?
+            .as_ref(),
+    )?;
     let since: Vec<_> = history_rows
         .iter()
         .filter(|r| r.date >= d(2018, 2, 5))
         .collect();
-    let hist_findings: usize = history_rows.iter().map(|r| r.findings.len()).sum();
+    let hist_findings: usize = history_rows.iter().map(|r| r.finding_count()).sum();
     say("5. The published history (data/new-start-aggregates.csv, every row sourced)");
+    let missing = history_rows
+        .iter()
+        .filter(|r| r.missing_data_exchange.is_some())
+        .count();
     say(&format!(
-        "   {} rows; {} from 5 Feb 2018 on, when the limits bound: findings {}.",
+        "   {} rows; {} from 5 Feb 2018 on, when the limits bound: limits exceeded {}; data exchanges due and not provided {} (from 1 Mar 2023: data/implementation/new-start.toml).",
         history_rows.len(),
         since.len(),
-        hist_findings
+        hist_findings - missing,
+        missing
     ));
     say("   Russia's 1,566 deployed warheads on 1 Sep 2011 were above 1,550, before the limits bound: not a finding.");
     say("");
@@ -930,7 +940,9 @@ fn freeze_round(
     say: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
     use accord_freeze::declaration::DeclareInput;
-    use accord_freeze::{challenge_sites, declare, disclose, verify, verify_disclosure, Selector};
+    use accord_freeze::{
+        challenge_from_checkpoint, declare, disclose, verify, verify_disclosure, Selector,
+    };
     use rand::SeedableRng;
     say("8. The verified freeze (the October 2020 offer, treaty freeze-2020), SYNTHETIC stockpiles of the 2020 size");
     say("   (Nuclear Notebook 2020: US about 3,800, Russia about 4,310 warheads; sites and types assumed):");
@@ -1026,12 +1038,13 @@ fn freeze_round(
         cosigned.add_line(line)?;
         logs[pi].checkpoints.push(note.clone());
         // The challenge: drawn from the checkpoint that includes the declaration.
-        let ch = challenge_sites(&now.public, &note, challenged)?;
-        let mut disclosed: Vec<accord_freeze::Disclosure> = vec![];
+        let signed = accord_log::open_checkpoint(&note, &logs[pi].signer.verifier(), &[])?;
+        let ch = challenge_from_checkpoint(&v, &signed, challenged)?;
+        let mut disclosed: Vec<accord_freeze::VerifiedDisclosure> = vec![];
         let mut findings = vec![];
         for site in &ch.sites {
             let d = disclose(&now.public, &now.secret, &Selector::Site(site.clone()))?;
-            verify_disclosure(&now.public, &d, &disclosed)?;
+            let vd = verify_disclosure(&v, &d, &disclosed)?;
             let found = d.count + hidden.iter().filter(|h| *h == site).count() as u64;
             if found != d.count {
                 findings.push(format!(
@@ -1039,7 +1052,7 @@ fn freeze_round(
                     d.count
                 ));
             }
-            disclosed.push(d);
+            disclosed.push(vd);
         }
         let odds = accord_inspect::odds(
             now.public.sites.len() as u64,
@@ -1050,7 +1063,7 @@ fn freeze_round(
             "   {party}: baseline {total0} and now {total1} records at {} sites, padded to {}; cap {} and freeze proven ({:.2} s to declare both, {:.3} s to verify); public parts in {party}'s log, cosigned by {other}",
             now.public.sites.len(),
             now.public.padded_size,
-            v.cap,
+            v.cap(),
             prove_s,
             verify_s
         ));

@@ -7,7 +7,9 @@
 //! the witness for cosignatures. The dashboards stay up until Ctrl-C.
 
 use accord_log::{LogStore, Signer, Witness};
+use accord_net::{Endpoint, Identity, IdentityOptions, Pin};
 use accord_node::exchange::{Clock, ExchangeConfig, PeerConfig, WitnessConfig};
+use accord_node::net::Net;
 use accord_node::witness_node::WitnessNode;
 use accord_node::Node;
 use accord_registry::Notification;
@@ -27,17 +29,13 @@ use std::sync::Arc;
 /// same as `accord demo`).
 const START: [(&str, u64, u64, u64); 2] = [("US", 675, 1457, 800), ("RU", 510, 1447, 764)];
 
-/// One request to the node on `port`.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Result<(u16, String)> {
-    let url = format!("http://127.0.0.1:{port}");
-    let (status, bytes) = accord_node::client::request(&url, method, path, token, body.as_bytes())?;
-    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+/// The node on `port`, whose TLS key has `pin` (one client for the run:
+/// its connections are kept alive).
+fn endpoint(port: u16, pin: Pin) -> Result<Endpoint> {
+    Ok(accord_node::client::endpoint(
+        &format!("https://127.0.0.1:{port}"),
+        &accord_node::client::Reach::Pinned(pin),
+    )?)
 }
 
 fn token() -> String {
@@ -76,6 +74,11 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
         .collect();
     let neutral = Signer::generate("accord/witness/neutral")?;
     let neutral_v = neutral.cosigner_verifier();
+    // Every node speaks TLS with a fresh identity; each pins the others'.
+    let ids: Vec<Identity> = (0..3)
+        .map(|_| Identity::generate(&IdentityOptions::default()))
+        .collect::<Result<_, _>>()?;
+    let pins: Vec<Pin> = ids.iter().map(Identity::pin).collect();
     // Bind all three first: each node needs the others' addresses.
     let mut listeners = vec![];
     for i in 0..3u16 {
@@ -126,17 +129,20 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
             vec![t.clone()],
         )
         .with_clock(clock.clone())
+        .with_net(Net::tls(ids[i].clone()))
         .with_exchange(ExchangeConfig {
             dir: dir.clone(),
             peers: vec![PeerConfig {
                 party: START[other].0.to_string(),
-                url: format!("http://127.0.0.1:{}", ports[other]),
+                url: format!("https://127.0.0.1:{}", ports[other]),
                 vkey: verifiers[other].clone(),
                 witness_vkey: Some(party_witness_v[other].clone()),
+                tls_pin: Some(pins[other]),
             }],
             witnesses: vec![WitnessConfig {
-                url: format!("http://127.0.0.1:{}", ports[2]),
+                url: format!("https://127.0.0.1:{}", ports[2]),
                 vkey: neutral_v.clone(),
+                tls_pin: Some(pins[2]),
             }],
             interval: std::time::Duration::from_millis(100),
         })?;
@@ -158,7 +164,8 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
         for (o, v) in origins.iter().zip(&verifiers) {
             w.add_log(o, v)?;
         }
-        let node = Arc::new(WitnessNode::new(w, origins.clone()));
+        let node =
+            Arc::new(WitnessNode::new(w, origins.clone()).with_net(Net::tls(ids[2].clone())));
         let mut rx = stop.subscribe();
         let listener = listeners.next().context("the witness's listener")?;
         servers.push(rt.spawn(accord_node::witness_node::serve_until(
@@ -199,6 +206,7 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
     // clock moves to each step's last sending date, the step is posted, and
     // the next waits until each node has mirrored the other (so nothing is
     // delivered late on the simulated clock).
+    let eps = [endpoint(ports[0], pins[0])?, endpoint(ports[1], pins[1])?];
     let started = std::time::Instant::now();
     let mut next = [0usize; 2];
     let bar = indicatif::ProgressBar::new((years[0].len() + years[1].len()) as u64);
@@ -224,15 +232,25 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
                 .collect();
             for chunk in take.chunks(200) {
                 let body = serde_json::to_string(chunk)?;
-                let (s, b) = request(ports[i], "POST", "/notifications", Some(&tokens[i]), &body)?;
+                let (s, b) = accord_node::client::request_on(
+                    &eps[i],
+                    "POST",
+                    "/notifications",
+                    Some(&tokens[i]),
+                    body.as_bytes(),
+                )?;
                 if s != 201 {
-                    bail!("{}'s node refused a batch ({s}): {b}", START[i].0);
+                    bail!(
+                        "{}'s node refused a batch ({s}): {}",
+                        START[i].0,
+                        String::from_utf8_lossy(&b)
+                    );
                 }
             }
             next[i] += take.len();
             bar.inc(take.len() as u64);
         }
-        wait_mirrored(&ports, &next)?;
+        wait_mirrored(&eps, &next)?;
     }
     bar.finish_and_clear();
     println!(
@@ -243,50 +261,51 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
     );
     // Wait for the cosignatures of the final checkpoints.
     let t = std::time::Instant::now();
+    let cosigned = |v: &accord_api::Status| {
+        v.witnesses
+            .iter()
+            .filter(|x| x.verified && x.acknowledged == v.tree_size)
+            .count()
+    };
     let statuses = loop {
-        let st: Vec<serde_json::Value> =
-            (0..2).map(|i| status_of(ports[i])).collect::<Result<_>>()?;
-        let cosigned = st.iter().all(|v| {
-            v["witnesses"].as_array().is_some_and(|w| {
-                w.iter()
-                    .all(|x| x["acknowledged"] == v["tree_size"] && x["verified"] == true)
-            })
-        });
-        if cosigned || t.elapsed().as_secs() > 20 {
-            break (0..2)
-                .map(|i| status_of(ports[i]))
-                .collect::<Result<Vec<_>>>()?;
+        let st: Vec<accord_api::Status> =
+            (0..2).map(|i| status_of(&eps[i])).collect::<Result<_>>()?;
+        if st.iter().all(|v| cosigned(v) == v.witnesses.len()) || t.elapsed().as_secs() > 20 {
+            break st;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     for (i, v) in statuses.iter().enumerate() {
-        let p = &v["peers"][0];
-        let cosigned = v["witnesses"].as_array().map_or(0, |w| {
-            w.iter()
-                .filter(|x| x["verified"] == true && x["acknowledged"] == v["tree_size"])
-                .count()
-        });
+        let Some(p) = v.peers.first() else {
+            bail!("{}'s node has no peer", START[i].0);
+        };
         println!(
-            "  {} node: own log {} entries, its checkpoint cosigned by {cosigned} of 2 witnesses; mirror of {} {} entries, {} late, {}; {} receipts",
+            "  {} node: own log {} entries, its checkpoint cosigned by {} of {} witnesses; mirror of {} {} entries, {} late, {}; {} receipts",
             START[i].0,
-            v["tree_size"],
-            p["party"].as_str().unwrap_or("?"),
-            p["tree_size"],
-            p["late_deliveries"],
-            if p["flagged"] == true { "FLAGGED" } else { "consistent" },
-            v["receipts"]["tree_size"],
+            v.tree_size,
+            cosigned(v),
+            v.witnesses.len(),
+            p.party,
+            p.tree_size,
+            p.late_deliveries,
+            if p.flagged { "FLAGGED" } else { "consistent" },
+            v.receipts.as_ref().map_or(0, |r| r.tree_size),
         );
     }
     println!();
     for (i, (party, ..)) in START.iter().enumerate() {
         println!(
-            "  {party} dashboard: http://127.0.0.1:{}/?date=2021-09-01#token={}",
+            "  {party} dashboard: https://127.0.0.1:{}/?date=2021-09-01#token={}",
             ports[i], tokens[i]
         );
+        println!("    its TLS key pin: {}", pins[i]);
     }
-    println!("  witness status: http://127.0.0.1:{}/status", ports[2]);
     println!(
-        "  (the token in the link is that node's operator token; it stays in the browser tab)"
+        "  witness status: https://127.0.0.1:{}/status (pin {})",
+        ports[2], pins[2]
+    );
+    println!(
+        "  (the certificates are self-signed: the browser asks before it shows a page; the pins above\n   are what to compare. The token in the link is that node's operator token; it stays in the tab)"
     );
     println!("  Ctrl-C stops the three nodes.");
     std::io::stdout().flush()?;
@@ -304,35 +323,31 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn status_of(port: u16) -> Result<serde_json::Value> {
-    get_json(port, "/status?date=2021-09-01")
+fn status_of(ep: &Endpoint) -> Result<accord_api::Status> {
+    get(ep, "/status?date=2021-09-01")
 }
 
-fn get_json(port: u16, path: &str) -> Result<serde_json::Value> {
-    let (s, b) = request(port, "GET", path, None, "")?;
-    if s != 200 {
-        bail!("status of the node on {port}: {s} {b}");
-    }
-    Ok(serde_json::from_str(&b)?)
+/// A typed GET, read strictly.
+fn get<T: serde::de::DeserializeOwned>(ep: &Endpoint, path: &str) -> Result<T> {
+    Ok(accord_node::client::call_on(ep, "GET", path, None, b"")?)
 }
 
 /// Waits until each node's mirror holds what the other was sent.
-fn wait_mirrored(ports: &[u16], sent: &[usize; 2]) -> Result<()> {
+fn wait_mirrored(eps: &[Endpoint], sent: &[usize; 2]) -> Result<()> {
     let t = std::time::Instant::now();
     loop {
-        let a = get_json(ports[0], "/exchange")?;
-        let b = get_json(ports[1], "/exchange")?;
-        if a["peers"][0]["tree_size"] == sent[1] as u64
-            && b["peers"][0]["tree_size"] == sent[0] as u64
-        {
+        let a: accord_api::Exchange = get(&eps[0], "/exchange")?;
+        let b: accord_api::Exchange = get(&eps[1], "/exchange")?;
+        let mirrored = |e: &accord_api::Exchange| e.peers.first().map_or(0, |p| p.tree_size);
+        if mirrored(&a) == sent[1] as u64 && mirrored(&b) == sent[0] as u64 {
             return Ok(());
         }
         if t.elapsed().as_secs() > 60 {
             bail!(
                 "the nodes did not converge: US mirrors {} of {}, Russia {} of {}",
-                a["peers"][0]["tree_size"],
+                mirrored(&a),
                 sent[1],
-                b["peers"][0]["tree_size"],
+                mirrored(&b),
                 sent[0]
             );
         }

@@ -1,7 +1,7 @@
 //! Declaring, proving and verifying (see the notes for the construction).
 
-use crate::records::Record;
-use crate::{fail, FreezeError};
+use crate::records::{Category, Record};
+use crate::{fail, Check, FreezeError, Refusal};
 use accord_log::merkle::{Compact, Hash};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -15,21 +15,67 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-/// The format version, also the transcript's domain label.
-pub const VERSION: &str = "accord-freeze/v1";
+/// The format version of public parts, secrets and disclosures.
+///
+/// `v2` added the per-category commitments and the category index of every
+/// leaf; a `v1` file is refused with [`FreezeError::Version`].
+pub const VERSION: &str = "accord-freeze/v2";
+/// The prefix of every leaf's data (the version, NUL-terminated).
+pub const LEAF_PREFIX: &[u8; 17] = b"accord-freeze/v2\0";
 /// Bits of every range proof: counts and differences lie in `[0, 2^32)`.
 pub const BITS: usize = 32;
 /// Site index of a dummy leaf.
 pub const DUMMY_SITE: u32 = u32::MAX;
+/// Category index of a dummy leaf.
+pub const DUMMY_CATEGORY: u8 = u8::MAX;
 
-/// A site and the commitment to its count.
+/// A site, the commitment to its count, and the commitments to the count of
+/// each category there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicSite {
     /// Site name.
     pub site: String,
-    /// `Com(c_s, γ_s)`, compressed Ristretto, base64.
+    /// `C_s = Com(c_s, γ_s)`, compressed Ristretto, base64; the verifier
+    /// checks that it is the sum of the four category commitments.
     pub commitment: String,
+    /// `C_{s,k} = Com(c_{s,k}, γ_{s,k})` for each category `k`.
+    pub categories: CategoryCommitments,
+}
+
+/// The four category commitments of a site (compressed Ristretto, base64).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryCommitments {
+    /// `deployed_strategic`.
+    pub deployed_strategic: String,
+    /// `non_deployed_strategic`.
+    pub non_deployed_strategic: String,
+    /// `non_strategic`.
+    pub non_strategic: String,
+    /// `awaiting_dismantlement`.
+    pub awaiting_dismantlement: String,
+}
+
+impl CategoryCommitments {
+    /// The commitment of one category.
+    pub fn get(&self, c: Category) -> &str {
+        match c {
+            Category::DeployedStrategic => &self.deployed_strategic,
+            Category::NonDeployedStrategic => &self.non_deployed_strategic,
+            Category::NonStrategic => &self.non_strategic,
+            Category::AwaitingDismantlement => &self.awaiting_dismantlement,
+        }
+    }
+
+    fn from_fn(mut f: impl FnMut(Category) -> String) -> CategoryCommitments {
+        CategoryCommitments {
+            deployed_strategic: f(Category::DeployedStrategic),
+            non_deployed_strategic: f(Category::NonDeployedStrategic),
+            non_strategic: f(Category::NonStrategic),
+            awaiting_dismantlement: f(Category::AwaitingDismantlement),
+        }
+    }
 }
 
 /// An aggregated range proof and the commitments it covers.
@@ -66,7 +112,7 @@ pub struct FreezeProof {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Public {
-    /// `accord-freeze/v1`.
+    /// `accord-freeze/v2`.
     pub version: String,
     /// The declaring party.
     pub party: String,
@@ -80,7 +126,7 @@ pub struct Public {
     pub root: String,
     /// Leaves, dummies included (a public bound on the number of records).
     pub padded_size: u64,
-    /// Sites, sorted, with their count commitments.
+    /// Sites, sorted, with their count commitments (by site and by category).
     pub sites: Vec<PublicSite>,
     /// The cap the total is proven not to exceed.
     pub cap: u64,
@@ -151,11 +197,27 @@ pub struct SecretRecord {
 pub struct SecretSite {
     /// Site name.
     pub site: String,
-    /// Its count.
+    /// Its count `c_s`.
     pub count: u64,
     /// First leaf index.
     pub start: u64,
-    /// Blinding γ_s, base64 scalar.
+    /// Blinding `γ_s = Σ_k γ_{s,k}`, base64 scalar.
+    pub blinding: String,
+    /// Its four category ranges, in [`Category::ALL`] order.
+    pub categories: Vec<SecretRange>,
+}
+
+/// One category's range at a site, as the declaring party keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRange {
+    /// The category.
+    pub category: Category,
+    /// Its count `c_{s,k}`.
+    pub count: u64,
+    /// First leaf index (where the range would start when it is empty).
+    pub start: u64,
+    /// Blinding `γ_{s,k}`, base64 scalar.
     pub blinding: String,
 }
 
@@ -189,6 +251,9 @@ impl Drop for Secret {
         // Salts wipe themselves; blindings are strings.
         for s in &mut self.sites {
             s.blinding.zeroize();
+            for c in &mut s.categories {
+                c.blinding.zeroize();
+            }
         }
     }
 }
@@ -202,19 +267,116 @@ pub struct Declaration {
     pub secret: Secret,
 }
 
-/// What a verification established.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A declaration whose proofs verified. Only [`verify`] makes one, and the
+/// functions that rely on a verified declaration (disclosures, challenges)
+/// take one.
+///
+/// It cannot be built by hand:
+///
+/// ```compile_fail,E0451
+/// let v = accord_freeze::VerifiedDeclaration {
+///     public: todo!(),
+///     digest: String::new(),
+///     freeze: true,
+/// };
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedDeclaration {
-    /// SHA-256 of the public part.
-    pub digest: String,
-    /// The party.
-    pub party: String,
-    /// Sites.
-    pub sites: usize,
+    public: Public,
+    digest: String,
+    freeze: bool,
+}
+
+impl VerifiedDeclaration {
+    /// The public part that verified.
+    pub fn public(&self) -> &Public {
+        &self.public
+    }
+
+    /// SHA-256 (hex) of the RFC 8785 form of the public part.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The declaring party.
+    pub fn party(&self) -> &str {
+        &self.public.party
+    }
+
+    /// The number of sites.
+    pub fn sites(&self) -> usize {
+        self.public.sites.len()
+    }
+
+    /// The site names, sorted (site index order).
+    pub fn site_names(&self) -> impl Iterator<Item = &str> {
+        self.public.sites.iter().map(|s| s.site.as_str())
+    }
+
     /// The proven bound on the total.
-    pub cap: u64,
+    pub fn cap(&self) -> u64 {
+        self.public.cap
+    }
+
     /// Whether a freeze against a baseline was proven too.
-    pub freeze: bool,
+    pub fn freeze(&self) -> bool {
+        self.freeze
+    }
+}
+
+impl Serialize for VerifiedDeclaration {
+    /// `{digest, party, sites, cap, freeze}`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            digest: &'a str,
+            party: &'a str,
+            sites: usize,
+            cap: u64,
+            freeze: bool,
+        }
+        View {
+            digest: &self.digest,
+            party: &self.public.party,
+            sites: self.public.sites.len(),
+            cap: self.public.cap,
+            freeze: self.freeze,
+        }
+        .serialize(s)
+    }
+}
+
+/// Parses a public part, reading its `version` first (an older format gets
+/// [`FreezeError::Version`], not a missing-field error) and naming the field
+/// at fault otherwise.
+pub fn parse_public(text: &str) -> Result<Public, FreezeError> {
+    check_version(text)?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        FreezeError::Input(format!(
+            "not a declaration's public part: field `{}`: {}",
+            e.path(),
+            e.inner()
+        ))
+    })
+}
+
+/// Reads the `version` of a JSON file of the freeze before anything else.
+pub(crate) fn check_version(text: &str) -> Result<(), FreezeError> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: Option<serde_json::Value>,
+    }
+    let v: Versioned =
+        serde_json::from_str(text).map_err(|e| FreezeError::Input(format!("not JSON: {e}")))?;
+    match v.version {
+        Some(serde_json::Value::String(s)) if s == VERSION => Ok(()),
+        Some(serde_json::Value::String(s)) => Err(FreezeError::Version { found: s }),
+        Some(other) => Err(FreezeError::Input(format!(
+            "field `version`: {other} is not a string"
+        ))),
+        None => Err(FreezeError::Input("field `version` is missing".into())),
+    }
 }
 
 /// SHA-256 (hex) of the RFC 8785 form of a public part.
@@ -249,12 +411,15 @@ pub fn dummy_hash(salt: &[u8; 32]) -> Hash {
     h.finalize().into()
 }
 
-/// Leaf data: `"accord-freeze/v1\0" ‖ u32 site index ‖ ρ` (53 bytes).
-pub fn leaf_data(site_index: u32, rho: &Hash) -> [u8; 53] {
-    let mut v = [0u8; 53];
-    v[..17].copy_from_slice(b"accord-freeze/v1\0");
+/// Leaf data: `"accord-freeze/v2\0" ‖ u32 BE site index ‖ u8 category
+/// index ‖ ρ` (54 bytes). A dummy's indices are [`DUMMY_SITE`] and
+/// [`DUMMY_CATEGORY`].
+pub fn leaf_data(site_index: u32, category_index: u8, rho: &Hash) -> [u8; 54] {
+    let mut v = [0u8; 54];
+    v[..17].copy_from_slice(LEAF_PREFIX);
     v[17..21].copy_from_slice(&site_index.to_be_bytes());
-    v[21..].copy_from_slice(rho);
+    v[21] = category_index;
+    v[22..].copy_from_slice(rho);
     v
 }
 
@@ -270,6 +435,9 @@ pub(crate) fn hex(b: &[u8]) -> String {
 
 pub(crate) fn unhex32(s: &str) -> Option<[u8; 32]> {
     if s.len() != 64 {
+        return None;
+    }
+    if !s.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     let mut out = [0u8; 32];
@@ -290,17 +458,17 @@ pub(crate) fn scalar_from_b64(s: &str) -> Option<Scalar> {
 
 pub(crate) fn point(
     s: &str,
-    what: &str,
+    what: impl Fn() -> Check,
 ) -> Result<(CompressedRistretto, RistrettoPoint), FreezeError> {
     let b: [u8; 32] = B64
         .decode(s)
         .ok()
         .and_then(|v| v.try_into().ok())
-        .ok_or_else(|| fail(what, "not a base64 32-byte point"))?;
+        .ok_or_else(|| fail(what(), "not a base64 32-byte point"))?;
     let c = CompressedRistretto(b);
     let p = c
         .decompress()
-        .ok_or_else(|| fail(what, "not a valid Ristretto point"))?;
+        .ok_or_else(|| fail(what(), "not a valid Ristretto point"))?;
     Ok((c, p))
 }
 
@@ -359,7 +527,7 @@ impl std::hash::Hasher for FnvHasher {
 
 /// The transcript every proof of a declaration runs on.
 fn transcript(p: &Public, which: &'static [u8]) -> Transcript {
-    let mut t = Transcript::new(b"accord-freeze v1");
+    let mut t = Transcript::new(b"accord-freeze v2");
     t.append_message(b"proof", which);
     t.append_message(b"party", p.party.as_bytes());
     t.append_message(b"treaty", p.treaty.as_bytes());
@@ -373,6 +541,10 @@ fn transcript(p: &Public, which: &'static [u8]) -> Transcript {
     for s in &p.sites {
         t.append_message(b"site", s.site.as_bytes());
         t.append_message(b"commitment", s.commitment.as_bytes());
+        for c in Category::ALL {
+            t.append_message(b"category", c.as_str().as_bytes());
+            t.append_message(b"commitment", s.categories.get(c).as_bytes());
+        }
     }
     t.append_u64(b"cap", p.cap);
     if let Some(b) = &p.baseline {
@@ -415,10 +587,13 @@ pub fn declare<R: RngCore + CryptoRng>(
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 pub enum Lie {
-    /// Commit to fewer records at a site than its leaves hold.
+    /// Commit to fewer records of a category at a site than its leaves hold
+    /// (the site's count, the sum, is then short by as many).
     UnderCount {
         /// The site.
         site: String,
+        /// The category.
+        category: Category,
         /// By how many.
         by: u64,
     },
@@ -442,24 +617,27 @@ fn build<R: RngCore + CryptoRng>(
 ) -> Result<Declaration, FreezeError> {
     let total = input.records.len() as u64;
     if total > input.cap {
-        return Err(FreezeError::Refused(format!(
-            "the total {total} exceeds the cap {}",
-            input.cap
-        )));
+        return Err(FreezeError::Refused(Refusal::OverCap {
+            total,
+            cap: input.cap,
+        }));
     }
     let base_total: Option<u64> = input
         .baseline
         .map(|(_, s)| s.sites.iter().map(|x| x.count).sum());
     if let Some(t0) = base_total {
         if total > t0 {
-            return Err(FreezeError::Refused(format!(
-                "the total {total} exceeds the baseline's {t0}: a freeze cannot be proven"
-            )));
+            return Err(FreezeError::Refused(Refusal::AboveBaseline {
+                total,
+                baseline: t0,
+            }));
         }
     }
-    // Group by site in one pass (input order within a site, sites in name
-    // order): each record's site index once, each site's vector allocated at
-    // its exact size, each record moved once.
+    // Group by (site, category) in one pass (input order within a group,
+    // sites in name order, categories in `Category::ALL` order): each
+    // record's site index once, each group's vector allocated at its exact
+    // size, each record moved once. Group `g` is site `g / 4`, category
+    // `g % 4`.
     let mut names: Vec<String> = vec![];
     let site_of: Vec<u32> = {
         let mut seen: std::collections::HashMap<&str, u32, Fnv> =
@@ -475,25 +653,32 @@ fn build<R: RngCore + CryptoRng>(
             })
             .collect()
     };
+    if names.len() >= DUMMY_SITE as usize {
+        return Err(FreezeError::Input("too many sites".into()));
+    }
     let mut order: Vec<usize> = (0..names.len()).collect();
     order.sort_unstable_by(|&x, &y| names[x].cmp(&names[y]));
     let mut rank = vec![0usize; names.len()];
     for (r, &i) in order.iter().enumerate() {
         rank[i] = r;
     }
-    let mut sizes = vec![0usize; names.len()];
-    for &i in &site_of {
-        sizes[rank[i as usize]] += 1;
-    }
-    let mut by_site: Vec<(String, Vec<Record>)> = order
+    let group_of: Vec<u32> = input
+        .records
         .iter()
-        .zip(&sizes)
-        .map(|(&i, &n)| (names[i].clone(), Vec::with_capacity(n)))
+        .zip(&site_of)
+        .map(|(r, &i)| (rank[i as usize] * 4 + usize::from(r.category.index())) as u32)
         .collect();
-    for (r, i) in input.records.into_iter().zip(site_of) {
-        by_site[rank[i as usize]].1.push(r);
+    drop(site_of);
+    let mut sizes = vec![0usize; names.len() * 4];
+    for &g in &group_of {
+        sizes[g as usize] += 1;
     }
-    let site_names: Vec<String> = by_site.iter().map(|(s, _)| s.clone()).collect();
+    let mut by_group: Vec<Vec<Record>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for (r, g) in input.records.into_iter().zip(group_of) {
+        by_group[g as usize].push(r);
+    }
+    let site_names: Vec<String> = order.iter().map(|&i| names[i].clone()).collect();
+    drop(names);
     let padded = input
         .padded_size
         .unwrap_or_else(|| total.max(16).next_power_of_two());
@@ -501,9 +686,6 @@ fn build<R: RngCore + CryptoRng>(
         return Err(FreezeError::Input(format!(
             "padded size {padded} is below the {total} records"
         )));
-    }
-    if site_names.len() >= DUMMY_SITE as usize {
-        return Err(FreezeError::Input("too many sites".into()));
     }
 
     let pc = PedersenGens::default();
@@ -517,12 +699,12 @@ fn build<R: RngCore + CryptoRng>(
     // Salts come from per-chunk ChaCha20 generators seeded, in order, from
     // `rng` (so a seeded declaration is reproducible); the record hashes, the
     // leaves and the two halves of the tree are computed on every core.
-    let n_real = by_site.iter().map(|(_, v)| v.len()).sum::<usize>();
+    let n_real = by_group.iter().map(Vec::len).sum::<usize>();
     let n_all = padded as usize;
-    let flat: Vec<(u32, &Record)> = by_site
+    let flat: Vec<(u32, u8, &Record)> = by_group
         .iter()
         .enumerate()
-        .flat_map(|(si, (_, v))| v.iter().map(move |r| (si as u32, r)))
+        .flat_map(|(g, v)| v.iter().map(move |r| ((g / 4) as u32, (g % 4) as u8, r)))
         .collect();
     let mut salts: Vec<[u8; 32]> = vec![[0u8; 32]; n_all];
     let mut leaves: Vec<Hash> = vec![[0u8; 32]; n_all];
@@ -558,15 +740,15 @@ fn build<R: RngCore + CryptoRng>(
                     local.fill_bytes(salt);
                     let i = c * chunk + j;
                     let data = match flat.get(i) {
-                        Some((si, r)) => {
+                        Some((si, ci, r)) => {
                             let mut h = Fnv.build_hasher();
                             h.write(r.id.as_bytes());
                             if let Some(slot) = ids.get_mut(j) {
                                 *slot = (h.finish(), i as u32);
                             }
-                            leaf_data(*si, &record_hash_with(salt, r, &mut buf))
+                            leaf_data(*si, *ci, &record_hash_with(salt, r, &mut buf))
                         }
-                        None => leaf_data(DUMMY_SITE, &dummy_hash(salt)),
+                        None => leaf_data(DUMMY_SITE, DUMMY_CATEGORY, &dummy_hash(salt)),
                     };
                     *o = accord_log::merkle::leaf_hash(&data);
                 }
@@ -577,48 +759,77 @@ fn build<R: RngCore + CryptoRng>(
     // compared as strings (a hash collision alone is not a duplicate).
     id_hashes.sort_unstable();
     for w in id_hashes.windows(2) {
-        if w[0].0 == w[1].0 && flat[w[0].1 as usize].1.id == flat[w[1].1 as usize].1.id {
+        if w[0].0 == w[1].0 && flat[w[0].1 as usize].2.id == flat[w[1].1 as usize].2.id {
             return Err(FreezeError::Input(format!(
                 "duplicate identifier `{}`",
-                flat[w[0].1 as usize].1.id
+                flat[w[0].1 as usize].2.id
             )));
         }
     }
     drop(flat);
     let root = tree_root(&leaves);
     drop(leaves);
+    // Commitments: C_{s,k} = Com(c_{s,k}, γ_{s,k}) for each category, and
+    // C_s = Com(c_s, Σ_k γ_{s,k}) = Σ_k C_{s,k} for the site.
     let mut k = 0usize;
-    for (site, recs) in by_site {
-        let start = index;
-        for r in recs {
-            secret_records.push(SecretRecord {
-                index,
-                salt: Salt(salts[k]),
-                record: r,
-            });
-            k += 1;
-            index += 1;
-        }
-        let mut count = index - start;
-        if let Some(Lie::UnderCount { site: ls, by }) = &lie {
-            if *ls == site {
-                count = count.saturating_sub(*by);
+    let mut groups = by_group.into_iter();
+    for site in site_names {
+        let site_start = index;
+        let mut ranges = Vec::with_capacity(4);
+        let mut cat_points = Vec::with_capacity(4);
+        let mut site_count = 0u64;
+        let mut site_gamma = Scalar::ZERO;
+        for category in Category::ALL {
+            let start = index;
+            for r in groups.next().unwrap_or_default() {
+                secret_records.push(SecretRecord {
+                    index,
+                    salt: Salt(salts[k]),
+                    record: r,
+                });
+                k += 1;
+                index += 1;
             }
+            let mut count = index - start;
+            if let Some(Lie::UnderCount {
+                site: ls,
+                category: lc,
+                by,
+            }) = &lie
+            {
+                if *ls == site && *lc == category {
+                    count = count.saturating_sub(*by);
+                }
+            }
+            let gamma = Scalar::random(rng);
+            cat_points
+                .push(B64.encode(pc.commit(Scalar::from(count), gamma).compress().as_bytes()));
+            ranges.push(SecretRange {
+                category,
+                count,
+                start,
+                blinding: scalar_b64(&gamma),
+            });
+            site_count += count;
+            site_gamma += gamma;
         }
-        let gamma = Scalar::random(rng);
-        let c = pc.commit(Scalar::from(count), gamma).compress();
+        let c = pc.commit(Scalar::from(site_count), site_gamma).compress();
+        let mut cats = cat_points.into_iter();
         public_sites.push(PublicSite {
             site: site.clone(),
             commitment: B64.encode(c.as_bytes()),
+            categories: CategoryCommitments::from_fn(|_| cats.next().unwrap_or_default()),
         });
         secret_sites.push(SecretSite {
             site,
-            count,
-            start,
-            blinding: scalar_b64(&gamma),
+            count: site_count,
+            start: site_start,
+            blinding: scalar_b64(&site_gamma),
+            categories: ranges,
         });
-        values.push(count);
-        blindings.push(gamma);
+        values.push(site_count);
+        blindings.push(site_gamma);
+        site_gamma.zeroize();
     }
     debug_assert_eq!(k, n_real);
     for (i, salt) in salts.iter().enumerate().skip(n_real) {
@@ -702,31 +913,55 @@ fn build<R: RngCore + CryptoRng>(
 }
 
 /// Verifies every proof of a public part; `baseline` is required exactly
-/// when the declaration claims a freeze.
+/// when the declaration claims a freeze. The only way to make a
+/// [`VerifiedDeclaration`].
+///
+/// Checks, in order: the version; the root and structure; the sites sorted
+/// and unique; each site's commitment `C_s` is the sum of its four category
+/// commitments `C_{s,k}`; the cap proof over `[C_0, …, C_{S−1}, cap·B − ΣC_s,
+/// identity…]`; the freeze proof over `ΣC'_s − ΣC_s` against the baseline.
 pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclaration, FreezeError> {
     if p.version != VERSION {
         return Err(fail(
-            "version",
+            Check::Version,
             format!("`{}`, expected {VERSION}", p.version),
         ));
     }
     let root: Vec<u8> = B64
         .decode(&p.root)
-        .map_err(|_| fail("root", "not base64"))?;
+        .map_err(|_| fail(Check::Root, "not base64"))?;
     if root.len() != 32 {
-        return Err(fail("root", "not 32 bytes"));
+        return Err(fail(Check::Root, "not 32 bytes"));
     }
     if p.padded_size == 0 || p.sites.is_empty() {
-        return Err(fail("structure", "no leaves or no sites"));
+        return Err(fail(Check::Structure, "no leaves or no sites"));
+    }
+    if p.sites.len() >= DUMMY_SITE as usize {
+        return Err(fail(Check::Structure, "too many sites"));
     }
     if p.sites.windows(2).any(|w| w[0].site >= w[1].site) {
-        return Err(fail("sites", "not sorted and unique"));
+        return Err(fail(Check::Sites, "not sorted and unique"));
     }
     let pc = PedersenGens::default();
     let mut sum = RistrettoPoint::identity();
     let mut site_points = vec![];
     for s in &p.sites {
-        let (c, pt) = point(&s.commitment, &format!("commitment of {}", s.site))?;
+        let what = || Check::Commitment {
+            site: s.site.clone(),
+        };
+        let (c, pt) = point(&s.commitment, what)?;
+        // C_s must be Σ_k C_{s,k}: the site's count is the sum of its
+        // category counts, and the cap and freeze proofs over C_s bind them.
+        let mut cats = RistrettoPoint::identity();
+        for k in Category::ALL {
+            cats += point(s.categories.get(k), what)?.1;
+        }
+        if cats != pt {
+            return Err(fail(
+                what(),
+                "the site's commitment is not the sum of its category commitments",
+            ));
+        }
         sum += pt;
         site_points.push(c);
     }
@@ -736,7 +971,7 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
     let cp = &p.cap_proof;
     if cp.commitments.len() != m {
         return Err(fail(
-            "cap proof",
+            Check::CapProof,
             format!("{} commitments, expected {m}", cp.commitments.len()),
         ));
     }
@@ -749,7 +984,7 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
             .and_then(|v| v.try_into().ok())
             .ok_or_else(|| {
                 fail(
-                    &format!("cap proof commitment {i}"),
+                    Check::CapProofCommitment { index: i },
                     "not a base64 32-byte point",
                 )
             })?;
@@ -757,34 +992,37 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
     }
     if comms[..s] != site_points[..] {
         return Err(fail(
-            "cap proof",
+            Check::CapProof,
             "its commitments are not the sites' commitments",
         ));
     }
     let rest = (pc.commit(Scalar::from(p.cap), Scalar::ZERO) - sum).compress();
     if comms[s] != rest {
-        return Err(fail("cap proof", "the cap commitment is not cap·B − ΣC_s"));
+        return Err(fail(
+            Check::CapProof,
+            "the cap commitment is not cap·B − ΣC_s",
+        ));
     }
     if comms[s + 1..]
         .iter()
         .any(|c| *c != CompressedRistretto::identity())
     {
         return Err(fail(
-            "cap proof",
+            Check::CapProof,
             "a padding commitment is not the identity",
         ));
     }
     let proof = RangeProof::from_bytes(
         &B64.decode(&cp.proof)
-            .map_err(|_| fail("cap proof", "not base64"))?,
+            .map_err(|_| fail(Check::CapProof, "not base64"))?,
     )
-    .map_err(|e| fail("cap proof", e.to_string()))?;
+    .map_err(|e| fail(Check::CapProof, e.to_string()))?;
     let bp = BulletproofGens::new(BITS, m);
     proof
         .verify_multiple(&bp, &pc, &mut transcript(p, b"cap"), &comms, BITS)
         .map_err(|_| {
             fail(
-                "cap proof",
+                Check::CapProof,
                 format!(
                     "does not verify: the total is not shown to be at most {}",
                     p.cap
@@ -796,42 +1034,54 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
         (None, None, None) => false,
         (Some(_), Some(_), None) => {
             return Err(fail(
-                "freeze proof",
+                Check::FreezeProof,
                 "this declaration claims a freeze: give its baseline",
             ))
         }
         (None, None, Some(_)) => {
             return Err(fail(
-                "freeze proof",
+                Check::FreezeProof,
                 "this declaration proves no freeze against a baseline",
             ))
         }
         (Some(r), Some(fp), Some(b)) => {
             if digest(b) != r.digest {
                 return Err(fail(
-                    "freeze proof",
+                    Check::FreezeProof,
                     "the baseline given is not the one this declaration refers to",
                 ));
             }
             if b.party != p.party || b.treaty != p.treaty {
                 return Err(fail(
-                    "freeze proof",
+                    Check::FreezeProof,
                     "the baseline is another party's or treaty's",
+                ));
+            }
+            if b.version != VERSION {
+                return Err(fail(
+                    Check::FreezeProof,
+                    format!("the baseline is `{}`, expected {VERSION}", b.version),
                 ));
             }
             let mut bsum = RistrettoPoint::identity();
             for s in &b.sites {
-                bsum += point(&s.commitment, &format!("baseline commitment of {}", s.site))?.1;
+                bsum += point(&s.commitment, || Check::Commitment {
+                    site: format!("{} (baseline)", s.site),
+                })?
+                .1;
             }
-            let (c, _) = point(&fp.commitment, "freeze commitment")?;
+            let (c, _) = point(&fp.commitment, || Check::FreezeProof)?;
             if c != (bsum - sum).compress() {
-                return Err(fail("freeze proof", "its commitment is not ΣC'_s − ΣC_s"));
+                return Err(fail(
+                    Check::FreezeProof,
+                    "its commitment is not ΣC'_s − ΣC_s",
+                ));
             }
             let proof = RangeProof::from_bytes(
                 &B64.decode(&fp.proof)
-                    .map_err(|_| fail("freeze proof", "not base64"))?,
+                    .map_err(|_| fail(Check::FreezeProof, "not base64"))?,
             )
-            .map_err(|e| fail("freeze proof", e.to_string()))?;
+            .map_err(|e| fail(Check::FreezeProof, e.to_string()))?;
             proof
                 .verify_single(
                     &BulletproofGens::new(BITS, 1),
@@ -842,7 +1092,7 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
                 )
                 .map_err(|_| {
                     fail(
-                        "freeze proof",
+                        Check::FreezeProof,
                         "does not verify: the total is not shown to be at most the baseline's",
                     )
                 })?;
@@ -850,16 +1100,14 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
         }
         _ => {
             return Err(fail(
-                "freeze proof",
+                Check::FreezeProof,
                 "a baseline without a freeze proof, or the reverse",
             ))
         }
     };
     Ok(VerifiedDeclaration {
         digest: digest(p),
-        party: p.party.clone(),
-        sites: s,
-        cap: p.cap,
+        public: p.clone(),
         freeze,
     })
 }
@@ -879,9 +1127,21 @@ mod tests {
             .iter()
             .zip(&gammas)
             .enumerate()
-            .map(|(i, (c, g))| PublicSite {
-                site: format!("S{i}"),
-                commitment: B64.encode(pc.commit(Scalar::from(*c), *g).compress().as_bytes()),
+            .map(|(i, (c, g))| {
+                let com = B64.encode(pc.commit(Scalar::from(*c), *g).compress().as_bytes());
+                let zero = B64.encode(RistrettoPoint::identity().compress().as_bytes());
+                PublicSite {
+                    site: format!("S{i}"),
+                    commitment: com.clone(),
+                    // Everything in one category; the others commit to zero.
+                    categories: CategoryCommitments::from_fn(|k| {
+                        if k == Category::DeployedStrategic {
+                            com.clone()
+                        } else {
+                            zero.clone()
+                        }
+                    }),
+                }
             })
             .collect();
         let mut p = Public {

@@ -48,7 +48,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
 /// Reads a declaration's public part.
 pub fn read_public(path: &Path) -> Result<Public, FileError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
-    serde_json::from_str(&text).map_err(|e| FileError::Malformed {
+    crate::declaration::parse_public(&text).map_err(|e| FileError::Malformed {
         path: path.to_path_buf(),
         part: "public part",
         detail: format!(": {e}"),

@@ -42,6 +42,22 @@ impl Category {
     pub fn parse(s: &str) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// Its position in [`Category::ALL`]: the category index of its leaves,
+    /// and the order of a site's category ranges.
+    pub fn index(self) -> u8 {
+        match self {
+            Category::DeployedStrategic => 0,
+            Category::NonDeployedStrategic => 1,
+            Category::NonStrategic => 2,
+            Category::AwaitingDismantlement => 3,
+        }
+    }
+
+    /// The category of an index (`None` beyond 3).
+    pub fn from_index(i: u8) -> Option<Category> {
+        Category::ALL.get(usize::from(i)).copied()
+    }
 }
 
 /// One declared warhead.

@@ -7,8 +7,9 @@
 //! disclosure) is valid again in every later run of the fuzzer and of the
 //! stable test.
 
-use accord_freeze::{declare, disclose, Category, Declaration, DeclareInput, Disclosure, Record};
-use accord_freeze::{Public, Secret, Selector};
+use accord_freeze::{declare, disclose, verify, verify_disclosure, Category, Declaration};
+use accord_freeze::{DeclareInput, Disclosure, Public, Record, Secret, Selector};
+use accord_freeze::{VerifiedDeclaration, VerifiedDisclosure};
 use accord_log::merkle::{self, Hash, MemoryTree};
 use accord_log::{Checkpoint, Signer};
 use accord_registry::{Meta, Notification, Store};
@@ -31,10 +32,8 @@ pub const TREATY: &str = "new-start-2021";
 pub const TREE_SIZE: u64 = 64;
 /// The size the fixed witness has already cosigned when a target starts.
 pub const WITNESSED_SIZE: u64 = 4;
-/// The method the fixed peer's reads are checked for.
-pub const PEER_METHOD: &str = "GET";
-/// The path the fixed peer's reads are checked for.
-pub const PEER_PATH: &str = "/tile/entries/000.p/4";
+/// The nonce of the fixed peer's generated reads.
+pub const PEER_NONCE: &str = "0123456789abcdef0123456789abcdef";
 /// The witness's clock (Unix seconds) in the targets.
 pub const NOW: u64 = 1_614_556_800;
 
@@ -66,6 +65,19 @@ pub fn witness_signer() -> &'static Signer {
 pub fn peer_signer() -> &'static Signer {
     static S: OnceLock<Signer> = OnceLock::new();
     signer(&S, PEER_ORIGIN, 0x33)
+}
+
+/// What the fixed peer's reads are checked for: a read of the fixed log's
+/// entries at its node (TLS key pinned as 32 bytes of 7s).
+pub fn peer_target() -> accord_node::exchange::PeerTarget<'static> {
+    static KEY: OnceLock<String> = OnceLock::new();
+    accord_node::exchange::PeerTarget {
+        origin: LOG_ORIGIN,
+        key: KEY.get_or_init(|| accord_net::Pin::from_bytes([7; 32]).to_string()),
+        host: "us.node.invalid:7101",
+        method: "GET",
+        path: "/tile/entries/000.p/4",
+    }
 }
 
 /// Entry `i` of the fixed tree: a short canonical JSON object.
@@ -163,8 +175,15 @@ pub struct Freeze {
     pub baseline: Declaration,
     /// A freeze against it: 2 at A, 2 at B, cap 10.
     pub frozen: Declaration,
-    /// Disclosures of the baseline: site A, a category, one identifier.
+    /// Disclosures of the baseline: site A, a category at site B, a
+    /// category, one identifier.
     pub disclosures: Vec<Disclosure>,
+    /// The baseline, verified.
+    pub verified_baseline: VerifiedDeclaration,
+    /// The freeze, verified against the baseline.
+    pub verified_frozen: VerifiedDeclaration,
+    /// The disclosures, each verified with the ones before it.
+    pub verified_disclosures: Vec<VerifiedDisclosure>,
 }
 
 fn records(sites: &[(&str, usize)]) -> Vec<Record> {
@@ -228,8 +247,9 @@ pub fn freeze() -> &'static Freeze {
             ),
             "frozen declaration",
         );
-        let disclosures = [
+        let disclosures: Vec<Disclosure> = [
             Selector::Site("A".into()),
+            Selector::SiteCategory("B".into(), Category::DeployedStrategic),
             Selector::Category(Category::NonDeployedStrategic),
             Selector::Id("B-0001".into()),
         ]
@@ -241,10 +261,46 @@ pub fn freeze() -> &'static Freeze {
             )
         })
         .collect();
+        let verified_baseline = fixture(verify(&baseline.public, None), "baseline verifies");
+        let verified_frozen = fixture(
+            verify(&frozen.public, Some(&baseline.public)),
+            "freeze verifies",
+        );
+        let mut verified_disclosures = vec![];
+        for d in &disclosures {
+            let v = fixture(
+                verify_disclosure(&verified_baseline, d, &verified_disclosures),
+                "disclosure verifies",
+            );
+            verified_disclosures.push(v);
+        }
         Freeze {
             baseline,
             frozen,
             disclosures,
+            verified_baseline,
+            verified_frozen,
+            verified_disclosures,
         }
+    })
+}
+
+/// An honest draw: ten sites drawn with replacement from a population of
+/// 400 items at 4 sites (the benchmark's transcript, made from fixed seeds),
+/// with the keys its verifier pins.
+#[derive(Debug)]
+pub struct Draw {
+    /// The transcript.
+    pub transcript: accord_draw::Transcript,
+    /// The pinned keys.
+    pub keys: accord_draw::transcript::Keys,
+}
+
+/// The fixed draw.
+pub fn draw() -> &'static Draw {
+    static D: OnceLock<Draw> = OnceLock::new();
+    D.get_or_init(|| {
+        let (transcript, keys) = fixture(accord_draw::bench::transcript(400), "draw");
+        Draw { transcript, keys }
     })
 }

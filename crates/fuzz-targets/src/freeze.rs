@@ -2,35 +2,29 @@
 //! disclosures, as another party reads and verifies them.
 
 use crate::fixtures::freeze as fixed;
-use crate::{invariant, Outcome};
-use accord_freeze::declaration::digest;
-use accord_freeze::{verify, verify_disclosure, Disclosure, Public};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use crate::{invariant, text, Outcome};
+use accord_freeze::declaration::{digest, parse_public};
+use accord_freeze::disclosure::parse_disclosure;
+use accord_freeze::{verify, verify_disclosure};
 
-/// Reads JSON as `read_public` does, and checks it writes back to itself.
-fn read<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(data: &[u8]) -> Option<T> {
-    let v: T = serde_json::from_slice(data).ok()?;
-    let json = serde_json::to_string(&v);
-    let again = json
-        .as_ref()
-        .ok()
-        .map(|j| serde_json::from_str::<T>(j).map_err(|e| e.to_string()));
-    invariant(matches!(&again, Some(Ok(a)) if *a == v), || {
-        format!("{json:?} reads back as {again:?}")
-    });
-    Some(v)
-}
-
-/// A declaration's public part (`public.json`), verified on its own and
-/// as a freeze against the fixed baseline.
+/// A declaration's public part (`public.json`, read with `parse_public`),
+/// verified on its own and as a freeze against the fixed baseline.
 ///
-/// Invariants: it writes back to itself; the fixed declarations verify;
-/// a verified declaration reports its own digest, party and cap.
+/// Invariants: it writes back to JSON that parses to itself; the fixed
+/// declarations verify; a verified declaration reports its own digest,
+/// party and cap.
 pub fn freeze_public(data: &[u8]) -> Outcome {
-    let Some(p) = read::<Public>(data) else {
+    let Some(t) = text(data) else {
         return Outcome::Rejected;
     };
+    let Ok(p) = parse_public(t) else {
+        return Outcome::Rejected;
+    };
+    let json = serde_json::to_string(&p).unwrap_or_default();
+    let again = parse_public(&json);
+    invariant(again.as_ref().is_ok_and(|a| *a == p), || {
+        format!("{json} parses back as {again:?}")
+    });
     let f = fixed();
     let alone = verify(&p, None);
     let frozen = verify(&p, Some(&f.baseline.public));
@@ -43,7 +37,7 @@ pub fn freeze_public(data: &[u8]) -> Outcome {
     let mut ok = false;
     for v in [&alone, &frozen].into_iter().flatten() {
         invariant(
-            v.digest == digest(&p) && v.party == p.party && v.cap == p.cap,
+            v.digest() == digest(&p) && v.party() == p.party && v.cap() == p.cap,
             || format!("verified as {v:?}"),
         );
         ok = true;
@@ -51,29 +45,41 @@ pub fn freeze_public(data: &[u8]) -> Outcome {
     Outcome::of(ok)
 }
 
-/// A disclosure, verified against the fixed baseline with its earlier
-/// disclosures, and against the frozen declaration (of which it is not).
+/// A disclosure (read with `parse_disclosure`), verified against the fixed
+/// baseline with its earlier disclosures, and against the frozen
+/// declaration (of which it is not).
 ///
-/// Invariants: it writes back to itself; the fixed disclosures verify; a
-/// verified disclosure counts the records it holds; none verifies against
-/// another declaration.
+/// Invariants: it writes back to JSON that parses to itself; the fixed
+/// disclosures verify; a verified disclosure is of the baseline and counts
+/// the records it holds; none verifies against another declaration.
 pub fn freeze_disclosure(data: &[u8]) -> Outcome {
-    let Some(d) = read::<Disclosure>(data) else {
+    let Some(t) = text(data) else {
         return Outcome::Rejected;
     };
+    let Ok(d) = parse_disclosure(t) else {
+        return Outcome::Rejected;
+    };
+    let json = serde_json::to_string(&d).unwrap_or_default();
+    let again = parse_disclosure(&json);
+    invariant(again.as_ref().is_ok_and(|a| *a == d), || {
+        format!("{json} parses back as {again:?}")
+    });
     let f = fixed();
-    let verdict = verify_disclosure(&f.baseline.public, &d, &f.disclosures);
+    let verdict = verify_disclosure(&f.verified_baseline, &d, &f.verified_disclosures);
     if f.disclosures.contains(&d) {
         invariant(verdict.is_ok(), || {
             format!("a fixed disclosure fails: {verdict:?}")
         });
     }
     if let Ok(v) = &verdict {
-        invariant(v.records == d.records.len() as u64, || format!("{v:?}"));
+        invariant(
+            v.count() == d.records.len() as u64 && v.declaration() == f.verified_baseline.digest(),
+            || format!("verified as {v:?}"),
+        );
     }
-    let other = verify_disclosure(&f.frozen.public, &d, &[]);
+    let other = verify_disclosure(&f.verified_frozen, &d, &[]);
     invariant(
-        other.is_err() || d.declaration == digest(&f.frozen.public),
+        other.is_err() || d.declaration == f.verified_frozen.digest(),
         || "a disclosure of the baseline verifies against the frozen declaration".into(),
     );
     Outcome::of(verdict.is_ok())

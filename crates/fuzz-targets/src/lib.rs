@@ -24,6 +24,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod draw;
 pub mod fixtures;
 mod freeze;
 mod log;
@@ -143,6 +144,11 @@ pub const TARGETS: &[Target] = &[
         parses: "accord_freeze::Disclosure (serde), accord_freeze::verify_disclosure",
     },
     Target {
+        name: "draw_transcript",
+        run: draw_transcript,
+        parses: "accord_draw::parse_transcript, Keys::pin, accord_draw::verify",
+    },
+    Target {
         name: "api_read",
         run: api_read,
         parses: "accord_api::read::<T> for every response type",
@@ -159,6 +165,7 @@ pub fn target(name: &str) -> Option<&'static Target> {
     TARGETS.iter().find(|t| t.name == name)
 }
 
+pub use draw::draw_transcript;
 pub use freeze::{freeze_disclosure, freeze_public};
 pub use log::{bundle, checkpoint, keys, note, proofs, tile_path};
 pub use node::{add_checkpoint, node_config, peer_authorization};

@@ -2,15 +2,15 @@
 //! endpoint's body, a peer's `Authorization`, the configuration file.
 
 use crate::fixtures::{
-    fixture, log_signer, peer_signer, signed_checkpoint, witness_signer, LOG_ORIGIN, NOW,
-    PEER_METHOD, PEER_ORIGIN, PEER_PATH, WITNESSED_SIZE,
+    fixture, log_signer, peer_signer, peer_target, signed_checkpoint, witness_signer, LOG_ORIGIN,
+    NOW, PEER_NONCE, PEER_ORIGIN, WITNESSED_SIZE,
 };
 use crate::{invariant, text, Outcome};
 use accord_log::merkle::Hash;
 use accord_log::witness::encode_hashes;
 use accord_log::{Note, Witness};
 use accord_node::config::Config;
-use accord_node::exchange::check_peer_authorization;
+use accord_node::exchange::{self, check_peer_authorization, Nonces, PeerAuthError};
 use accord_node::witness::parse_add_checkpoint;
 use std::cell::RefCell;
 use std::path::Path;
@@ -103,23 +103,30 @@ pub fn add_checkpoint(data: &[u8]) -> Outcome {
     Outcome::of(cosigned)
 }
 
-/// An `Authorization: Accord-Peer TS NAME SIG` header value, checked
-/// against the fixed peer's key for one method, path and time.
+/// An `Authorization: Accord-Peer TS NONCE NAME SIG` header value, checked
+/// against the fixed peer's key for one target (origin, TLS key, host,
+/// method, path) and time, with a fresh nonce memory.
 ///
-/// Invariants: what is accepted was signed by the fixed peer; a header the
-/// peer makes now is accepted.
+/// Invariants: what is accepted was signed by the fixed peer, and is
+/// refused as a replay the second time; a header the peer makes now is
+/// accepted.
 pub fn peer_authorization(data: &[u8]) -> Outcome {
     let Some(t) = text(data) else {
         return Outcome::Rejected;
     };
     let peers = [peer_signer().verifier()];
-    let verdict = check_peer_authorization(t, PEER_METHOD, PEER_PATH, &peers, NOW);
+    let target = peer_target();
+    let nonces = Nonces::default();
+    let verdict = check_peer_authorization(t, &target, &peers, NOW, &nonces);
     if let Ok(name) = &verdict {
         invariant(name == PEER_ORIGIN, || format!("accepted as {name}"));
+        let again = check_peer_authorization(t, &target, &peers, NOW, &nonces);
+        invariant(again == Err(PeerAuthError::Replayed), || {
+            format!("the same header a second time: {again:?}")
+        });
     }
-    let fresh =
-        accord_node::exchange::peer_authorization(peer_signer(), PEER_METHOD, PEER_PATH, NOW);
-    let f = check_peer_authorization(&fresh, PEER_METHOD, PEER_PATH, &peers, NOW);
+    let fresh = exchange::peer_authorization(peer_signer(), &target, NOW, PEER_NONCE);
+    let f = check_peer_authorization(&fresh, &target, &peers, NOW, &Nonces::default());
     invariant(f.is_ok(), || format!("a fresh header is refused: {f:?}"));
     Outcome::of(verdict.is_ok())
 }

@@ -7,9 +7,9 @@
 //! marked accepted is still accepted.
 
 use crate::fixtures::{
-    self, entry, example_notifications, fixture, freeze, log_signer, peer_signer,
-    signed_checkpoint, treaty, tree, with_registry, witness_signer, LOG_ORIGIN, NOW, PEER_METHOD,
-    PEER_PATH, WITNESSED_SIZE,
+    self, entry, example_notifications, fixture, freeze, log_signer, peer_signer, peer_target,
+    signed_checkpoint, treaty, tree, with_registry, witness_signer, LOG_ORIGIN, NOW, PEER_NONCE,
+    WITNESSED_SIZE,
 };
 use accord_inspect::record::{conduct, Cheat, InspectionRecord};
 use accord_log::merkle;
@@ -159,9 +159,9 @@ pub fn generated() -> Vec<Seed> {
         "peer-request",
         fixture(
             peer_signer().sign(&accord_node::exchange::peer_request_text(
-                PEER_METHOD,
-                PEER_PATH,
+                &peer_target(),
                 NOW,
+                PEER_NONCE,
             )),
             "peer note",
         ),
@@ -296,13 +296,35 @@ pub fn generated() -> Vec<Seed> {
     s.add("add_checkpoint", "stale-0-to-8", body(0, 8), true);
 
     // peer_authorization
-    let fresh =
-        accord_node::exchange::peer_authorization(peer_signer(), PEER_METHOD, PEER_PATH, NOW);
-    s.add("peer_authorization", "fresh", fresh, true);
+    let target = peer_target();
+    let header = |t: &accord_node::exchange::PeerTarget<'_>, ts: u64| {
+        accord_node::exchange::peer_authorization(peer_signer(), t, ts, PEER_NONCE)
+    };
+    s.add("peer_authorization", "fresh", header(&target, NOW), true);
+    let other_path = accord_node::exchange::PeerTarget {
+        path: "/tile/0/000",
+        ..peer_target()
+    };
     s.add(
         "peer_authorization",
         "other-path",
-        accord_node::exchange::peer_authorization(peer_signer(), "GET", "/tile/0/000", NOW),
+        header(&other_path, NOW),
+        false,
+    );
+    let other_host = accord_node::exchange::PeerTarget {
+        host: "ru.node.invalid:7102",
+        ..peer_target()
+    };
+    s.add(
+        "peer_authorization",
+        "other-node",
+        header(&other_host, NOW),
+        false,
+    );
+    s.add(
+        "peer_authorization",
+        "stale",
+        header(&target, NOW - 3600),
         false,
     );
 
@@ -324,6 +346,13 @@ pub fn generated() -> Vec<Seed> {
             true,
         );
     }
+
+    // draw_transcript
+    let d = crate::fixtures::draw();
+    s.add("draw_transcript", "honest", json(&d.transcript), true);
+    let mut other = d.transcript.clone();
+    other.draw.picks.reverse();
+    s.add("draw_transcript", "picks-reordered", json(&other), false);
 
     // api_read
     api_seeds(&mut s);

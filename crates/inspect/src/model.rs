@@ -149,3 +149,35 @@ pub fn sites(treaty: &Treaty, state: &State, violation: Violation) -> Vec<Site> 
     }
     out
 }
+
+/// No site where a violation could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{party}: no site of {inspection_type} where this violation could be made")]
+pub struct NoSite {
+    /// The inspected party.
+    pub party: String,
+    /// The inspection type that would find it.
+    pub inspection_type: &'static str,
+}
+
+/// The inspection game for `violation` on `state`: its sites, and the
+/// treaty's yearly quota of the inspection type that finds it.
+pub fn game(
+    treaty: &Treaty,
+    state: &State,
+    violation: Violation,
+) -> Result<(Vec<Site>, u32), NoSite> {
+    let sites = sites(treaty, state, violation);
+    if sites.is_empty() {
+        return Err(NoSite {
+            party: state.party().to_string(),
+            inspection_type: violation.inspection_type(),
+        });
+    }
+    let quota = treaty
+        .inspections
+        .iter()
+        .find(|i| i.id == violation.inspection_type())
+        .map_or(0, |i| i.per_treaty_year);
+    Ok((sites, quota))
+}

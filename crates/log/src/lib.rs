@@ -20,6 +20,7 @@ pub mod merkle;
 pub mod note;
 pub mod store;
 pub mod tiles;
+pub mod verify;
 pub mod witness;
 
 pub use audit::{audit, AuditReport, Problem};

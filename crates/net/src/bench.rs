@@ -264,7 +264,7 @@ fn latencies(ep: &Endpoint, n: usize) -> Result<(f64, f64), BenchError> {
 /// Opens `n` slowloris connections to `addr` over TLS from 127.0.0.2–11,
 /// each dripping a byte a second (their drips spread evenly over the
 /// second, as independent attackers' would be) until `stop` says so.
-fn slowloris(
+pub fn slowloris(
     addr: SocketAddr,
     server_pin: PinSet,
     n: usize,

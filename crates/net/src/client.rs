@@ -28,7 +28,8 @@ use crate::identity::Identity;
 use crate::pin::PinSet;
 use crate::verify::CertRefused;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
+pub use http::Method;
+use http::{HeaderMap, HeaderName, HeaderValue, Request};
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -464,6 +465,11 @@ impl Endpoint {
     /// The base URL.
     pub fn url(&self) -> &str {
         &self.shared.base
+    }
+
+    /// The `host:port` requests carry as their `Host`.
+    pub fn authority(&self) -> &str {
+        &self.shared.authority
     }
 
     /// `GET path` (path with its query, e.g. `/checkpoint`).

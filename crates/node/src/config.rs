@@ -35,6 +35,8 @@ pub struct Peer {
     pub vkey: PathBuf,
     /// The cosigner key of the witness the peer's node runs, if any.
     pub witness_vkey: Option<PathBuf>,
+    /// The pin of its node's TLS key (`sha256/…`, from its `tls.pin`).
+    pub tls_pin: Option<String>,
 }
 
 /// A witness this node pushes checkpoints to, and its cosigner key.
@@ -45,6 +47,8 @@ pub struct WitnessTarget {
     pub url: String,
     /// Its cosigner key file.
     pub vkey: PathBuf,
+    /// The pin of its TLS key (`sha256/…`).
+    pub tls_pin: Option<String>,
 }
 
 /// What the node is.
@@ -99,6 +103,13 @@ pub struct Config {
     /// A simulated date for the node's clock (exercises and tests); the
     /// system clock otherwise.
     pub simulated_date: Option<chrono::NaiveDate>,
+    /// The node's TLS key and certificate (`accord tls init`); default
+    /// `DATA_DIR/tls`.
+    pub tls_dir: Option<PathBuf>,
+    /// Plain HTTP instead of TLS: on a loopback address only, for tests and
+    /// exercises; nothing crossing the link is encrypted or authenticated.
+    #[serde(default)]
+    pub insecure_plaintext: bool,
 }
 
 fn default_interval() -> u64 {
@@ -173,7 +184,15 @@ pub enum ConfigError {
         /// The data directory.
         dir: PathBuf,
         /// What failed.
-        source: StartError,
+        source: Box<StartError>,
+    },
+    /// The TLS identity cannot be loaded.
+    #[error("{path}: TLS: {source}")]
+    Identity {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong.
+        source: accord_net::IdentityError,
     },
     /// The data directory cannot be made.
     #[error("{path}: {source}")]
@@ -205,6 +224,13 @@ fn withhold(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A pin from the configuration (`None` when not given).
+fn pin_of(s: &Option<String>) -> Result<Option<accord_net::Pin>, String> {
+    s.as_deref()
+        .map(|p| p.parse::<accord_net::Pin>().map_err(|e| e.to_string()))
+        .transpose()
 }
 
 /// A node ready to serve.
@@ -320,16 +346,30 @@ impl Config {
             if !seen.insert(p.party.clone()) {
                 return Err(key(&format!("peers[{i}]"), "a peer listed twice"));
             }
-            crate::http::authority(&p.url)
-                .map_err(|e| key(&format!("peers[{i}].url"), &e.to_string()))?;
+            let pin = pin_of(&p.tls_pin).map_err(|e| key(&format!("peers[{i}].tls_pin"), &e))?;
+            self.check_url(&p.url, pin)
+                .map_err(|e| key(&format!("peers[{i}].url"), &e))?;
         }
         for (i, w) in self.witnesses.iter().enumerate() {
-            crate::http::authority(&w.url)
-                .map_err(|e| key(&format!("witnesses[{i}].url"), &e.to_string()))?;
+            let pin =
+                pin_of(&w.tls_pin).map_err(|e| key(&format!("witnesses[{i}].tls_pin"), &e))?;
+            self.check_url(&w.url, pin)
+                .map_err(|e| key(&format!("witnesses[{i}].url"), &e))?;
         }
         Ok(())
     }
 
+    /// A URL with its pin, as the client will use it.
+    fn check_url(&self, url: &str, pin: Option<accord_net::Pin>) -> Result<(), String> {
+        let security = match pin {
+            Some(p) => accord_net::Security::Pinned(p.into()),
+            None if self.insecure_plaintext => accord_net::Security::InsecurePlaintext,
+            None => {
+                return Err("tls_pin is required (or insecure_plaintext = true on loopback)".into())
+            }
+        };
+        accord_net::client::check_url(url, &security).map_err(|e| e.to_string())
+    }
     /// Opens the stores and keys and builds the node (`path` is the
     /// configuration file, for messages; `base` its directory).
     pub fn build(&self, path: &Path, base: &Path) -> Result<Built, ConfigError> {
@@ -349,6 +389,22 @@ impl Config {
             path: dir.clone(),
             source,
         })?;
+        let net = if self.insecure_plaintext {
+            crate::net::Net::insecure_plaintext()
+        } else {
+            let tls = self.tls_dir.as_ref().map_or_else(|| dir.join("tls"), at);
+            let identity = accord_net::Identity::load(&accord_net::TlsFiles::in_dir(&tls))
+                .map_err(|source| ConfigError::Identity {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            crate::net::Net::tls(identity)
+        };
+        let bad_pin = |key: String, message: String| ConfigError::Key {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
         let open_witness = |k: &PathBuf| -> Result<Witness, ConfigError> {
             let w = Witness::open(
                 &dir.join("witness.sqlite"),
@@ -367,10 +423,10 @@ impl Config {
             })?;
             let w = open_witness(k)?;
             return Ok(Built::Witness {
-                node: Arc::new(WitnessNode::new(
-                    w,
-                    self.follows.iter().map(|f| f.origin.clone()).collect(),
-                )),
+                node: Arc::new(
+                    WitnessNode::new(w, self.follows.iter().map(|f| f.origin.clone()).collect())
+                        .with_net(net),
+                ),
                 listen: self.listen.clone(),
             });
         }
@@ -416,7 +472,7 @@ impl Config {
         )?;
         let start = |source| ConfigError::Start {
             dir: dir.clone(),
-            source,
+            source: Box::new(source),
         };
         let caught_up = crate::catch_up(&log, &mut registry, &treaty).map_err(start)?;
         let witness = match &self.witness_key {
@@ -424,7 +480,7 @@ impl Config {
             None => None,
         };
         let mut peers = vec![];
-        for p in &self.peers {
+        for (i, p) in self.peers.iter().enumerate() {
             peers.push(PeerConfig {
                 party: p.party.clone(),
                 url: p.url.clone(),
@@ -433,14 +489,18 @@ impl Config {
                     Some(w) => Some(read_verifier(&at(w)).map_err(key_file)?.as_cosigner()),
                     None => None,
                 },
+                tls_pin: pin_of(&p.tls_pin)
+                    .map_err(|e| bad_pin(format!("peers[{i}].tls_pin"), e))?,
             });
         }
         let mut witnesses = vec![];
-        for w in &self.witnesses {
+        for (i, w) in self.witnesses.iter().enumerate() {
             witnesses.push(WitnessConfig {
                 url: w.url.clone(),
                 // keygen's verifier file (type 0x01) or the cosigner form it prints (0x04).
                 vkey: read_verifier(&at(&w.vkey)).map_err(key_file)?.as_cosigner(),
+                tls_pin: pin_of(&w.tls_pin)
+                    .map_err(|e| bad_pin(format!("witnesses[{i}].tls_pin"), e))?,
             });
         }
         let clock = match self.simulated_date {
@@ -457,6 +517,7 @@ impl Config {
         )
         .with_readers(self.reader_tokens.clone())
         .with_clock(clock)
+        .with_net(net)
         .with_exchange(ExchangeConfig {
             dir: dir.clone(),
             peers,

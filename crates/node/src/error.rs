@@ -80,7 +80,7 @@ impl IntoResponse for ApiError {
             | ApiError::Conflict(m)
             | ApiError::TooLarge(m) => (m, None),
             ApiError::Internal(detail) => {
-                eprintln!("accord-node: internal error: {detail}");
+                tracing::error!(%detail, "internal error");
                 ("internal error".to_string(), None)
             }
         };

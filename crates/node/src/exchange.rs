@@ -27,13 +27,13 @@
 //! duplicated when it returns.
 
 use crate::error::ApiError;
-use crate::http::{self, HttpError};
 use crate::Node;
 use accord_api::{EvidenceKind, LinkStatus, MirrorEvidence, PushStatus, WitnessStatus};
 use accord_log::merkle::{self, decomposition, Compact, Hash, NodeSource};
 use accord_log::tiles::{self, parse_bundle, TilePath, TILE_WIDTH};
 use accord_log::witness::{decode_hashes, encode_hashes, ConsistencyProofJson};
 use accord_log::{open_checkpoint, Evidence, LogError, LogStore, Note, Signer, Verifier};
+use accord_net::Endpoint;
 use accord_regime::receipts::{self, Receipt};
 use accord_regime::{parse_entry, LogEntry, RegimeError};
 use accord_registry::{Finding, Meta, Notification, Store, StoreError};
@@ -109,6 +109,10 @@ pub struct PeerConfig {
     /// Its witness's cosigner key, if its node witnesses this log: the
     /// cosignatures it returns are verified and served with the checkpoint.
     pub witness_vkey: Option<Verifier>,
+    /// The pin of its TLS key: its node is reached only if it shows this
+    /// key, and a client showing it is this peer (`None`: plain HTTP on
+    /// loopback, when the node allows it).
+    pub tls_pin: Option<accord_net::Pin>,
 }
 
 /// A witness this node pushes its checkpoints to.
@@ -118,6 +122,8 @@ pub struct WitnessConfig {
     pub url: String,
     /// Its cosigner key (type 0x04): cosignatures are verified with it.
     pub vkey: Verifier,
+    /// The pin of its TLS key.
+    pub tls_pin: Option<accord_net::Pin>,
 }
 
 /// The exchange part of a node's configuration.
@@ -141,7 +147,7 @@ pub struct ExchangeConfig {
 pub enum SyncError {
     /// The peer could not be reached: retried with backoff.
     #[error("unreachable: {0}")]
-    Unreachable(#[from] HttpError),
+    Unreachable(#[from] accord_net::ClientError),
     /// The peer answered an error status: retried with backoff.
     #[error("{path}: {status} {body}")]
     Status {
@@ -192,7 +198,7 @@ pub enum SyncError {
 pub enum PushError {
     /// The target could not be reached.
     #[error("unreachable: {0}")]
-    Unreachable(#[from] HttpError),
+    Unreachable(#[from] accord_net::ClientError),
     /// The target refused the checkpoint.
     #[error("add-checkpoint: {status} {body}")]
     Refused {
@@ -269,6 +275,8 @@ pub(crate) struct Mirror {
 pub(crate) struct Link {
     pub(crate) cfg: PeerConfig,
     pub(crate) origin: String,
+    /// The peer's node, reached over its pinned key.
+    endpoint: Endpoint,
     pub(crate) mirror: Mutex<Mirror>,
     status: Mutex<LinkStatus>,
     pub(crate) wake: Wake,
@@ -277,10 +285,11 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub(crate) fn new(cfg: PeerConfig, origin: String, mirror: Mirror) -> Link {
+    pub(crate) fn new(cfg: PeerConfig, origin: String, mirror: Mirror, endpoint: Endpoint) -> Link {
         Link {
             cfg,
             origin,
+            endpoint,
             mirror: Mutex::new(mirror),
             status: Mutex::default(),
             wake: Wake::default(),
@@ -321,6 +330,7 @@ impl Link {
 /// A push target: a peer's or a neutral witness's `add-checkpoint`.
 pub(crate) struct Target {
     pub(crate) url: String,
+    endpoint: Endpoint,
     /// The cosigner key, when known (always for witnesses).
     pub(crate) vkey: Option<Verifier>,
     status: Mutex<PushStatus>,
@@ -328,9 +338,10 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) fn new(url: String, vkey: Option<Verifier>) -> Target {
+    pub(crate) fn new(url: String, vkey: Option<Verifier>, endpoint: Endpoint) -> Target {
         Target {
             url,
+            endpoint,
             vkey,
             status: Mutex::default(),
             wake: Wake::default(),
@@ -458,61 +469,181 @@ impl Mirror {
 }
 
 /// The value of `Authorization` with which a node reads its peer's entries:
-/// `Accord-Peer TS NAME SIG`, an Ed25519 signature by the node's log key
-/// over [`peer_request_text`].
-pub fn peer_authorization(signer: &Signer, method: &str, path: &str, ts: u64) -> String {
-    let line = signer.sign_line(&peer_request_text(method, path, ts));
+/// `Accord-Peer TS NONCE NAME SIG`, an Ed25519 signature by the node's log
+/// key over [`peer_request_text`].
+pub fn peer_authorization(
+    signer: &Signer,
+    target: &PeerTarget<'_>,
+    ts: u64,
+    nonce: &str,
+) -> String {
+    let line = signer.sign_line(&peer_request_text(target, ts, nonce));
     let rest = line.split_once(' ').map_or("", |(_, r)| r);
-    format!("Accord-Peer {ts} {rest}")
+    format!("Accord-Peer {ts} {nonce} {rest}")
 }
 
-/// What a peer signs to read: the method, the path with its query, and the
-/// time, so a captured header is useless elsewhere and after five minutes.
-pub fn peer_request_text(method: &str, path: &str, ts: u64) -> String {
-    format!("accord peer request v1\n{ts}\n{method} {path}\n")
+/// What a peer's signed read is bound to: the log it reads (the target
+/// node's origin), the node it sent it to (its TLS key's pin, and the
+/// host), and the request.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerTarget<'a> {
+    /// The origin of the log read (the target node's own).
+    pub origin: &'a str,
+    /// The pin of the target node's TLS key (`plaintext` without TLS).
+    pub key: &'a str,
+    /// The `Host` the request goes to.
+    pub host: &'a str,
+    /// The method.
+    pub method: &'a str,
+    /// The path with its query.
+    pub path: &'a str,
+}
+
+/// What a peer signs to read: the target's origin, TLS key and host, the
+/// time, a fresh nonce, the method and the path with its query. A captured
+/// header is useless at another node (another origin, key or host), for
+/// another request, a second time (the nonce is remembered), and after
+/// five minutes.
+pub fn peer_request_text(t: &PeerTarget<'_>, ts: u64, nonce: &str) -> String {
+    format!(
+        "accord peer request v2\n{}\n{}\n{}\n{ts}\n{nonce}\n{} {}\n",
+        t.origin, t.key, t.host, t.method, t.path
+    )
+}
+
+/// How a node's TLS key appears in a peer's signed read.
+pub fn key_text(pin: Option<accord_net::Pin>) -> String {
+    pin.map_or_else(|| "plaintext".to_string(), |p| p.to_string())
+}
+
+/// The nonces of peer requests seen within the validity window.
+#[derive(Debug, Default)]
+pub struct Nonces(Mutex<std::collections::HashMap<String, u64>>);
+
+/// Most nonces remembered at once; past it, new requests wait for the old
+/// ones to expire (a peer reads at most a few hundred times a minute).
+pub const MAX_NONCES: usize = 200_000;
+
+impl Nonces {
+    /// Remembers `nonce` (signed at `ts`); false if it was seen already or
+    /// the cache is full of live nonces.
+    fn fresh(&self, nonce: &str, ts: u64, now: u64) -> bool {
+        let Ok(mut seen) = self.0.lock() else {
+            return false;
+        };
+        if seen.len() >= MAX_NONCES / 2 {
+            seen.retain(|_, t| t.abs_diff(now) <= PEER_SKEW_SECONDS);
+        }
+        if seen.len() >= MAX_NONCES || seen.contains_key(nonce) {
+            return false;
+        }
+        seen.insert(nonce.to_string(), ts);
+        true
+    }
+}
+
+/// Why a peer's signed read is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerAuthError {
+    /// Not `Accord-Peer TS NONCE NAME SIG`.
+    #[error("expected `Accord-Peer TS NONCE NAME SIGNATURE`")]
+    Malformed,
+    /// Signed too long ago, or in the future.
+    #[error("the request was signed at {ts}, more than {PEER_SKEW_SECONDS} s from this node's clock ({now})")]
+    Stale {
+        /// When it says it was signed.
+        ts: u64,
+        /// This node's clock.
+        now: u64,
+    },
+    /// The nonce is not 16 to 64 hex digits.
+    #[error("the nonce must be 16 to 64 hexadecimal digits")]
+    Nonce,
+    /// No peer's key signed exactly this request for this node.
+    #[error("no peer signed this request for this node: {0}")]
+    Signature(String),
+    /// The same signed request again.
+    #[error("a replayed request (its nonce was seen)")]
+    Replayed,
 }
 
 /// Checks an `Accord-Peer` authorization against the peers' keys; returns
 /// the peer's key name.
 pub fn check_peer_authorization(
     value: &str,
-    method: &str,
-    path: &str,
+    target: &PeerTarget<'_>,
     peers: &[Verifier],
     now: u64,
-) -> Result<String, String> {
+    nonces: &Nonces,
+) -> Result<String, PeerAuthError> {
     let rest = value
         .strip_prefix("Accord-Peer ")
-        .ok_or("not an Accord-Peer authorization")?;
-    let mut parts = rest.splitn(3, ' ');
-    let (Some(ts), Some(name), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("expected `Accord-Peer TS NAME SIGNATURE`".into());
+        .ok_or(PeerAuthError::Malformed)?;
+    let mut parts = rest.splitn(4, ' ');
+    let (Some(ts), Some(nonce), Some(name), Some(sig)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(PeerAuthError::Malformed);
     };
-    let ts: u64 = ts.parse().map_err(|_| "the timestamp is not a number")?;
+    let ts: u64 = ts.parse().map_err(|_| PeerAuthError::Malformed)?;
     if ts.abs_diff(now) > PEER_SKEW_SECONDS {
-        return Err(format!(
-            "the request was signed at {ts}, more than {PEER_SKEW_SECONDS} s from this node's clock ({now})"
-        ));
+        return Err(PeerAuthError::Stale { ts, now });
     }
-    let text = peer_request_text(method, path, ts);
-    let note =
-        Note::parse(&format!("{text}\n\u{2014} {name} {sig}\n")).map_err(|e| e.to_string())?;
-    let ok = note.verify(peers).map_err(|e| e.to_string())?;
-    ok.first()
+    if !(16..=64).contains(&nonce.len()) || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(PeerAuthError::Nonce);
+    }
+    let text = peer_request_text(target, ts, nonce);
+    let note = Note::parse(&format!("{text}\n\u{2014} {name} {sig}\n"))
+        .map_err(|e| PeerAuthError::Signature(e.to_string()))?;
+    let ok = note
+        .verify(peers)
+        .map_err(|e| PeerAuthError::Signature(e.to_string()))?;
+    let who = ok
+        .first()
         .map(|c| c.name.clone())
-        .ok_or_else(|| "no peer signature".to_string())
+        .ok_or_else(|| PeerAuthError::Signature("no peer signature".into()))?;
+    // Only a verified request spends a nonce.
+    if !nonces.fresh(nonce, ts, now) {
+        return Err(PeerAuthError::Replayed);
+    }
+    Ok(who)
 }
 
-fn get(url: &str, path: &str, signer: Option<&Signer>) -> Result<Vec<u8>, SyncError> {
-    let auth = signer.map(|s| peer_authorization(s, "GET", path, unix_now()));
+/// A fresh 128-bit nonce in hex.
+fn nonce() -> String {
+    use rand::RngCore as _;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A GET to the peer's node; with `signer`, signed for the peer's log.
+fn get(link: &Link, path: &str, signer: Option<&Signer>) -> Result<Vec<u8>, SyncError> {
+    let ep = &link.endpoint;
+    let key = key_text(link.cfg.tls_pin);
+    let auth = signer.map(|s| {
+        let t = PeerTarget {
+            origin: &link.origin,
+            key: &key,
+            host: ep.authority(),
+            method: "GET",
+            path,
+        };
+        peer_authorization(s, &t, unix_now(), &nonce())
+    });
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-    let (status, body) = http::request(url, "GET", path, &headers, b"", Duration::from_secs(30))?;
-    match status {
-        200 => Ok(body),
+    let reply = ep.get(path, &headers)?;
+    match reply.status {
+        200 => Ok(reply.body.to_vec()),
         s => Err(SyncError::Status {
             path: path.to_string(),
             status: s,
-            body: String::from_utf8_lossy(&body[..body.len().min(200)])
+            body: reply
+                .text()
+                .chars()
+                .take(200)
+                .collect::<String>()
                 .trim()
                 .to_string(),
         }),
@@ -520,9 +651,9 @@ fn get(url: &str, path: &str, signer: Option<&Signer>) -> Result<Vec<u8>, SyncEr
 }
 
 /// The consistency proof `old → new` the peer serves.
-fn fetch_proof(url: &str, signer: &Signer, old: u64, new: u64) -> Result<Vec<Hash>, SyncError> {
+fn fetch_proof(link: &Link, signer: &Signer, old: u64, new: u64) -> Result<Vec<Hash>, SyncError> {
     let what = format!("/proof/consistency?old={old}&new={new}");
-    let body = get(url, &what, Some(signer))?;
+    let body = get(link, &what, Some(signer))?;
     let unusable = |reason: String| SyncError::Unusable {
         what: what.clone(),
         reason,
@@ -534,7 +665,7 @@ fn fetch_proof(url: &str, signer: &Signer, old: u64, new: u64) -> Result<Vec<Has
 
 /// Entries `from..to` of a log whose signed size is `size`, from its bundles.
 fn fetch_entries(
-    url: &str,
+    link: &Link,
     signer: &Signer,
     from: u64,
     to: u64,
@@ -548,7 +679,7 @@ fn fetch_entries(
             index: n,
             width,
         });
-        let bundle = parse_bundle(&get(url, &format!("/{p}"), Some(signer))?).map_err(|e| {
+        let bundle = parse_bundle(&get(link, &format!("/{p}"), Some(signer))?).map_err(|e| {
             SyncError::Unusable {
                 what: p.clone(),
                 reason: e.to_string(),
@@ -866,7 +997,7 @@ fn apply_batch(
     };
     if let Err(e) = fed {
         // Caught up from the mirror log next round.
-        eprintln!("accord-node: mirror registry write failed (will catch up): {e}");
+        tracing::error!(error = %e, "mirror registry write failed (will catch up)");
     }
     let mut late = vec![];
     for (_, x) in &notes {
@@ -903,8 +1034,7 @@ pub(crate) fn pull_once(
     signer: &Signer,
     clock: &Clock,
 ) -> Result<Option<Applied>, SyncError> {
-    let url = &link.cfg.url;
-    let body = get(url, "/checkpoint", None)?;
+    let body = get(link, "/checkpoint", None)?;
     let note = String::from_utf8(body).map_err(|_| SyncError::Unusable {
         what: "/checkpoint".into(),
         reason: "not UTF-8".into(),
@@ -949,13 +1079,13 @@ pub(crate) fn pull_once(
         return Ok(None);
     }
     let consistency = match h.last.as_ref().filter(|(s, _, _)| *s > 0) {
-        Some((s, _, _)) => Some(fetch_proof(url, signer, *s, n)?),
+        Some((s, _, _)) => Some(fetch_proof(link, signer, *s, n)?),
         None => None,
     };
     let end = n.min((have / TILE_WIDTH) * TILE_WIDTH + PULL_BATCH);
-    let entries = fetch_entries(url, signer, have, end, n)?;
+    let entries = fetch_entries(link, signer, have, end, n)?;
     let rest = if end < n {
-        Some(fetch_proof(url, signer, end, n)?)
+        Some(fetch_proof(link, signer, end, n)?)
     } else {
         None
     };
@@ -1012,9 +1142,13 @@ impl Node {
                             SyncError::Inconsistent(_) => backoff(self.interval, 16),
                             _ => backoff(self.interval, st.failures - 1),
                         };
-                        eprintln!(
-                            "accord-node: pull from {} ({}) failed: {e}",
-                            link.cfg.party, link.cfg.url
+                        tracing::warn!(
+                            peer = %link.cfg.party,
+                            url = %link.cfg.url,
+                            failures = st.failures,
+                            retry_in_ms = wait.as_millis() as u64,
+                            error = %e,
+                            "pull failed"
                         );
                         st.last_error = Some(e.to_string());
                         st.retry_in_ms = wait.as_millis() as u64;
@@ -1073,7 +1207,7 @@ impl Node {
                     wait = self.interval;
                 }
                 Err(e) => {
-                    eprintln!("accord-node: push to {} failed: {e}", target.url);
+                    tracing::warn!(target_url = %target.url, failures = st.failures + 1, error = %e, "push failed");
                     st.failures += 1;
                     st.last_error = Some(e.to_string());
                     wait = backoff(self.interval, st.failures - 1);
@@ -1118,15 +1252,13 @@ impl Node {
             }
             body.push('\n');
             body.push_str(&note);
-            let (status, answer) = http::request(
-                &target.url,
-                "POST",
+            let reply = target.endpoint.post(
                 "/add-checkpoint",
-                &[],
-                body.as_bytes(),
-                Duration::from_secs(30),
+                &[("Content-Type", "text/plain; charset=utf-8")],
+                body.into_bytes(),
             )?;
-            let text = String::from_utf8_lossy(&answer).trim().to_string();
+            let status = reply.status;
+            let text = reply.text().trim().to_string();
             let mut st = target.status.lock().map_err(poisoned)?;
             match status {
                 200 => {
@@ -1204,37 +1336,63 @@ mod tests {
     }
 
     #[test]
-    fn a_peer_signature_verifies_only_for_its_request_and_time() {
+    fn a_peer_signature_verifies_only_for_its_node_request_time_and_once() {
         let s = Signer::from_seed("accord/t/RU", [7; 32]).expect("test");
         let v = s.verifier();
-        let a = peer_authorization(&s, "GET", "/tile/entries/000", 1000);
+        let t = PeerTarget {
+            origin: "accord/t/US",
+            key: "plaintext",
+            host: "us.example:7101",
+            method: "GET",
+            path: "/tile/entries/000",
+        };
+        let n = "00112233445566778899aabbccddeeff";
+        let a = peer_authorization(&s, &t, 1000, n);
+        let keys = std::slice::from_ref(&v);
+        let check = |t: &PeerTarget<'_>, keys: &[Verifier], now: u64, nonces: &Nonces| {
+            check_peer_authorization(&a, t, keys, now, nonces)
+        };
         assert_eq!(
-            check_peer_authorization(
-                &a,
-                "GET",
-                "/tile/entries/000",
-                std::slice::from_ref(&v),
-                1100
-            )
-            .expect("test"),
+            check(&t, keys, 1100, &Nonces::default()).expect("ok"),
             "accord/t/RU"
         );
-        // Another path, a stale clock, an unknown key: refused.
-        assert!(check_peer_authorization(
-            &a,
-            "GET",
-            "/tile/entries/001",
-            std::slice::from_ref(&v),
-            1000
-        )
-        .is_err());
-        assert!(
-            check_peer_authorization(&a, "GET", "/tile/entries/000", &[v], 1000 + 301).is_err()
-        );
+        // The same request again at the same node: a replay.
+        let seen = Nonces::default();
+        assert!(check(&t, keys, 1100, &seen).is_ok());
+        assert_eq!(check(&t, keys, 1100, &seen), Err(PeerAuthError::Replayed));
+        // Another node (origin or host), another path, a stale clock, an
+        // unknown key: refused.
+        for other in [
+            PeerTarget {
+                origin: "accord/t/CN",
+                ..t
+            },
+            PeerTarget {
+                key: "sha256/another",
+                ..t
+            },
+            PeerTarget {
+                host: "cn.example:7101",
+                ..t
+            },
+            PeerTarget {
+                path: "/tile/entries/001",
+                ..t
+            },
+        ] {
+            assert!(matches!(
+                check(&other, keys, 1000, &Nonces::default()),
+                Err(PeerAuthError::Signature(_))
+            ));
+        }
+        assert!(matches!(
+            check(&t, keys, 1000 + 301, &Nonces::default()),
+            Err(PeerAuthError::Stale { .. })
+        ));
         let other = Signer::from_seed("accord/t/RU", [8; 32])
             .expect("test")
             .verifier();
-        assert!(check_peer_authorization(&a, "GET", "/tile/entries/000", &[other], 1000).is_err());
+        assert!(check(&t, &[other], 1000, &Nonces::default()).is_err());
     }
 
     #[test]

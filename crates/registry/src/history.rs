@@ -4,8 +4,17 @@
 //! The file is CSV with a header `date,party,<limit id>…,source_url`. A cell
 //! is a non-negative integer, `unconfirmed` (no source found) or
 //! `not_provided` (the party gave no data). Neither is ever read as zero.
+//!
+//! Under a reading ([`Treaty::with_reading`]) each published number is
+//! adjusted as the reading says (Russia's objections add the 101 US items
+//! it holds accountable); with an implementation record every scheduled
+//! exchange the record says was not provided (or was withheld) is a
+//! `missing_data_exchange` finding, with a row of its own if the file has
+//! none for it.
 
 use crate::error::InputError;
+use crate::finding::{Finding, FindingKind};
+use accord_treaty::record::{ExchangeStatus, Record};
 use accord_treaty::Treaty;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -79,6 +88,19 @@ pub struct CheckedRow {
     pub findings: Vec<String>,
     /// Source.
     pub source_url: String,
+    /// The reading the numbers were counted under, if one was applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<String>,
+    /// The exchange was due and not provided (or withheld), per the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_data_exchange: Option<Finding>,
+}
+
+impl CheckedRow {
+    /// How many findings the row carries.
+    pub fn finding_count(&self) -> usize {
+        self.findings.len() + usize::from(self.missing_data_exchange.is_some())
+    }
 }
 
 /// One limit on one row.
@@ -96,6 +118,12 @@ pub struct RowLimit {
     pub above: bool,
     /// Binding and above: a finding.
     pub exceeded: bool,
+    /// Under a reading: the number as published, before the reading's adjustment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<Cell>,
+    /// Under a reading: what was added, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjustment: Option<String>,
 }
 
 /// Parses the aggregates CSV. Errors name `file:line` and the column.
@@ -195,56 +223,176 @@ pub fn parse(file: &str, text: &str, treaty: &Treaty) -> Result<Vec<HistoryRow>,
 
 /// Checks each row against the limits binding on its date.
 pub fn check(rows: &[HistoryRow], treaty: &Treaty) -> Vec<CheckedRow> {
-    rows.iter()
-        .map(|r| {
-            let in_force = treaty.in_force_on(r.date);
-            let mut findings = vec![];
-            let limits = treaty
-                .limits
-                .iter()
-                .filter_map(|l| {
-                    let (id, cell) = (&l.id, r.values.get(&l.id)?);
-                    let max = l.max.fixed();
-                    let binding = in_force && l.binding_from <= r.date;
-                    let above = matches!((cell.value(), max), (Some(v), Some(m)) if v > m);
-                    let exceeded = binding && above;
-                    if exceeded {
-                        findings.push(format!(
-                            "{} {} on {}: {} is above the limit of {} (binding from {})",
-                            r.party,
-                            id,
-                            r.date,
-                            cell,
-                            max.unwrap_or(0),
-                            l.binding_from
-                        ));
-                    }
-                    Some(RowLimit {
-                        id: id.clone(),
-                        value: *cell,
-                        max,
-                        binding,
-                        above,
-                        exceeded,
-                    })
-                })
-                .collect();
-            CheckedRow {
-                date: r.date,
-                party: r.party.clone(),
-                in_force,
-                limits,
-                findings,
-                source_url: r.source_url.clone(),
-            }
-        })
-        .collect()
+    check_with(rows, treaty, None)
 }
 
-/// The published history shipped with accord, checked against `treaty`.
-pub fn builtin(treaty: &Treaty) -> Result<Vec<CheckedRow>, InputError> {
-    Ok(check(
+/// Checks each row against the limits binding on its date, under the
+/// treaty's reading, and adds a `missing_data_exchange` finding for each
+/// scheduled exchange the record says was due and not provided.
+pub fn check_with(
+    rows: &[HistoryRow],
+    treaty: &Treaty,
+    record: Option<&Record>,
+) -> Vec<CheckedRow> {
+    let mut out: Vec<CheckedRow> = rows.iter().map(|r| check_row(r, treaty)).collect();
+    let Some(record) = record else {
+        return out;
+    };
+    for (as_of, due) in treaty.data_exchange_schedule() {
+        for p in &treaty.parties {
+            let status = record.exchange_outcome(&p.code, as_of);
+            if status == ExchangeStatus::Provided {
+                continue;
+            }
+            let why = record
+                .events
+                .iter()
+                .rev()
+                .find(|e| {
+                    e.by.contains(&p.code)
+                        && e.as_of_from.is_some_and(|a| a <= as_of)
+                        && e.as_of_until.is_none_or(|u| as_of <= u)
+                })
+                .map(|e| (e.summary.clone(), e.source.clone()));
+            let (summary, source) = why.unwrap_or_default();
+            let words = if status == ExchangeStatus::Withheld {
+                "was withheld as a countermeasure"
+            } else {
+                "was not provided"
+            };
+            let finding = Finding {
+                kind: FindingKind::MissingDataExchange,
+                message: format!(
+                    "{}'s data exchange as of {as_of} was due by {due} and {words} ({}: {summary})",
+                    p.code, record.file
+                ),
+                date: due,
+                notification: None,
+                item: None,
+                differences: vec![],
+            };
+            match out
+                .iter_mut()
+                .find(|r| r.date == as_of && r.party == p.code)
+            {
+                Some(r) => r.missing_data_exchange = Some(finding),
+                None => {
+                    let limits = treaty
+                        .limits
+                        .iter()
+                        .filter(|l| l.max.fixed().is_some())
+                        .map(|l| RowLimit {
+                            id: l.id.clone(),
+                            value: Cell::NotProvided,
+                            max: l.max.fixed(),
+                            binding: treaty.in_force_on(as_of) && l.binding_from <= as_of,
+                            above: false,
+                            exceeded: false,
+                            published: None,
+                            adjustment: None,
+                        })
+                        .collect();
+                    out.push(CheckedRow {
+                        date: as_of,
+                        party: p.code.clone(),
+                        in_force: treaty.in_force_on(as_of),
+                        limits,
+                        findings: vec![],
+                        source_url: source,
+                        reading: treaty.reading.clone(),
+                        missing_data_exchange: Some(finding),
+                    });
+                }
+            }
+        }
+    }
+    // By date; on one date the published rows keep the file's order and the
+    // rows of exchanges never made follow them (a stable sort).
+    out.sort_by_key(|r| r.date);
+    out
+}
+
+fn check_row(r: &HistoryRow, treaty: &Treaty) -> CheckedRow {
+    let in_force = treaty.in_force_on(r.date);
+    let mut findings = vec![];
+    let limits = treaty
+        .limits
+        .iter()
+        .filter_map(|l| {
+            let (id, published) = (&l.id, *r.values.get(&l.id)?);
+            let adj: Vec<_> = treaty
+                .published_adjustments()
+                .iter()
+                .filter(|a| a.party == r.party && &a.limit == id && a.from <= r.date)
+                .collect();
+            let add: u64 = adj.iter().map(|a| a.add).sum();
+            let cell = match published {
+                Cell::Value(v) if add > 0 => Cell::Value(v + add),
+                c => c,
+            };
+            let max = l.max.fixed();
+            let binding = in_force && l.binding_from <= r.date;
+            let above = matches!((cell.value(), max), (Some(v), Some(m)) if v > m);
+            let exceeded = binding && above;
+            let adjusted = add > 0 && cell != published;
+            if exceeded {
+                findings.push(format!(
+                    "{} {} on {}: {} is above the limit of {} (binding from {}){}",
+                    r.party,
+                    id,
+                    r.date,
+                    cell,
+                    max.unwrap_or(0),
+                    l.binding_from,
+                    if adjusted {
+                        format!(
+                            " under reading {}: published {published} + {}",
+                            treaty.reading.as_deref().unwrap_or(""),
+                            adj.iter()
+                                .map(|a| format!("{} ({})", a.add, a.breakdown))
+                                .collect::<Vec<_>>()
+                                .join(" + ")
+                        )
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            Some(RowLimit {
+                id: id.clone(),
+                value: cell,
+                max,
+                binding,
+                above,
+                exceeded,
+                published: adjusted.then_some(published),
+                adjustment: adjusted.then(|| {
+                    adj.iter()
+                        .map(|a| format!("+{} ({}) — {}", a.add, a.breakdown, a.source))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+            })
+        })
+        .collect();
+    CheckedRow {
+        date: r.date,
+        party: r.party.clone(),
+        in_force,
+        limits,
+        findings,
+        source_url: r.source_url.clone(),
+        reading: treaty.reading.clone(),
+        missing_data_exchange: None,
+    }
+}
+
+/// The published history shipped with accord, checked against `treaty`
+/// and (when given) its implementation record.
+pub fn builtin(treaty: &Treaty, record: Option<&Record>) -> Result<Vec<CheckedRow>, InputError> {
+    Ok(check_with(
         &parse(BUILTIN_AGGREGATES_NAME, BUILTIN_AGGREGATES, treaty)?,
         treaty,
+        record,
     ))
 }

@@ -16,7 +16,7 @@ pub mod notification;
 mod state;
 pub mod store;
 
-pub use compliance::{evaluate, LimitCheck, Report};
+pub use compliance::{evaluate, Evaluator, FoldKey, LimitCheck, Report};
 pub use error::{InputError, StoreError};
 pub use finding::{Difference, Finding, FindingKind};
 pub use notification::{ConvertedTo, Event, Notification};

@@ -33,8 +33,11 @@ pub struct Notification {
 pub enum ConvertedTo {
     /// Equipped for non-nuclear armaments (status `converted`).
     NonNuclear,
-    /// A test or training item (status `test`).
+    /// A test item (status `test`).
     Test,
+    /// What its party declares a training item, not a launcher (status
+    /// `training`: the US "training silos"; Russia disputes it).
+    Training,
 }
 
 /// The change a notification reports.
@@ -122,6 +125,85 @@ pub enum Event {
     DataExchange {
         /// One number per limit id of the treaty.
         counts: BTreeMap<String, u64>,
+        /// The Part Two categories by facility: facility id → category id
+        /// → number (absent in a three-total exchange).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        facilities: BTreeMap<String, BTreeMap<String, u64>>,
+    },
+    /// A conversion begins (the item still counts as before).
+    ConversionStarted {
+        /// The item.
+        item: String,
+        /// What it will become.
+        to: ConvertedTo,
+    },
+    /// An elimination begins (the item still counts as before).
+    EliminationStarted {
+        /// The item.
+        item: String,
+    },
+    /// An item leaves accountability by accident, disablement beyond
+    /// repair or placement on static display (Part Four, Section II, 3(a)).
+    RemovedFromAccountability {
+        /// The item.
+        item: String,
+        /// Why (accident, disablement, static display).
+        reason: String,
+    },
+    /// A heavy bomber leaves national territory for more than 24 hours.
+    HeavyBomberExit {
+        /// The bomber.
+        item: String,
+        /// The facility it leaves from.
+        facility: String,
+        /// Where it goes.
+        destination: String,
+        /// When it is expected back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_return: Option<NaiveDate>,
+    },
+    /// A heavy bomber returns to national territory.
+    HeavyBomberReturn {
+        /// The bomber.
+        item: String,
+        /// The facility it returns to.
+        facility: String,
+    },
+    /// A new type of ICBM, SLBM or heavy bomber.
+    NewType {
+        /// The type's identifier.
+        item_type: String,
+        /// Its kind.
+        item_kind: String,
+        /// Its name.
+        name: String,
+    },
+    /// The inspecting party's notice of an inspection (`date`: arrival).
+    InspectionNotice {
+        /// The inspection type (`type_one`, `type_two`).
+        inspection_type: String,
+        /// The other party's facility to be inspected.
+        facility: String,
+        /// Point of entry.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        point_of_entry: Option<String>,
+    },
+    /// An exhibition (`date`: the day of the exhibition).
+    ExhibitionNotice {
+        /// What is exhibited.
+        item_type: String,
+        /// Where.
+        facility: String,
+    },
+    /// A planned ICBM or SLBM launch (`date`: the launch), under the 1988
+    /// Ballistic Missile Launch Notification Agreement.
+    LaunchNotification {
+        /// The missile type.
+        missile_type: String,
+        /// Launch area.
+        launch_area: String,
+        /// Impact area.
+        impact_area: String,
     },
 }
 
@@ -139,7 +221,81 @@ impl Event {
             Event::Conversion { .. } => "conversion",
             Event::Elimination { .. } => "elimination",
             Event::DataExchange { .. } => "data_exchange",
+            Event::ConversionStarted { .. } => "conversion_started",
+            Event::EliminationStarted { .. } => "elimination_started",
+            Event::RemovedFromAccountability { .. } => "removed_from_accountability",
+            Event::HeavyBomberExit { .. } => "heavy_bomber_exit",
+            Event::HeavyBomberReturn { .. } => "heavy_bomber_return",
+            Event::NewType { .. } => "new_type",
+            Event::InspectionNotice { .. } => "inspection_notice",
+            Event::ExhibitionNotice { .. } => "exhibition_notice",
+            Event::LaunchNotification { .. } => "launch_notification",
         }
+    }
+
+    /// Every kind of event the registry knows, with its fields: what a
+    /// treaty's notification catalogue may name and require.
+    pub const KINDS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("facility_declared", &["facility", "facility_kind", "name"]),
+        (
+            "accountability_entry",
+            &[
+                "item",
+                "item_kind",
+                "item_type",
+                "facility",
+                "status",
+                "launcher",
+                "reentry_vehicles",
+            ],
+        ),
+        ("departure", &["item", "facility"]),
+        ("arrival", &["item", "facility"]),
+        ("deployment", &["item", "launcher", "reentry_vehicles"]),
+        ("removal_from_deployment", &["item"]),
+        ("reentry_vehicle_change", &["item", "reentry_vehicles"]),
+        ("conversion", &["item", "to"]),
+        ("elimination", &["item"]),
+        ("data_exchange", &["counts", "facilities"]),
+        ("conversion_started", &["item", "to"]),
+        ("elimination_started", &["item"]),
+        ("removed_from_accountability", &["item", "reason"]),
+        (
+            "heavy_bomber_exit",
+            &["item", "facility", "destination", "expected_return"],
+        ),
+        ("heavy_bomber_return", &["item", "facility"]),
+        ("new_type", &["item_type", "item_kind", "name"]),
+        (
+            "inspection_notice",
+            &["inspection_type", "facility", "point_of_entry"],
+        ),
+        ("exhibition_notice", &["item_type", "facility"]),
+        (
+            "launch_notification",
+            &["missile_type", "launch_area", "impact_area"],
+        ),
+    ];
+
+    /// The fields of each kind that may be absent (the rest are required
+    /// by the notification's shape).
+    pub const OPTIONAL: &'static [(&'static str, &'static [&'static str])] = &[
+        ("accountability_entry", &["launcher", "reentry_vehicles"]),
+        ("deployment", &["launcher", "reentry_vehicles"]),
+        ("data_exchange", &["facilities"]),
+        ("heavy_bomber_exit", &["expected_return"]),
+        ("inspection_notice", &["point_of_entry"]),
+    ];
+
+    /// Whether the event announces something ahead (its `date` is the
+    /// announced day and it is sent before it).
+    pub fn announces(&self) -> bool {
+        matches!(
+            self,
+            Event::InspectionNotice { .. }
+                | Event::ExhibitionNotice { .. }
+                | Event::LaunchNotification { .. }
+        )
     }
 
     /// The item the event concerns, if any.
@@ -152,8 +308,18 @@ impl Event {
             | Event::RemovalFromDeployment { item }
             | Event::ReentryVehicleChange { item, .. }
             | Event::Conversion { item, .. }
-            | Event::Elimination { item } => Some(item),
-            Event::FacilityDeclared { .. } | Event::DataExchange { .. } => None,
+            | Event::Elimination { item }
+            | Event::ConversionStarted { item, .. }
+            | Event::EliminationStarted { item }
+            | Event::RemovedFromAccountability { item, .. }
+            | Event::HeavyBomberExit { item, .. }
+            | Event::HeavyBomberReturn { item, .. } => Some(item),
+            Event::FacilityDeclared { .. }
+            | Event::DataExchange { .. }
+            | Event::NewType { .. }
+            | Event::InspectionNotice { .. }
+            | Event::ExhibitionNotice { .. }
+            | Event::LaunchNotification { .. } => None,
         }
     }
 }
@@ -209,7 +375,55 @@ impl Notification {
                 ),
             ));
         }
-        if self.sent < self.date {
+        if let Some(nt) = treaty.notification_type(self.event.kind()) {
+            // Only fields that may be absent need looking at; the others
+            // are there whenever the notification parsed.
+            let optional = Event::OPTIONAL
+                .iter()
+                .find(|(k, _)| *k == self.event.kind())
+                .map_or(&[][..], |(_, f)| *f);
+            let unknown = Event::KINDS
+                .iter()
+                .find(|(k, _)| *k == self.event.kind())
+                .map_or(&[][..], |(_, f)| *f);
+            let check: Vec<&String> = nt
+                .required
+                .iter()
+                .filter(|f| optional.contains(&f.as_str()) || !unknown.contains(&f.as_str()))
+                .collect();
+            let value = if check.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::to_value(&self.event).unwrap_or_default()
+            };
+            for field in check {
+                if value.get(field).is_none_or(|v| v.is_null()) {
+                    return Err(bad(
+                        &format!("event.{field}"),
+                        format!(
+                            "required for a {} notification ({}; {})",
+                            nt.id, nt.name, nt.article
+                        ),
+                    ));
+                }
+            }
+        } else if !treaty.notification_types.is_empty() {
+            let known: Vec<&str> = treaty
+                .notification_types
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect();
+            return Err(bad(
+                "event.kind",
+                format!(
+                    "`{}` is not a notification type of {} ({})",
+                    self.event.kind(),
+                    treaty.id,
+                    known.join(", ")
+                ),
+            ));
+        }
+        if self.sent < self.date && !self.event.announces() {
             return Err(bad(
                 "sent",
                 format!(
@@ -265,7 +479,36 @@ impl Notification {
                     ));
                 }
             }
-            Event::DataExchange { counts } => {
+            Event::DataExchange { counts, facilities } => {
+                for (fac, cats) in facilities {
+                    if fac.is_empty() {
+                        return Err(bad(
+                            "event.facilities",
+                            "empty facility identifier".to_string(),
+                        ));
+                    }
+                    for cat in cats.keys() {
+                        if treaty.data_category(cat).is_none() {
+                            let known: Vec<&str> = treaty
+                                .data_categories
+                                .iter()
+                                .map(|c| c.id.as_str())
+                                .collect();
+                            return Err(bad(
+                                &format!("event.facilities.{fac}.{cat}"),
+                                format!(
+                                    "not a data category of {} ({})",
+                                    treaty.id,
+                                    if known.is_empty() {
+                                        "it defines none".to_string()
+                                    } else {
+                                        known.join(", ")
+                                    }
+                                ),
+                            ));
+                        }
+                    }
+                }
                 for key in counts.keys() {
                     if treaty.limit(key).is_none() {
                         let known: Vec<&str> =
@@ -287,6 +530,23 @@ impl Notification {
             }
             Event::FacilityDeclared { facility, .. } if facility.is_empty() => {
                 return Err(bad("event.facility", "empty identifier".to_string()));
+            }
+            Event::NewType { item_kind, .. } if treaty.item_kind(item_kind).is_none() => {
+                return Err(bad(
+                    "event.item_kind",
+                    format!("`{item_kind}` is not an item kind of {}", treaty.id),
+                ));
+            }
+            Event::InspectionNotice {
+                inspection_type, ..
+            } if !treaty.inspections.iter().any(|i| &i.id == inspection_type) => {
+                return Err(bad(
+                    "event.inspection_type",
+                    format!(
+                        "`{inspection_type}` is not an inspection type of {}",
+                        treaty.id
+                    ),
+                ));
             }
             _ => {}
         }

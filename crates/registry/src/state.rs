@@ -14,7 +14,7 @@
 use crate::finding::{Finding, FindingKind};
 use crate::notification::{ConvertedTo, Event, Notification};
 use accord_treaty::{Each, FacilityKind, Role, Status, Treaty};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Where an item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,14 @@ struct CompiledLimit {
     terms: Vec<(u8, Status, Each)>,
 }
 
+/// A Part Two data category compiled to indexes: (kind, status) cells.
+#[derive(Debug, Clone)]
+struct CompiledCategory {
+    id: String,
+    cells: Vec<(u8, Status)>,
+    each: Each,
+}
+
 /// The state of one party's registry.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -88,9 +96,17 @@ pub struct State {
     facilities: Vec<Facility>,
     facility_ids: HashMap<Box<str>, u32>,
     /// counts[kind][status]
-    counts: Vec<[u64; 5]>,
+    counts: Vec<[u64; Status::COUNT]>,
     /// declared reentry vehicles, summed, [kind][status]
-    rvs: Vec<[u64; 5]>,
+    rvs: Vec<[u64; Status::COUNT]>,
+    /// Items whose conversion has begun, and what they become.
+    converting: HashMap<u32, ConvertedTo>,
+    /// Items whose elimination has begun.
+    eliminating: HashSet<u32>,
+    /// Heavy bombers outside national territory.
+    abroad: HashSet<u32>,
+    /// The treaty's Part Two data categories.
+    categories: Vec<CompiledCategory>,
 }
 
 impl State {
@@ -124,10 +140,28 @@ impl State {
                     .collect(),
             })
             .collect();
+        let categories = treaty
+            .data_categories
+            .iter()
+            .map(|c| CompiledCategory {
+                id: c.id.clone(),
+                cells: c
+                    .kinds
+                    .iter()
+                    .filter_map(|k| index(k))
+                    .flat_map(|ki| c.statuses.iter().map(move |s| (ki, *s)))
+                    .collect(),
+                each: c.each,
+            })
+            .collect();
         State {
+            converting: HashMap::new(),
+            eliminating: HashSet::new(),
+            abroad: HashSet::new(),
+            categories,
             party: party.to_string(),
-            counts: vec![[0; 5]; kind_ids.len()],
-            rvs: vec![[0; 5]; kind_ids.len()],
+            counts: vec![[0; Status::COUNT]; kind_ids.len()],
+            rvs: vec![[0; Status::COUNT]; kind_ids.len()],
             kinds,
             kind_ids,
             max_rv: treaty
@@ -225,6 +259,38 @@ impl State {
             .iter()
             .position(|k| k == kind)
             .map_or(0, |k| self.counts[k][status.index()])
+    }
+
+    /// The Part Two categories by facility, from the items (items in
+    /// transit are at no facility): facility id → category id → number.
+    /// Categories with nothing in them are left out.
+    pub fn by_facility(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for it in &self.items {
+            let Location::At(f) = it.location else {
+                continue;
+            };
+            for c in &self.categories {
+                if c.cells.contains(&(it.kind, it.status)) {
+                    let add = match c.each {
+                        Each::One => 1,
+                        Each::DeclaredReentryVehicles => u64::from(it.reentry_vehicles),
+                    };
+                    if add > 0 {
+                        *out.entry(self.facilities[f as usize].id.to_string())
+                            .or_default()
+                            .entry(c.id.clone())
+                            .or_default() += add;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the item at an index is a heavy bomber outside national territory.
+    pub fn is_abroad(&self, index: u32) -> bool {
+        self.abroad.contains(&index)
     }
 
     fn set_status(&mut self, i: u32, status: Status) {
@@ -353,6 +419,12 @@ impl State {
                         format!("{item} departs {facility}, which was never declared"),
                     );
                 };
+                if self.abroad.contains(&i) {
+                    return f(
+                        FindingKind::ItemInTwoPlaces,
+                        format!("{item} departs {facility} but is outside national territory"),
+                    );
+                }
                 match it.location {
                     Location::At(here) if here == fac => {}
                     Location::At(here) => {
@@ -570,7 +642,9 @@ impl State {
                 let status = match to {
                     ConvertedTo::NonNuclear => Status::Converted,
                     ConvertedTo::Test => Status::Test,
+                    ConvertedTo::Training => Status::Training,
                 };
+                self.converting.remove(&i);
                 self.set_status(i, status);
                 None
             }
@@ -589,10 +663,146 @@ impl State {
                         format!("{item} is eliminated while deployed or loaded"),
                     );
                 }
+                self.eliminating.remove(&i);
                 self.set_status(i, Status::Eliminated);
                 None
             }
             Event::DataExchange { .. } => None,
+            Event::ConversionStarted { item, to } => {
+                let i = match self.lookup(n, item) {
+                    Ok(i) => i,
+                    Err(finding) => return Some(finding),
+                };
+                if let Some(fi) = self.eliminated(n, i) {
+                    return Some(fi);
+                }
+                let it = &self.items[i as usize];
+                if !matches!(
+                    self.kinds[it.kind as usize].role,
+                    Role::HeavyBomber | Role::Launcher
+                ) {
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("{item}: only heavy bombers and launchers are converted"),
+                    );
+                }
+                if matches!(it.status, Status::Converted | Status::Training) {
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("{item} begins conversion but is already {}", it.status),
+                    );
+                }
+                if self.converting.contains_key(&i) {
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("{item} begins conversion twice"),
+                    );
+                }
+                self.converting.insert(i, *to);
+                None
+            }
+            Event::EliminationStarted { item } => {
+                let i = match self.lookup(n, item) {
+                    Ok(i) => i,
+                    Err(finding) => return Some(finding),
+                };
+                if let Some(fi) = self.eliminated(n, i) {
+                    return Some(fi);
+                }
+                if !self.eliminating.insert(i) {
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("{item} begins elimination twice"),
+                    );
+                }
+                None
+            }
+            Event::RemovedFromAccountability { item, .. } => {
+                let i = match self.lookup(n, item) {
+                    Ok(i) => i,
+                    Err(finding) => return Some(finding),
+                };
+                if let Some(fi) = self.eliminated(n, i) {
+                    return Some(fi);
+                }
+                let it = &self.items[i as usize];
+                if it.payload.is_some() || it.launcher.is_some() {
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!(
+                            "{item} leaves accountability while emplaced in or holding a missile"
+                        ),
+                    );
+                }
+                self.abroad.remove(&i);
+                self.converting.remove(&i);
+                self.eliminating.remove(&i);
+                self.set_status(i, Status::Eliminated);
+                None
+            }
+            Event::HeavyBomberExit { item, facility, .. } => {
+                let i = match self.lookup(n, item) {
+                    Ok(i) => i,
+                    Err(finding) => return Some(finding),
+                };
+                if let Some(fi) = self.eliminated(n, i) {
+                    return Some(fi);
+                }
+                let it = &self.items[i as usize];
+                if self.kinds[it.kind as usize].role != Role::HeavyBomber {
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!(
+                            "{item} is a {}, not a heavy bomber",
+                            self.kind_ids[it.kind as usize]
+                        ),
+                    );
+                }
+                let Some(&fac) = self.facility_ids.get(facility.as_str()) else {
+                    return f(
+                        FindingKind::UnknownFacility,
+                        format!("{item} leaves national territory from {facility}, which was never declared"),
+                    );
+                };
+                if self.abroad.contains(&i) {
+                    return f(
+                        FindingKind::ItemInTwoPlaces,
+                        format!("{item} leaves national territory but has not returned since it last left"),
+                    );
+                }
+                if it.location != Location::At(fac) {
+                    return f(
+                        FindingKind::ItemInTwoPlaces,
+                        format!("{item} leaves national territory from {facility} but is not registered there"),
+                    );
+                }
+                self.abroad.insert(i);
+                None
+            }
+            Event::HeavyBomberReturn { item, facility } => {
+                let i = match self.lookup(n, item) {
+                    Ok(i) => i,
+                    Err(finding) => return Some(finding),
+                };
+                let Some(&fac) = self.facility_ids.get(facility.as_str()) else {
+                    return f(
+                        FindingKind::UnknownFacility,
+                        format!("{item} returns to {facility}, which was never declared"),
+                    );
+                };
+                if !self.abroad.remove(&i) {
+                    return f(
+                        FindingKind::InvalidTransition,
+                        format!("{item} returns to national territory but never left it"),
+                    );
+                }
+                self.items[i as usize].location = Location::At(fac);
+                None
+            }
+            Event::NewType { .. }
+            | Event::InspectionNotice { .. }
+            | Event::ExhibitionNotice { .. }
+            | Event::LaunchNotification { .. } => None,
         }
     }
 

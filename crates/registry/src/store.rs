@@ -937,7 +937,9 @@ fn names(state: &State, n: &Notification, items: &BTreeSet<u32>) -> Vec<Box<str>
         Event::FacilityDeclared { facility, .. } => out.push(format!("fw:{facility}").into()),
         Event::AccountabilityEntry { facility, .. }
         | Event::Departure { facility, .. }
-        | Event::Arrival { facility, .. } => out.push(format!("fr:{facility}").into()),
+        | Event::Arrival { facility, .. }
+        | Event::HeavyBomberExit { facility, .. }
+        | Event::HeavyBomberReturn { facility, .. } => out.push(format!("fr:{facility}").into()),
         _ => {}
     }
     if let Event::AccountabilityEntry {

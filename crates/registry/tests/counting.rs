@@ -24,12 +24,17 @@ fn deployed_missile_counts_its_declared_reentry_vehicles() {
 }
 
 #[test]
-fn launchers_count_deployed_and_non_deployed_but_not_test_or_converted() {
+fn launchers_count_deployed_non_deployed_and_test_but_not_converted() {
     let b = B::small_us();
     let r = at(&b, d(2020, 9, 1));
-    // S1, S2, T1, T2, B1, B2 = 6; the test launcher TL, test bomber B3 and
-    // converted bomber B4 are outside the limit.
-    assert_eq!(r.aggregates["deployed_and_nondeployed_launchers"], 6);
+    // S1, S2, T1, T2, B1, B2, and the test launcher TL and test bomber B3
+    // (test items are non-deployed, inside the 800) = 8; the converted
+    // bomber B4 is outside the limit.
+    assert_eq!(r.aggregates["deployed_and_nondeployed_launchers"], 8);
+    // Under Russia's objections the converted bomber counts too.
+    let ru = treaty().with_reading("ru-objections").expect("reading");
+    let r = evaluate(&ru, &b.party, &b.out, &[d(2020, 9, 1)], false).remove(0);
+    assert_eq!(r.aggregates["deployed_and_nondeployed_launchers"], 9);
 }
 
 #[test]
@@ -48,7 +53,7 @@ fn removing_a_missile_empties_its_launcher_which_stays_counted() {
     let r = at(&b, d(2020, 10, 1));
     assert_eq!(r.aggregates["deployed_delivery_vehicles"], 2);
     assert_eq!(r.aggregates["deployed_warheads"], 5);
-    assert_eq!(r.aggregates["deployed_and_nondeployed_launchers"], 6);
+    assert_eq!(r.aggregates["deployed_and_nondeployed_launchers"], 8);
     // The state before the removal is unchanged.
     assert_eq!(at(&b, d(2020, 9, 30)).aggregates["deployed_warheads"], 6);
 }
@@ -68,7 +73,7 @@ fn converting_a_bomber_removes_it_from_the_launcher_count() {
         .convert("B2", accord_registry::ConvertedTo::NonNuclear);
     assert_eq!(
         at(&b, d(2020, 9, 2)).aggregates["deployed_and_nondeployed_launchers"],
-        5
+        7
     );
 }
 
@@ -78,7 +83,7 @@ fn elimination_removes_a_launcher() {
     b.on(d(2020, 9, 3)).eliminate("S2");
     assert_eq!(
         at(&b, d(2020, 9, 3)).aggregates["deployed_and_nondeployed_launchers"],
-        5
+        7
     );
 }
 
@@ -246,7 +251,7 @@ fn finds_invalid_transitions() {
 #[test]
 fn finds_data_exchange_mismatch_with_the_differences() {
     let mut b = B::small_us();
-    b.exchange(3, 7, 6);
+    b.exchange(3, 7, 8);
     let r = at(&b, d(2020, 9, 1));
     assert_eq!(kinds(&r), vec![FindingKind::DataExchangeMismatch]);
     let diff = &r.findings[0].differences;
@@ -262,7 +267,7 @@ fn data_exchange_describes_the_end_of_its_day() {
     // A change on the as-of date, notified later than the exchange itself,
     // still belongs to the state the exchange describes.
     let mut b = B::small_us();
-    b.exchange(2, 5, 6);
+    b.exchange(2, 5, 8);
     b.on(d(2020, 9, 1)).remove("M1");
     let r = at(&b, d(2020, 9, 1));
     assert!(r.is_clean(), "{:?}", r.findings);
@@ -275,8 +280,8 @@ fn finds_missing_data_exchange() {
     // Due 2020-10-01 (as of 2020-09-01) and 2021-03-31 (as of 2021-03-01).
     assert_eq!(kinds(&r), vec![FindingKind::MissingDataExchange; 2]);
     let mut c = B::small_us();
-    c.exchange(3, 6, 6);
-    c.on(d(2021, 3, 1)).exchange(3, 6, 6);
+    c.exchange(3, 6, 8);
+    c.on(d(2021, 3, 1)).exchange(3, 6, 8);
     assert!(at(&c, d(2021, 4, 1)).is_clean());
 }
 

@@ -137,3 +137,107 @@ fn rejects_unknown_party_bad_date_and_unknown_column() {
     assert!(err("date,party,warheads,source_url\n").contains("field `warheads`: not a limit"));
     assert!(err(&format!("{HEAD}2011-02-05,US,1,1,1,\n")).contains("field `source_url`"));
 }
+
+fn checked(reading: Option<&str>) -> Vec<history::CheckedRow> {
+    let t = Treaty::load("new-start-2021").expect("treaty");
+    let t = match reading {
+        Some(r) => t.with_reading(r).expect("reading"),
+        None => t,
+    };
+    let rows =
+        history::parse("data/new-start-aggregates.csv", BUILTIN_AGGREGATES, &t).expect("parses");
+    let record = accord_treaty::Record::builtin_for(&t)
+        .expect("record")
+        .expect("loads");
+    history::check_with(&rows, &t, Some(&record))
+}
+
+/// Russia's arithmetic: the published US 800 plus 56 Trident II tubes, 41
+/// B-52H and 4 training silos is 901, 101 over Article II.1(c).
+#[test]
+fn under_russias_objections_every_us_row_since_2018_is_101_over() {
+    let r = checked(Some("ru-objections"));
+    let us: Vec<_> = r
+        .iter()
+        .filter(|x| x.party == "US" && x.date >= d(2018, 2, 5) && x.date <= d(2023, 3, 1))
+        .filter(|x| {
+            x.limits.iter().any(|l| {
+                l.id == "deployed_and_nondeployed_launchers"
+                    && l.published == Some(Cell::Value(800))
+            })
+        })
+        .collect();
+    assert_eq!(us.len(), 10, "every US row that publishes 800");
+    for x in us {
+        let l = x
+            .limits
+            .iter()
+            .find(|l| l.id == "deployed_and_nondeployed_launchers")
+            .expect("limit");
+        assert_eq!(
+            (l.value, l.exceeded),
+            (Cell::Value(901), true),
+            "{}",
+            x.date
+        );
+        assert!(
+            x.findings[0].contains("901 is above the limit of 800"),
+            "{:?}",
+            x.findings
+        );
+        assert!(x.findings[0].contains("published 800 + 101 (56 Trident II SLBM launchers + 41 B-52H heavy bombers + 4 silo training launchers)"), "{:?}", x.findings);
+    }
+    // Russia's own rows are unchanged.
+    assert!(r
+        .iter()
+        .filter(|x| x.party == "RU")
+        .all(|x| x.findings.is_empty()));
+}
+
+#[test]
+fn russia_provided_no_data_from_1_march_2023_and_the_us_withheld_its_own() {
+    let r = checked(None);
+    let missing: Vec<(NaiveDate, &str)> = r
+        .iter()
+        .filter_map(|x| {
+            x.missing_data_exchange
+                .as_ref()
+                .map(|_| (x.date, x.party.as_str()))
+        })
+        .collect();
+    let dates = [
+        d(2023, 3, 1),
+        d(2023, 9, 1),
+        d(2024, 3, 1),
+        d(2024, 9, 1),
+        d(2025, 3, 1),
+        d(2025, 9, 1),
+    ];
+    let want: Vec<(NaiveDate, &str)> = dates.iter().flat_map(|&a| [(a, "US"), (a, "RU")]).collect();
+    assert_eq!(missing, want);
+    let ru = r
+        .iter()
+        .find(|x| x.date == d(2023, 3, 1) && x.party == "RU")
+        .and_then(|x| x.missing_data_exchange.as_ref())
+        .expect("finding");
+    assert_eq!(ru.kind, accord_registry::FindingKind::MissingDataExchange);
+    assert_eq!(ru.date, d(2023, 3, 31));
+    assert!(ru.message.contains("was not provided"), "{}", ru.message);
+    let us = r
+        .iter()
+        .find(|x| x.date == d(2023, 3, 1) && x.party == "US")
+        .and_then(|x| x.missing_data_exchange.as_ref())
+        .expect("finding");
+    assert!(
+        us.message.contains("withheld as a countermeasure"),
+        "{}",
+        us.message
+    );
+    // The 50 published rows and 10 rows for the exchanges never made.
+    assert_eq!(r.len(), 60);
+    // Nothing was missing before 2023.
+    assert!(r
+        .iter()
+        .filter(|x| x.date < d(2023, 3, 1))
+        .all(|x| x.missing_data_exchange.is_none()));
+}

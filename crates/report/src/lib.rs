@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 
 pub mod charts;
+pub mod figure;
 pub mod progress;
 pub mod table;
+pub mod text;
 
 /// Prints JSON (pretty) to standard output.
 pub fn print_json<T: serde::Serialize>(v: &T) -> std::io::Result<()> {

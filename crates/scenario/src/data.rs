@@ -12,8 +12,12 @@ const PROPOSALS: &[(&str, &str)] = &[
         include_str!("../../../proposals/expire-2021.toml"),
     ),
     (
-        "freeze-2020",
-        include_str!("../../../proposals/freeze-2020.toml"),
+        "freeze-2020-us",
+        include_str!("../../../proposals/freeze-2020-us.toml"),
+    ),
+    (
+        "freeze-2020-ru",
+        include_str!("../../../proposals/freeze-2020-ru.toml"),
     ),
     (
         "extend-2021",
@@ -71,13 +75,28 @@ pub struct ProposalFile {
     pub proposal: Proposal,
     /// What holds after the treaty's expiry, if anything.
     pub after: Option<After>,
+    /// The terms as they were offered (conditions, verification), each sourced.
+    #[serde(default)]
+    pub terms: Vec<Term>,
+}
+
+/// One term of a proposal, in the words of its sources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    /// Identifier, e.g. `verified-freeze`, `china`.
+    pub id: String,
+    /// What it says.
+    pub text: String,
+    /// Source.
+    pub source: String,
 }
 
 /// The proposal's own table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proposal {
-    /// Identifier, e.g. `freeze-2020`.
+    /// Identifier, e.g. `freeze-2020-us`.
     pub id: String,
     /// Display name.
     pub name: String,
@@ -102,6 +121,14 @@ pub struct Proposal {
     /// A limit of the treaty that freezes the whole stockpile, if any.
     #[serde(default)]
     pub freeze_limit: Option<String>,
+    /// Whether that freeze is verified (default true); false for a
+    /// political freeze: it binds nobody's verification and covers nothing.
+    #[serde(default)]
+    pub freeze_verified: Option<bool>,
+    /// The implementation record applied (what happened: inspections,
+    /// exchanges provided), a built-in name or a path.
+    #[serde(default)]
+    pub record: Option<String>,
     /// The treaty that governs before this one enters into force (a
     /// successor's predecessor), for the parties of that treaty.
     #[serde(default)]
@@ -166,6 +193,77 @@ pub struct Stockpile {
     pub warheads: u64,
     /// Source.
     pub source: String,
+    /// The strategic stockpile (deployed plus strategic reserve,
+    /// non-strategic excluded): what an upload can draw on. Absent: all.
+    #[serde(default)]
+    pub strategic: Option<u64>,
+    /// Its source.
+    #[serde(default)]
+    pub strategic_source: Option<String>,
+    /// A stockpile that changes: dated points with an uncertainty band
+    /// (China). When given, it replaces `warheads` and `strategic`.
+    #[serde(default)]
+    pub trajectory: Vec<TrajectoryPoint>,
+}
+
+/// One dated estimate of a stockpile, with its band.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectoryPoint {
+    /// The date.
+    #[serde(deserialize_with = "toml_date::de", serialize_with = "toml_date::ser")]
+    pub date: NaiveDate,
+    /// The lowest estimate.
+    pub low: u64,
+    /// The central estimate.
+    pub central: u64,
+    /// The highest estimate.
+    pub high: u64,
+    /// Sources (or ASSUMPTION).
+    pub source: String,
+}
+
+impl Stockpile {
+    /// The trajectory at `date`: `(low, central, high)`, interpolated
+    /// linearly by day between points, held before the first and after the
+    /// last.
+    fn at(&self, date: NaiveDate) -> Option<(u64, u64, u64)> {
+        let t = &self.trajectory;
+        let first = t.first()?;
+        if date <= first.date {
+            return Some((first.low, first.central, first.high));
+        }
+        for w in t.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            if date <= b.date {
+                let span = (b.date - a.date).num_days().max(1) as f64;
+                let x = (date - a.date).num_days() as f64 / span;
+                let lerp = |p: u64, q: u64| (p as f64 + (q as f64 - p as f64) * x).round() as u64;
+                return Some((
+                    lerp(a.low, b.low),
+                    lerp(a.central, b.central),
+                    lerp(a.high, b.high),
+                ));
+            }
+        }
+        t.last().map(|l| (l.low, l.central, l.high))
+    }
+
+    /// The whole stockpile on `date`.
+    pub fn total_on(&self, date: NaiveDate) -> u64 {
+        self.at(date).map_or(self.warheads, |(_, c, _)| c)
+    }
+
+    /// The strategic stockpile on `date`: what an upload can draw on.
+    pub fn strategic_on(&self, date: NaiveDate) -> u64 {
+        self.at(date)
+            .map_or(self.strategic.unwrap_or(self.warheads), |(_, c, _)| c)
+    }
+
+    /// The uncertainty band `[low, high]` on `date`, if the stockpile has a trajectory.
+    pub fn band_on(&self, date: NaiveDate) -> Option<[u64; 2]> {
+        self.at(date).map(|(l, _, h)| [l, h])
+    }
 }
 
 /// The upload rate.
@@ -340,6 +438,17 @@ pub fn parse_proposal(file: &str, text: &str) -> Result<ProposalFile, DataError>
     if p.proposal.source.trim().is_empty() {
         return Err(bad("source", "every proposal needs its source".into()));
     }
+    for t in &p.terms {
+        if t.source.trim().is_empty() {
+            return Err(bad("source", format!("term `{}` needs its source", t.id)));
+        }
+    }
+    if p.proposal.freeze_verified.is_some() && p.proposal.freeze_limit.is_none() {
+        return Err(bad(
+            "freeze_verified",
+            "only a proposal with a freeze_limit says whether it is verified".into(),
+        ));
+    }
     if let Some(a) = &p.after {
         if a.source.trim().is_empty() {
             return Err(bad(
@@ -383,6 +492,50 @@ pub fn parse_futures(file: &str, text: &str) -> Result<Futures, DataError> {
         line: key_line(text, key),
         message: format!("{key}: {message}"),
     };
+    if let Some(st) = f.stockpile.strategic {
+        if st > f.stockpile.warheads {
+            return Err(bad(
+                "strategic",
+                format!(
+                    "{st} is more than the whole stockpile of {}",
+                    f.stockpile.warheads
+                ),
+            ));
+        }
+        if f.stockpile
+            .strategic_source
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            return Err(bad("strategic", "needs its strategic_source".into()));
+        }
+    }
+    for (i, p) in f.stockpile.trajectory.iter().enumerate() {
+        if !(p.low <= p.central && p.central <= p.high) {
+            return Err(bad(
+                "central",
+                format!(
+                    "trajectory point {i} ({}): low ≤ central ≤ high, found {} / {} / {}",
+                    p.date, p.low, p.central, p.high
+                ),
+            ));
+        }
+        if i > 0 && p.date <= f.stockpile.trajectory[i - 1].date {
+            return Err(bad(
+                "date",
+                format!(
+                    "trajectory point {i} ({}) is not after the one before",
+                    p.date
+                ),
+            ));
+        }
+        if p.source.trim().is_empty() {
+            return Err(bad(
+                "source",
+                format!("trajectory point {i} needs its source"),
+            ));
+        }
+    }
     if !(0.0..=1.0).contains(&f.upload.per_year) || f.upload.per_year.is_nan() {
         return Err(bad(
             "per_year",

@@ -29,8 +29,13 @@ pub struct System {
     pub kind: String,
     /// Deployed missiles (in launchers) or deployed bombers.
     pub deployed: u64,
-    /// Non-deployed launchers of this system, or non-deployed bombers.
+    /// Non-deployed launchers of this system, or non-deployed bombers
+    /// (test items apart: see `test`).
     pub non_deployed: u64,
+    /// Test launchers or test heavy bombers: non-deployed and counted in
+    /// the launcher limit, but no upload potential (they are test assets).
+    #[serde(default)]
+    pub test: u64,
     /// Warheads the treaty counts on the deployed ones (reentry vehicles;
     /// one a bomber).
     pub loaded: u64,
@@ -48,6 +53,7 @@ impl System {
             kind: kind.to_string(),
             deployed: 0,
             non_deployed: 0,
+            test: 0,
             loaded: 0,
             capacity,
             capacity_source,
@@ -98,7 +104,7 @@ impl Force {
             deployed_and_nondeployed_launchers: self
                 .systems
                 .iter()
-                .map(|s| s.deployed + s.non_deployed)
+                .map(|s| s.deployed + s.non_deployed + s.test)
                 .sum(),
             upload_potential: self.systems.iter().map(System::potential).sum(),
         }
@@ -107,8 +113,10 @@ impl Force {
     /// Reads a registry's state: deployed missiles by type (with their
     /// declared reentry vehicles), non-deployed launchers (credited to the
     /// missile type most often emplaced in launchers of their type),
-    /// deployed and non-deployed bombers. Test and converted items are
-    /// outside, as the treaty counts them.
+    /// deployed and non-deployed bombers. Test launchers and test heavy
+    /// bombers count as non-deployed (inside the launcher limit, with no
+    /// upload potential); converted and training items are outside, as the
+    /// treaty counts them.
     pub fn from_state(treaty: &Treaty, state: &State, futures: &Futures, date: NaiveDate) -> Force {
         let mut notes = vec![];
         let mut systems: BTreeMap<String, System> = BTreeMap::new();
@@ -152,7 +160,8 @@ impl Force {
         }
         for it in items {
             match role(state, it) {
-                Some(Role::Launcher) if it.status == Status::NonDeployed => {
+                Some(Role::Launcher) if matches!(it.status, Status::NonDeployed | Status::Test) => {
+                    let test = it.status == Status::Test;
                     let lt = it.item_type.to_string();
                     let target = fills
                         .get(&lt)
@@ -160,7 +169,11 @@ impl Force {
                     match target {
                         Some(t) => {
                             if let Some(s) = systems.get_mut(&t) {
-                                s.non_deployed += 1;
+                                if test {
+                                    s.test += 1;
+                                } else {
+                                    s.non_deployed += 1;
+                                }
                             }
                         }
                         None => {
@@ -175,12 +188,19 @@ impl Force {
                                     "ASSUMPTION: 1 (no missile type known)".into(),
                                 )
                             });
-                            s.non_deployed += 1;
+                            if test {
+                                s.test += 1;
+                            } else {
+                                s.non_deployed += 1;
+                            }
                         }
                     }
                 }
                 Some(Role::HeavyBomber)
-                    if matches!(it.status, Status::Deployed | Status::NonDeployed) =>
+                    if matches!(
+                        it.status,
+                        Status::Deployed | Status::NonDeployed | Status::Test
+                    ) =>
                 {
                     let t = it.item_type.to_string();
                     let s = systems.entry(t.clone()).or_insert_with(|| {
@@ -196,11 +216,13 @@ impl Force {
                             };
                         System::empty(&t, state.kind_id(it), capacity, capacity_source)
                     });
-                    if it.status == Status::Deployed {
-                        s.deployed += 1;
-                        s.loaded += 1;
-                    } else {
-                        s.non_deployed += 1;
+                    match it.status {
+                        Status::Deployed => {
+                            s.deployed += 1;
+                            s.loaded += 1;
+                        }
+                        Status::Test => s.test += 1,
+                        _ => s.non_deployed += 1,
                     }
                 }
                 _ => {}
@@ -311,6 +333,7 @@ mod tests {
             kind: "icbm".into(),
             deployed,
             non_deployed,
+            test: 0,
             loaded,
             capacity,
             capacity_source: "test".into(),

@@ -33,7 +33,7 @@ pub mod report;
 pub mod request;
 pub mod start;
 
-use accord_treaty::Treaty;
+use accord_treaty::{Record, Treaty};
 use chrono::NaiveDate;
 use data::{Futures, ProposalFile};
 use force::Force;
@@ -75,6 +75,9 @@ pub struct Loaded {
     pub treaty: Treaty,
     /// The treaty that governs before it, if any.
     pub predecessor: Option<Treaty>,
+    /// The implementation record applied, if the proposal names one: what
+    /// was actually inspected and exchanged.
+    pub record: Option<Record>,
 }
 
 impl Loaded {
@@ -98,10 +101,15 @@ impl Loaded {
                 )));
             }
         }
+        let record = match &file.proposal.record {
+            Some(r) => Some(Record::load(r, &treaty).map_err(|e| err(e.to_string()))?),
+            None => None,
+        };
         Ok(Loaded {
             file,
             treaty,
             predecessor,
+            record,
         })
     }
 
@@ -164,6 +172,9 @@ pub struct LimitAt {
     pub id: String,
     /// Its maximum; null for a freeze at each party's baseline.
     pub max: Option<u64>,
+    /// Whether anything verifies it (false for a political freeze and for
+    /// limits observed without the treaty).
+    pub verified: bool,
 }
 
 /// What can be verified on a date.
@@ -172,14 +183,22 @@ pub struct Verification {
     /// Items the parties' registries declare (every missile, launcher and
     /// bomber with its unique identifier), while a treaty requires it.
     pub items_under_declaration: u64,
-    /// Data exchanges a year.
+    /// Data exchanges a year each party owes.
     pub data_exchanges_per_year: u64,
-    /// On-site inspections a year, all parties together (the quotas).
+    /// Data exchanges a year each party actually provides (the record's
+    /// word where the proposal has one: none from Russia from 1 Mar 2023).
+    pub data_exchanges_by_party: BTreeMap<String, u64>,
+    /// On-site inspections a year, all parties together: the quotas, or
+    /// zero while the record says inspections were not conducted.
     pub inspections_per_year: u64,
-    /// Share of the parties' whole stockpiles under a verified declaration:
-    /// 1 under a verified freeze of every warhead; otherwise the counted
-    /// deployed strategic warheads over the stockpiles.
+    /// Share of the parties' whole stockpiles under a verified freeze: 1
+    /// under a verified freeze of every warhead, 0 otherwise (a political
+    /// freeze verifies nothing).
     pub freeze_coverage: f64,
+    /// Share of the whole stockpiles the treaty's counting declares and
+    /// verifies: the counted deployed strategic warheads over the stockpiles
+    /// (1 under a verified freeze).
+    pub declared_share: f64,
 }
 
 /// One party on one date.
@@ -194,10 +213,18 @@ pub struct PartyPoint {
     pub deployed_and_nondeployed_launchers: u64,
     /// Warheads that could be added without building anything.
     pub upload_potential: u64,
-    /// The most it could deploy: counted plus potential, within its stockpile.
+    /// The most it could deploy: counted plus potential, within its
+    /// strategic stockpile.
     pub ceiling: u64,
-    /// Its whole stockpile (the futures file's figure).
+    /// Its whole stockpile on the date (the futures file's figure, or its trajectory).
     pub stockpile: u64,
+    /// Its strategic stockpile on the date (non-strategic excluded): what
+    /// any upload draws on.
+    pub strategic_stockpile: u64,
+    /// The stockpile's uncertainty band `[low, high]` on the date, where the
+    /// futures file gives a trajectory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stockpile_band: Option<[u64; 2]>,
     /// Whether the projection was held down by a limit.
     pub held_at_limit: bool,
 }
@@ -237,8 +264,15 @@ pub struct Outcome {
     pub title: String,
     /// `agreed`, `what happened`, `hypothetical`, …
     pub status: String,
+    /// True for a proposal nobody made (status `hypothetical`): shown as such.
+    pub hypothetical: bool,
     /// One paragraph.
     pub summary: String,
+    /// Its terms as offered, each sourced.
+    pub terms: Vec<data::Term>,
+    /// The implementation record it follows, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
     /// Its treaty's id.
     pub treaty: String,
     /// The parties it binds.
@@ -356,6 +390,8 @@ pub fn project(
                 .map(|l| LimitAt {
                     id: l.id.clone(),
                     max: l.max.fixed(),
+                    verified: p.file.proposal.freeze_limit.as_ref() != Some(&l.id)
+                        || p.file.proposal.freeze_verified.unwrap_or(true),
                 })
                 .collect(),
             (Regime::Observed, Some(t)) => t
@@ -365,6 +401,7 @@ pub fn project(
                     l.max.fixed().map(|m| LimitAt {
                         id: l.id.clone(),
                         max: Some(m),
+                        verified: false,
                     })
                 })
                 .collect(),
@@ -377,6 +414,7 @@ pub fn project(
             .freeze_limit
             .as_ref()
             .is_some_and(|f| limits.iter().any(|l| &l.id == f));
+        let verified_freeze = frozen && p.file.proposal.freeze_verified.unwrap_or(true);
         let mut points = BTreeMap::new();
         let (mut counted, mut stock) = (0u64, 0u64);
         for party in &parties {
@@ -385,7 +423,8 @@ pub fn project(
             };
             let f = start.force.modernised(&fut.modernisation, date);
             let t = f.totals();
-            let stockpile = fut.stockpile.warheads;
+            let total = fut.stockpile.total_on(date);
+            let stockpile = fut.stockpile.strategic_on(date);
             let ceiling = stockpile.min(t.deployed_warheads + t.upload_potential);
             let mut held = false;
             let (dv, w) = if limits.is_empty() {
@@ -421,7 +460,7 @@ pub fn project(
                 None => t.deployed_and_nondeployed_launchers,
             };
             counted += w;
-            stock += stockpile;
+            stock += total;
             points.insert(
                 party.clone(),
                 PartyPoint {
@@ -430,7 +469,9 @@ pub fn project(
                     deployed_and_nondeployed_launchers: launchers,
                     upload_potential: t.upload_potential,
                     ceiling,
-                    stockpile,
+                    stockpile: total,
+                    strategic_stockpile: stockpile,
+                    stockpile_band: fut.stockpile.band_on(date),
                     held_at_limit: held,
                 },
             );
@@ -438,20 +479,52 @@ pub fn project(
         let verification = match (regime, governing) {
             (Regime::Treaty, Some(t)) => {
                 let bound: Vec<&String> = parties.iter().filter(|x| t.party(x).is_some()).collect();
+                let owed = t.data_exchanges.as_of.len() as u64;
+                // What the record says was provided: the exchanges of the
+                // year from this date.
+                let next_year = add_years(date, 1);
+                let by_party = bound
+                    .iter()
+                    .map(|x| {
+                        let n = match p.record.as_ref().filter(|r| r.treaty == t.id) {
+                            Some(r) => t
+                                .data_exchange_schedule()
+                                .iter()
+                                .filter(|(a, _)| *a >= date && *a < next_year)
+                                .filter(|(a, _)| {
+                                    r.exchange_outcome(x, *a)
+                                        == accord_treaty::record::ExchangeStatus::Provided
+                                })
+                                .count() as u64,
+                            None => owed,
+                        };
+                        ((*x).clone(), n)
+                    })
+                    .collect();
+                let inspecting = p
+                    .record
+                    .as_ref()
+                    .filter(|r| r.treaty == t.id)
+                    .is_none_or(|r| r.inspections_conducted(date));
                 Verification {
                     items_under_declaration: bound
                         .iter()
                         .filter_map(|x| forces.get(*x))
                         .map(|s| s.force.items)
                         .sum(),
-                    data_exchanges_per_year: t.data_exchanges.as_of.len() as u64,
-                    inspections_per_year: t
-                        .inspections
-                        .iter()
-                        .map(|i| u64::from(i.per_treaty_year))
-                        .sum::<u64>()
-                        * bound.len() as u64,
-                    freeze_coverage: if frozen {
+                    data_exchanges_per_year: owed,
+                    data_exchanges_by_party: by_party,
+                    inspections_per_year: if inspecting {
+                        t.inspections
+                            .iter()
+                            .map(|i| u64::from(i.per_treaty_year))
+                            .sum::<u64>()
+                            * bound.len() as u64
+                    } else {
+                        0
+                    },
+                    freeze_coverage: if verified_freeze { 1.0 } else { 0.0 },
+                    declared_share: if verified_freeze {
                         1.0
                     } else if stock == 0 {
                         0.0
@@ -463,8 +536,10 @@ pub fn project(
             _ => Verification {
                 items_under_declaration: 0,
                 data_exchanges_per_year: 0,
+                data_exchanges_by_party: BTreeMap::new(),
                 inspections_per_year: 0,
                 freeze_coverage: 0.0,
+                declared_share: 0.0,
             },
         };
         timeline.push(YearPoint {
@@ -518,7 +593,10 @@ pub fn project(
         name: id,
         title: p.file.proposal.name.clone(),
         status: p.file.proposal.status.clone(),
+        hypothetical: p.file.proposal.status == "hypothetical",
         summary: p.file.proposal.summary.clone(),
+        terms: p.file.terms.clone(),
+        record: p.record.as_ref().map(|r| r.file.clone()),
         treaty: p.treaty.id.clone(),
         parties,
         expires: any_limit.then_some(limits_end),

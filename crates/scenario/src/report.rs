@@ -60,18 +60,29 @@ pub fn table(c: &Comparison) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:<18} {:>10} {:>9}  {:<28} {:>11}  {}",
+            "  {:<18} {:>10} {:>9}  {:<28} {:>11}  {}{}",
             o.name,
             o.expires.map_or("never".to_string(), |d| d.to_string()),
             o.days_left.map_or("-".to_string(), |d| d.to_string()),
             h.map_or("", |p| regime_words(p.regime)),
             inspections_total(c, o),
-            parties.join(", ")
+            parties.join(", "),
+            if o.hypothetical {
+                "  [HYPOTHETICAL]"
+            } else {
+                ""
+            }
+        );
+    }
+    if c.proposals.iter().any(|o| o.hypothetical) {
+        let _ = writeln!(
+            out,
+            "  [HYPOTHETICAL]: nobody proposed it; its terms are assumptions (see its treaty file)"
         );
     }
     let _ = writeln!(
         out,
-        "  (inspections: the treaty quotas summed over the {} years; ceiling: counted warheads plus upload potential, within the stockpile)",
+        "  (inspections: the treaty quotas summed over the {} years, none while the record says none took place; ceiling: counted warheads plus upload potential, within the strategic stockpile)",
         c.years
     );
     out
@@ -93,7 +104,11 @@ pub fn html(c: &Comparison) -> Result<String, String> {
         .map(|o| {
             let p = horizon(o);
             vec![
-                o.title.clone(),
+                if o.hypothetical {
+                    format!("{} [HYPOTHETICAL]", o.title)
+                } else {
+                    o.title.clone()
+                },
                 o.status.clone(),
                 o.expires.map_or("never".into(), |d| d.to_string()),
                 o.days_left.map_or("-".into(), |d| d.to_string()),
@@ -196,6 +211,17 @@ pub fn html(c: &Comparison) -> Result<String, String> {
             o.summary, o.treaty, o.status
         ));
         h.list(&o.sources);
+        if !o.terms.is_empty() {
+            h.list(
+                &o.terms
+                    .iter()
+                    .map(|t| format!("term {}: {} — {}", t.id, t.text, t.source))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        if let Some(r) = &o.record {
+            h.p(&format!("Follows the implementation record {r}: inspections and data exchanges as they actually took place."));
+        }
         if !o.deadlines.is_empty() {
             h.table(
                 &["deadline", "date", "days left"],
@@ -212,6 +238,7 @@ pub fn html(c: &Comparison) -> Result<String, String> {
             "items declared".into(),
             "inspections / yr".into(),
             "freeze coverage".into(),
+            "declared share".into(),
         ];
         for p in &o.parties {
             head.push(format!("{p} warheads (ceiling)"));
@@ -225,23 +252,31 @@ pub fn html(c: &Comparison) -> Result<String, String> {
                     regime_words(p.regime).to_string(),
                     p.limits
                         .iter()
-                        .map(|l| match l.max {
-                            Some(m) => format!("{} {m}", l.id),
-                            None => format!("{} frozen", l.id),
+                        .map(|l| {
+                            let v = if l.verified { "" } else { " (unverified)" };
+                            match l.max {
+                                Some(m) => format!("{} {m}{v}", l.id),
+                                None => format!("{} frozen{v}", l.id),
+                            }
                         })
                         .collect::<Vec<_>>()
                         .join(", "),
                     p.verification.items_under_declaration.to_string(),
                     p.verification.inspections_per_year.to_string(),
                     format!("{:.0}%", 100.0 * p.verification.freeze_coverage),
+                    format!("{:.0}%", 100.0 * p.verification.declared_share),
                 ];
                 for party in &o.parties {
                     r.push(p.parties.get(party).map_or(String::new(), |x| {
                         format!(
-                            "{} ({}){}",
+                            "{} ({}){}{}",
                             x.deployed_warheads,
                             x.ceiling,
-                            if x.held_at_limit { " held" } else { "" }
+                            if x.held_at_limit { " held" } else { "" },
+                            x.stockpile_band.map_or(String::new(), |[lo, hi]| format!(
+                                " stockpile {} [{lo}–{hi}]",
+                                x.stockpile
+                            ))
                         )
                     }));
                 }
@@ -298,10 +333,24 @@ pub fn html(c: &Comparison) -> Result<String, String> {
         let mut items = vec![
             format!("stockpile {}: {}", f.stockpile.warheads, f.stockpile.source),
             format!(
+                "strategic stockpile {}: {}",
+                f.stockpile.strategic.unwrap_or(f.stockpile.warheads),
+                f.stockpile
+                    .strategic_source
+                    .as_deref()
+                    .unwrap_or("the whole stockpile")
+            ),
+            format!(
                 "upload {} of the potential a year: {}",
                 f.upload.per_year, f.upload.source
             ),
         ];
+        for t in &f.stockpile.trajectory {
+            items.push(format!(
+                "stockpile on {}: {} [{}–{}]: {}",
+                t.date, t.central, t.low, t.high, t.source
+            ));
+        }
         for b in &f.bombers {
             items.push(format!(
                 "{} carries {} weapons: {}",

@@ -66,7 +66,7 @@ pub fn published(
             ))
         }
     };
-    let template = Template::load(party)?;
+    let template = Template::load(party).map_err(|e| e.to_string())?;
     let force = accord_synth::generate(treaty, &template, targets, date, seed)
         .map_err(|e| format!("{party}: {e}"))?;
     // The starting aggregates are the regime's, as for every other report;

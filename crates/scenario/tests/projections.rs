@@ -18,6 +18,7 @@ fn system(name: &str, deployed: u64, non_deployed: u64, loaded: u64, capacity: u
         kind: "icbm".into(),
         deployed,
         non_deployed,
+        test: 0,
         loaded,
         capacity,
         capacity_source: "hand-built".into(),
@@ -30,6 +31,9 @@ fn futures(party: &str, stockpile: u64, rate: f64) -> Futures {
         stockpile: Stockpile {
             warheads: stockpile,
             source: "hand-built".into(),
+            strategic: None,
+            strategic_source: None,
+            trajectory: vec![],
         },
         upload: Upload {
             per_year: rate,
@@ -193,7 +197,7 @@ fn observed_limits_are_unverified_and_a_freeze_covers_every_warhead() {
         .iter()
         .any(|x| x.date == d("2027-02-05") && x.what.contains("unverified")));
 
-    let f = Loaded::load("freeze-2020").expect("proposal");
+    let f = Loaded::load("freeze-2020-us").expect("proposal");
     let from = d("2020-10-20");
     let o = project(&f, from, 2, &forces, &fut).expect("projection");
     assert_eq!((o.expires, o.days_left), (Some(d("2022-02-05")), Some(473)));
@@ -207,10 +211,36 @@ fn observed_limits_are_unverified_and_a_freeze_covers_every_warhead() {
         .iter()
         .any(|l| l.id == "total_warhead_stockpile" && l.max.is_none()));
     assert_eq!(frozen.verification.freeze_coverage, 1.0);
+    assert_eq!(frozen.verification.declared_share, 1.0);
+    // Russia's offer: the same freeze, political and unverified: it covers nothing.
+    let r = Loaded::load("freeze-2020-ru").expect("proposal");
+    let o_ru = project(&r, from, 2, &forces, &fut).expect("projection");
+    let political = o_ru
+        .timeline
+        .iter()
+        .find(|y| y.date == d("2021-02-05"))
+        .expect("point");
+    assert_eq!(political.verification.freeze_coverage, 0.0);
+    let freeze = political
+        .limits
+        .iter()
+        .find(|l| l.id == "total_warhead_stockpile")
+        .expect("the freeze is a limit of the offer");
+    assert!(!freeze.verified);
+    assert!(political
+        .limits
+        .iter()
+        .filter(|l| l.id != "total_warhead_stockpile")
+        .all(|l| l.verified));
+    let want_ru = (1500.0 + 1500.0) / (3800.0 + 4310.0);
+    assert!((political.verification.declared_share - want_ru).abs() < 1e-12);
+    assert!(o_ru.terms.iter().any(|t| t.id == "no-verification"));
+    assert!(o.terms.iter().any(|t| t.id == "verified-freeze"));
     // Before the freeze binds only the deployed strategic warheads are counted.
     let before = &o.timeline[0];
     let want = (1500.0 + 1500.0) / (3800.0 + 4310.0);
-    assert!((before.verification.freeze_coverage - want).abs() < 1e-12);
+    assert_eq!(before.verification.freeze_coverage, 0.0);
+    assert!((before.verification.declared_share - want).abs() < 1e-12);
 }
 
 /// The anchor: from 20 Oct 2020 the 5 Feb 2021 expiry is 108 days.
@@ -245,8 +275,10 @@ fn days_left_from_20_october_2020_to_the_2021_expiry_is_108() {
 ///
 /// Published breakdown (State Dept, 1 Sep 2020, in `data/forces/US.toml`):
 /// 397 deployed Minuteman III with one warhead each in 454 silos (57
-/// non-deployed); 230 deployed Trident II with 1,012 warheads in 280 tubes
-/// (50 non-deployed); 12 + 8 B-2A and 36 + 10 B-52H deployed + non-deployed.
+/// non-deployed, 4 of them test silos); 230 deployed Trident II with 1,012
+/// warheads in 280 tubes (50 non-deployed); 12 + 8 B-2A (1 test) and
+/// 36 + 10 B-52H (4 test) deployed + non-deployed. Test items have no
+/// upload potential.
 /// Capacities: MM-III 3 (Mk-12A, an assumption), D5 8 (US Navy), B-2A 16
 /// (assumption), B-52H 20.
 #[test]
@@ -273,10 +305,19 @@ fn us_upload_potential_on_1_september_2020() {
             .unwrap_or_else(|| panic!("{n}"))
             .clone()
     };
+    // The 57 non-deployed silos of the fact sheet are 53 empty operational
+    // silos and 4 test silos; test items count in the 800 but carry no
+    // upload potential.
     let mm = by("minuteman-iii");
     assert_eq!(
-        (mm.deployed, mm.non_deployed, mm.loaded, mm.capacity),
-        (397, 57, 397, 3)
+        (
+            mm.deployed,
+            mm.non_deployed,
+            mm.test,
+            mm.loaded,
+            mm.capacity
+        ),
+        (397, 53, 4, 397, 3)
     );
     let d5 = by("trident-ii-d5");
     assert_eq!(
@@ -285,19 +326,31 @@ fn us_upload_potential_on_1_september_2020() {
     );
     let b2 = by("b-2a");
     assert_eq!(
-        (b2.deployed, b2.non_deployed, b2.loaded, b2.capacity),
-        (12, 8, 12, 16)
+        (
+            b2.deployed,
+            b2.non_deployed,
+            b2.test,
+            b2.loaded,
+            b2.capacity
+        ),
+        (12, 7, 1, 12, 16)
     );
     let b52 = by("b-52h");
     assert_eq!(
-        (b52.deployed, b52.non_deployed, b52.loaded, b52.capacity),
-        (36, 10, 36, 20)
+        (
+            b52.deployed,
+            b52.non_deployed,
+            b52.test,
+            b52.loaded,
+            b52.capacity
+        ),
+        (36, 6, 4, 36, 20)
     );
     let missiles = 397 * (3 - 1) + (230 * 8 - 1012);
     let bombers = 12 * (16 - 1) + 36 * (20 - 1);
-    let returned = 57 * 3 + 50 * 8 + 8 * 16 + 10 * 20;
-    assert_eq!((missiles, bombers, returned), (1622, 864, 899));
-    assert_eq!(t.upload_potential, 3385);
+    let returned = 53 * 3 + 50 * 8 + 7 * 16 + 6 * 20;
+    assert_eq!((missiles, bombers, returned), (1622, 864, 791));
+    assert_eq!(t.upload_potential, 3277);
     assert!(s.force.notes.is_empty(), "{:?}", s.force.notes);
 }
 
@@ -356,4 +409,113 @@ proptest! {
         // already in it.
         prop_assert_eq!(moved, (per_year * u64::from(years)).min(deployed + non_deployed));
     }
+}
+
+/// What happened: no inspection after March 2020, no Russian data from
+/// 1 Mar 2023 (and none from the US, withheld), then nothing.
+#[test]
+fn expire_2026_counts_what_actually_happened() {
+    let from = d("2020-10-20");
+    let p = Loaded::load("expire-2026").expect("proposal");
+    assert!(p.record.is_some());
+    let mut forces = BTreeMap::new();
+    let mut fut = BTreeMap::new();
+    for party in ["US", "RU"] {
+        forces.insert(
+            party.to_string(),
+            start(party, vec![system("m", 500, 50, 1400, 4)], from),
+        );
+        fut.insert(party.to_string(), futures(party, 4000, 0.25));
+    }
+    let c = compare(&[p], from, 6, forces, fut).expect("compare");
+    let o = &c.proposals[0];
+    assert!(o
+        .timeline
+        .iter()
+        .all(|y| y.verification.inspections_per_year == 0));
+    let at = |date: &str| {
+        o.timeline
+            .iter()
+            .find(|y| y.date == d(date))
+            .expect("point")
+    };
+    let first = at("2020-10-20");
+    assert_eq!(first.verification.data_exchanges_by_party["RU"], 2);
+    let y2022 = at("2022-10-20");
+    // 1 Mar 2023 is not provided; 1 Sep 2023 neither.
+    assert_eq!(y2022.verification.data_exchanges_by_party["RU"], 0);
+    assert_eq!(y2022.verification.data_exchanges_by_party["US"], 0);
+    assert_eq!(
+        y2022.verification.data_exchanges_per_year, 2,
+        "owed all the same"
+    );
+    let table = accord_scenario::report::table(&c);
+    assert!(table.contains("expire-2026"), "{table}");
+    let line = table
+        .lines()
+        .find(|l| l.contains("expire-2026"))
+        .expect("row");
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cols[cols.iter().position(|c| *c == "limits").expect("regime") + 1],
+        "0",
+        "{line}"
+    );
+}
+
+/// Upload ceilings from what exists: never above the strategic stockpile
+/// (Russia 1,570 + 870 = 2,440; the US at most 3,650), from the forces
+/// generated at 1 Sep 2020.
+#[test]
+fn ceilings_stay_within_the_strategic_stockpiles() {
+    let treaty = accord_treaty::Treaty::load("new-start").expect("treaty");
+    let from = d("2020-10-20");
+    let mut forces = BTreeMap::new();
+    let mut fut = BTreeMap::new();
+    for party in ["US", "RU"] {
+        let f = load_futures(party).expect("futures");
+        forces.insert(
+            party.to_string(),
+            accord_scenario::start::published(&treaty, party, from, &f, 7).expect("start"),
+        );
+        fut.insert(party.to_string(), f);
+    }
+    let p = Loaded::load("expire-2021").expect("proposal");
+    let o = project(&p, from, 10, &forces, &fut).expect("projection");
+    for y in &o.timeline {
+        assert!(
+            y.parties["RU"].ceiling <= 2440,
+            "{}: {}",
+            y.date,
+            y.parties["RU"].ceiling
+        );
+        assert!(
+            y.parties["US"].ceiling <= 3650,
+            "{}: {}",
+            y.date,
+            y.parties["US"].ceiling
+        );
+        for x in y.parties.values() {
+            assert!(x.deployed_warheads <= x.ceiling && x.ceiling <= x.strategic_stockpile);
+            assert!(x.strategic_stockpile <= x.stockpile);
+        }
+    }
+    assert_eq!(
+        o.timeline.last().map(|y| y.parties["RU"].ceiling),
+        Some(2440)
+    );
+}
+
+#[test]
+fn chinas_stockpile_follows_its_trajectory_with_its_band() {
+    let cn = load_futures("CN").expect("futures");
+    assert_eq!(cn.stockpile.total_on(d("2024-01-01")), 500);
+    assert_eq!(cn.stockpile.band_on(d("2024-01-01")), Some([500, 500]));
+    assert_eq!(cn.stockpile.total_on(d("2030-01-01")), 1000);
+    assert_eq!(cn.stockpile.band_on(d("2031-06-01")), Some([500, 1000]));
+    assert_eq!(cn.stockpile.total_on(d("2021-01-01")), 350);
+    assert_eq!(cn.stockpile.band_on(d("2021-01-01")), Some([200, 350]));
+    // Halfway from 2024 to 2027: 500 → 700.
+    let mid = cn.stockpile.total_on(d("2025-07-02"));
+    assert!((599..=601).contains(&mid), "{mid}");
 }

@@ -10,24 +10,40 @@
 //! Given deployed delivery vehicles `V`, deployed warheads `W` and deployed
 //! and non-deployed launchers `L`:
 //!
-//! 1. `V` is split among the template's groups in proportion to their
-//!    deployed shares (largest remainder), giving each group's deployed
-//!    missiles (each in its own deployed launcher) or deployed bombers.
-//! 2. `L − V` non-deployed launchers (and bombers) are split by the
-//!    non-deployed shares.
-//! 3. Each deployed bomber counts one warhead; the remaining `W − bombers`
-//!    are spread over the deployed missiles: each starts at the middle of its
-//!    group's loading band, then single reentry vehicles are added to or taken
-//!    from randomly chosen missiles until the total is exactly met. If the
-//!    bands cannot hold the total, they widen to `[1, type capacity]`; if even
-//!    that cannot, the targets are infeasible and the error says why.
+//! 1. The template's extras (test and training items, converted items,
+//!    non-deployed missiles, at fixed numbers) are counted as the treaty
+//!    counts them: test launchers and test heavy bombers are non-deployed
+//!    and inside `L`, so `L_groups = L − L_extras`.
+//! 2. `V` is split among the groups by their deployed shares, no group
+//!    above its units (hulls × tubes, regiments × launchers, silos,
+//!    aircraft); what a full group cannot take goes to the others.
+//! 3. Each group holding missiles in whole units takes
+//!    `⌈deployed / per_unit⌉` units: a part-loaded hull's empty tubes are
+//!    non-deployed launchers.
+//! 4. The remaining `L_groups − Σ held` launchers are split by the
+//!    non-deployed shares, within each group's spare units: whole units
+//!    (hulls in overhaul, spare regiments) first, rounded down, and the
+//!    remainder singly (silos, aircraft). No type ever exceeds the
+//!    template's `[[inventory]]`; targets that cannot be met within it are
+//!    infeasible, with the reason.
+//! 5. Each deployed bomber counts one warhead; the remaining `W − bombers`
+//!    are spread over the deployed missiles: each starts at the middle of
+//!    its group's loading band, then single reentry vehicles are added to or
+//!    taken from randomly chosen missiles until the total is exactly met. If
+//!    the bands cannot hold the total, they widen to `[1, type capacity]`;
+//!    if even that cannot, the targets are infeasible.
+//!
+//! The initial data exchange carries the three totals and the Protocol's
+//! Part Two categories by facility, as the items give them.
 #![forbid(unsafe_code)]
 
 pub mod store;
 mod template;
 mod year;
 
-pub use template::Template;
+pub use template::{
+    Class, Extra, FacilityT, Group, Inventory, Maintenance, Template, TemplateError,
+};
 pub use year::{year_of_notifications, YearOptions};
 
 use accord_registry::{Event, Notification};
@@ -116,8 +132,193 @@ impl Emitter {
     }
 }
 
+/// Splits `total` in proportion to `shares`, no part above its cap: the
+/// largest-remainder split, then what a capped part cannot take goes to
+/// the others in proportion to their shares (and if they have no share,
+/// to any with room). `None` when the caps cannot hold the total.
+pub fn split_capped(total: u64, shares: &[u32], caps: &[u64]) -> Option<Vec<u64>> {
+    let room: u64 = caps.iter().fold(0u64, |a, &c| a.saturating_add(c));
+    if total > room {
+        return None;
+    }
+    let mut out = vec![0u64; shares.len()];
+    let mut left = total;
+    let mut open: Vec<bool> = caps.iter().map(|&c| c > 0).collect();
+    while left > 0 {
+        let mut w: Vec<u32> = shares
+            .iter()
+            .zip(&open)
+            .map(|(&s, &o)| if o { s } else { 0 })
+            .collect();
+        if w.iter().all(|&x| x == 0) {
+            // No open part has a share: spread evenly over those with room.
+            w = open.iter().map(|&o| u32::from(o)).collect();
+        }
+        let part = split(left, &w);
+        let mut moved = 0;
+        for i in 0..out.len() {
+            let take = part[i].min(caps[i] - out[i]);
+            out[i] += take;
+            moved += take;
+            if out[i] == caps[i] {
+                open[i] = false;
+            }
+        }
+        left -= moved;
+        if moved == 0 {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// What each group holds in a generated force.
+#[derive(Debug, Clone, Default)]
+struct Allocation {
+    /// Deployed missiles (each in its own launcher) or deployed bombers.
+    deployed: u64,
+    /// Accountable launchers (or bombers), deployed and not.
+    launchers: u64,
+}
+
+/// Allocates `v` deployed delivery vehicles and `l` accountable launchers
+/// over the groups: deployed ones by the deployed shares within each
+/// group's units, then whole units (hulls, regiments) enough to hold them,
+/// then the rest of the launchers by the non-deployed shares, in whole
+/// units where a group has them and singly (silos, aircraft) elsewhere.
+fn allocate(template: &Template, v: u64, l: u64) -> Result<Vec<Allocation>, SynthError> {
+    let groups = &template.groups;
+    let caps: Vec<u64> = groups.iter().map(|g| g.cap().unwrap_or(u64::MAX)).collect();
+    let deployed = split_capped(
+        v,
+        &groups.iter().map(|g| g.deployed_share).collect::<Vec<_>>(),
+        &caps,
+    )
+    .ok_or_else(|| {
+        SynthError::Infeasible(format!(
+            "{v} deployed delivery vehicles are more than the template's groups can hold ({})",
+            caps.iter().fold(0u64, |a, &c| a.saturating_add(c))
+        ))
+    })?;
+    let mut alloc: Vec<Allocation> = groups
+        .iter()
+        .zip(&deployed)
+        .map(|(g, &d)| {
+            let per = u64::from(g.per_unit());
+            Allocation {
+                deployed: d,
+                launchers: if g.whole_units() {
+                    d.div_ceil(per) * per
+                } else {
+                    d
+                },
+            }
+        })
+        .collect();
+    let held: u64 = alloc.iter().map(|a| a.launchers).sum();
+    if held > l {
+        return Err(SynthError::Infeasible(format!(
+            "{l} launchers cannot hold {v} deployed delivery vehicles in whole hulls and regiments (they need {held})"
+        )));
+    }
+    let mut rest = l - held;
+    let spare: Vec<u64> = groups
+        .iter()
+        .zip(&alloc)
+        .zip(&caps)
+        .map(|((_, a), &c)| c.saturating_sub(a.launchers))
+        .collect();
+    let target = split_capped(
+        rest,
+        &groups.iter().map(|g| g.non_deployed_share).collect::<Vec<_>>(),
+        &spare,
+    )
+    .ok_or_else(|| {
+        SynthError::Infeasible(format!(
+            "{l} launchers are more than the template's inventory holds ({} more than its units can take)",
+            rest - spare.iter().fold(0u64, |a, &c| a.saturating_add(c)).min(rest)
+        ))
+    })?;
+    // Whole units first, rounded down; the remainder goes to single launchers.
+    let mut units_left: Vec<u64> = vec![0; groups.len()];
+    for (i, g) in groups.iter().enumerate() {
+        let per = u64::from(g.per_unit());
+        if g.whole_units() {
+            let add = target[i] / per * per;
+            alloc[i].launchers += add;
+            rest -= add;
+            units_left[i] = (spare[i] - add) / per;
+        }
+    }
+    let fine: Vec<usize> = (0..groups.len())
+        .filter(|&i| !groups[i].whole_units())
+        .collect();
+    let fine_room = |alloc: &[Allocation]| -> u64 {
+        fine.iter()
+            .map(|&i| caps[i].saturating_sub(alloc[i].launchers))
+            .fold(0u64, |a, c| a.saturating_add(c))
+    };
+    // Too much for the single launchers: add whole units, most share first.
+    let mut order: Vec<usize> = (0..groups.len())
+        .filter(|&i| groups[i].whole_units())
+        .collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(groups[i].non_deployed_share), i));
+    while rest > fine_room(&alloc) {
+        let Some(&i) = order
+            .iter()
+            .find(|&&i| units_left[i] > 0 && u64::from(groups[i].per_unit()) <= rest)
+        else {
+            return Err(SynthError::Infeasible(format!(
+                "{l} launchers cannot be made of whole hulls and regiments and single launchers within the inventory"
+            )));
+        };
+        let per = u64::from(groups[i].per_unit());
+        alloc[i].launchers += per;
+        units_left[i] -= 1;
+        rest -= per;
+    }
+    let room: Vec<u64> = fine
+        .iter()
+        .map(|&i| caps[i].saturating_sub(alloc[i].launchers))
+        .collect();
+    let shares: Vec<u32> = fine.iter().map(|&i| groups[i].non_deployed_share).collect();
+    let part = split_capped(rest, &shares, &room).ok_or_else(|| {
+        SynthError::Infeasible(format!("{l} launchers do not fit the template's inventory"))
+    })?;
+    for (k, &i) in fine.iter().enumerate() {
+        alloc[i].launchers += part[k];
+    }
+    Ok(alloc)
+}
+
+/// How much the extras (test, training, converted items and non-deployed
+/// missiles, at fixed numbers) add to each central limit.
+fn extras_counted(treaty: &Treaty, template: &Template) -> Result<Vec<(String, u64)>, SynthError> {
+    let mut out = vec![];
+    for l in &treaty.limits {
+        let mut n = 0u64;
+        for x in &template.extras {
+            let status = Status::parse(&x.status).ok_or_else(|| {
+                SynthError::Template(format!(
+                    "extra at {}: unknown status `{}`",
+                    x.facility, x.status
+                ))
+            })?;
+            if l.count
+                .iter()
+                .any(|t| t.kinds.contains(&x.kind) && t.statuses.contains(&status))
+            {
+                n += u64::from(x.count);
+            }
+        }
+        out.push((l.id.clone(), n));
+    }
+    Ok(out)
+}
+
 /// Generates a force reproducing `targets` on `date`, with its initial data
-/// exchange, deterministically from `seed`.
+/// exchange (totals and the Part Two categories by facility), deterministically
+/// from `seed`.
 pub fn generate(
     treaty: &Treaty,
     template: &Template,
@@ -136,23 +337,26 @@ pub fn generate(
             "{l} launchers cannot hold {v} deployed delivery vehicles (each deployed one is also a launcher)"
         )));
     }
+    let fixed = extras_counted(treaty, template)?;
+    let fixed_of = |id: &str| fixed.iter().find(|(k, _)| k == id).map_or(0, |(_, n)| *n);
+    if fixed_of("deployed_delivery_vehicles") > 0 || fixed_of("deployed_warheads") > 0 {
+        return Err(SynthError::Template(
+            "extras are never deployed: deployed items belong in groups".into(),
+        ));
+    }
+    let l_fixed = fixed_of("deployed_and_nondeployed_launchers");
+    if l < v + l_fixed {
+        return Err(SynthError::Infeasible(format!(
+            "{l} launchers cannot hold {v} deployed delivery vehicles and the template's {l_fixed} test and training items counted in the same limit"
+        )));
+    }
     let groups = &template.groups;
-    let deployed = split(
-        v,
-        &groups.iter().map(|g| g.deployed_share).collect::<Vec<_>>(),
-    );
-    let idle = split(
-        l - v,
-        &groups
-            .iter()
-            .map(|g| g.non_deployed_share)
-            .collect::<Vec<_>>(),
-    );
+    let alloc = allocate(template, v, l - l_fixed)?;
     let bombers: u64 = groups
         .iter()
-        .zip(&deployed)
+        .zip(&alloc)
         .filter(|(g, _)| g.bomber_type.is_some())
-        .map(|(_, &n)| n)
+        .map(|(_, a)| a.deployed)
         .sum();
     let missiles = v - bombers;
     if w < v {
@@ -160,6 +364,7 @@ pub fn generate(
             "{w} deployed warheads is fewer than the {v} deployed delivery vehicles (each carries at least one)"
         )));
     }
+    let deployed: Vec<u64> = alloc.iter().map(|a| a.deployed).collect();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let rv = load_reentry_vehicles(treaty, template, &deployed, w - bombers, missiles, &mut rng)?;
 
@@ -181,10 +386,10 @@ pub fn generate(
     }
     let code = &template.code;
     let mut rv_iter = rv.into_iter();
-    for (gi, g) in groups.iter().enumerate() {
-        let (dep, idl) = (deployed[gi], idle[gi]);
+    for (g, a) in groups.iter().zip(&alloc) {
+        let (dep, all) = (a.deployed, a.launchers);
         if let Some(bt) = &g.bomber_type {
-            for k in 0..dep + idl {
+            for k in 0..all {
                 e.push(Event::AccountabilityEntry {
                     item: format!("{code}-{}-{:04}", g.code, k + 1),
                     item_kind: "heavy_bomber".into(),
@@ -216,7 +421,7 @@ pub fn generate(
             .map(|t| t.kind.clone())
             .unwrap_or_default();
         let per_unit = u64::from(g.launchers_per_unit.unwrap_or(0));
-        for k in 0..dep + idl {
+        for k in 0..all {
             let launcher = launcher_id(code, &g.code, k, per_unit);
             e.push(Event::AccountabilityEntry {
                 item: launcher.clone(),
@@ -239,6 +444,22 @@ pub fn generate(
                 });
             }
         }
+        // The converted tubes of every hull present (e.g. four an Ohio).
+        if let (Some(c), true) = (g.converted_per_unit, per_unit > 0) {
+            for unit in 0..all / per_unit {
+                for t in 0..u64::from(c) {
+                    e.push(Event::AccountabilityEntry {
+                        item: format!("{code}-{}-U{:02}-C{:02}", g.code, unit + 1, t + 1),
+                        item_kind: lkind.clone(),
+                        item_type: lt.clone(),
+                        facility: g.facility.clone(),
+                        status: Status::Converted,
+                        launcher: None,
+                        reentry_vehicles: None,
+                    });
+                }
+            }
+        }
     }
     for (xi, x) in template.extras.iter().enumerate() {
         let status = Status::parse(&x.status).ok_or_else(|| {
@@ -256,25 +477,62 @@ pub fn generate(
             });
         }
     }
+    // The initial data exchange: the totals, and the Part Two categories by
+    // facility as the items give them.
+    let (state, findings) = accord_registry::store::fold(treaty, &template.party, &e.out);
+    if let Some(f) = findings.first() {
+        return Err(SynthError::Template(format!(
+            "the generated force has a finding: {}",
+            f.message
+        )));
+    }
+    check_inventory(template, &state)?;
+    let counts = [
+        ("deployed_delivery_vehicles".to_string(), v),
+        ("deployed_warheads".to_string(), w),
+        ("deployed_and_nondeployed_launchers".to_string(), l),
+    ]
+    .into_iter()
+    .filter(|(k, _)| treaty.limit(k).is_some())
+    .collect();
     e.push(Event::DataExchange {
-        counts: [
-            ("deployed_delivery_vehicles".to_string(), v),
-            ("deployed_warheads".to_string(), w),
-            ("deployed_and_nondeployed_launchers".to_string(), l),
-        ]
-        .into_iter()
-        .filter(|(k, _)| treaty.limit(k).is_some())
-        .collect(),
+        counts,
+        facilities: state.by_facility(),
     });
     Ok(Force {
         party: template.party.clone(),
         date,
         notifications: e.out,
         provenance: format!(
-            "{SYNTHETIC}; template data/forces/{}.toml; targets {v}/{w}/{l} on {date}; seed {seed}",
-            template.party
+            "{SYNTHETIC}; template {}; targets {v}/{w}/{l} on {date}; seed {seed}",
+            template.file
         ),
     })
+}
+
+/// Every type's count against the template's inventory.
+fn check_inventory(template: &Template, state: &accord_registry::State) -> Result<(), SynthError> {
+    for inv in &template.inventory {
+        let n = state
+            .items()
+            .iter()
+            .filter(|i| *i.item_type == inv.item_type)
+            .filter(|i| {
+                if inv.statuses.is_empty() {
+                    i.status != Status::Eliminated
+                } else {
+                    inv.statuses.iter().any(|s| s == i.status.as_str())
+                }
+            })
+            .count() as u64;
+        if n > inv.max {
+            return Err(SynthError::Infeasible(format!(
+                "{n} `{}` exceed the {} that exist ({})",
+                inv.item_type, inv.max, inv.source
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A launcher's identifier: by unit and tube where the group has units.

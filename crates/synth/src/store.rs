@@ -85,3 +85,142 @@ pub fn write_registry(
     f.flush().map_err(io)?;
     Ok(st)
 }
+
+/// A registry to generate, as `accord generate` asks for it.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The treaty.
+    pub treaty: &'a Treaty,
+    /// The party.
+    pub party: &'a str,
+    /// The date the aggregates hold on.
+    pub date: NaiveDate,
+    /// The aggregates to reproduce.
+    pub targets: Targets,
+    /// The seed.
+    pub seed: u64,
+    /// The force template: a party code of a built-in one, or a path.
+    pub template: &'a str,
+    /// A year (or more) of notifications after the date.
+    pub year: Option<YearOptions>,
+    /// The new registry's directory.
+    pub out: &'a Path,
+}
+
+/// Why a generation request is refused before anything is made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// Not a party to the treaty.
+    #[error("--party: `{party}` is not a party to {treaty}")]
+    Party {
+        /// The party.
+        party: String,
+        /// The treaty.
+        treaty: String,
+    },
+    /// The date is outside the treaty's life.
+    #[error("--date: {date} is outside the life of {treaty} ({from} to {to})")]
+    Date {
+        /// The date.
+        date: NaiveDate,
+        /// The treaty.
+        treaty: String,
+        /// Entry into force.
+        from: NaiveDate,
+        /// Expiry.
+        to: NaiveDate,
+    },
+    /// The directory holds a registry already.
+    #[error("--out: {0} already holds a registry; choose a new directory")]
+    Exists(String),
+    /// The template cannot be loaded.
+    #[error("--template: {0}")]
+    TemplateLoad(String),
+    /// The template is another party's.
+    #[error("--template: the template is for {template}, not {party}")]
+    Template {
+        /// The template's party.
+        template: String,
+        /// The party asked.
+        party: String,
+    },
+    /// The notifications would run past expiry.
+    #[error("--days: the notifications would run to {end}, past the treaty's expiry {expiry}")]
+    PastExpiry {
+        /// The last date.
+        end: NaiveDate,
+        /// Expiry.
+        expiry: NaiveDate,
+    },
+}
+
+impl Request<'_> {
+    /// Refuses what cannot be generated, before anything is made; returns
+    /// the template.
+    pub fn check(&self) -> Result<Template, RequestError> {
+        let t = self.treaty;
+        if t.party(self.party).is_none() {
+            return Err(RequestError::Party {
+                party: self.party.to_string(),
+                treaty: t.id.clone(),
+            });
+        }
+        if !t.in_force_on(self.date) {
+            return Err(RequestError::Date {
+                date: self.date,
+                treaty: t.id.clone(),
+                from: t.entry_into_force,
+                to: t.expires(),
+            });
+        }
+        if self.out.join(accord_registry::store::STORE_FILE).exists() {
+            return Err(RequestError::Exists(self.out.display().to_string()));
+        }
+        let template =
+            Template::load(self.template).map_err(|e| RequestError::TemplateLoad(e.to_string()))?;
+        if template.party != self.party {
+            return Err(RequestError::Template {
+                template: template.party.clone(),
+                party: self.party.to_string(),
+            });
+        }
+        Ok(template)
+    }
+
+    /// Generates the notifications (after [`Request::check`]), refusing a
+    /// year that would run past the treaty's expiry.
+    pub fn notifications(&self) -> Result<(Vec<Notification>, String), GenerateError> {
+        let template = self.check()?;
+        let (all, provenance) = synthesize(
+            self.treaty,
+            &template,
+            self.targets,
+            self.date,
+            self.seed,
+            self.year,
+        )?;
+        if let Some(end) = all.iter().map(|n| n.date).max() {
+            if !self.treaty.in_force_on(end) {
+                return Err(RequestError::PastExpiry {
+                    end,
+                    expiry: self.treaty.expires(),
+                }
+                .into());
+            }
+        }
+        Ok((all, provenance))
+    }
+}
+
+/// Why a registry was not generated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateError {
+    /// The request is refused.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// Generation or storage failed.
+    #[error(transparent)]
+    Store(#[from] SynthStoreError),
+}

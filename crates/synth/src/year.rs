@@ -70,6 +70,8 @@ struct Deployed {
 /// One step of an operation, before numbering.
 struct Step {
     gen: usize,
+    /// The operation it belongs to.
+    op: usize,
     last_of_op: bool,
     n: Notification,
 }
@@ -171,6 +173,7 @@ pub fn year_of_notifications(
     let mut releases: BTreeMap<u32, Vec<Release>> = BTreeMap::new();
     let mut steps: Vec<Step> = vec![];
     let mut gen = 0usize;
+    let mut ops = 0usize;
     let mut produced = 0u32;
     let per_day = opts.notifications as f64 / f64::from(opts.days.max(1));
     let mut owed = 0.0f64;
@@ -408,6 +411,7 @@ pub fn year_of_notifications(
                 sent = s;
                 steps.push(Step {
                     gen,
+                    op: ops,
                     last_of_op: k + 1 == len,
                     n: Notification {
                         party: party.clone(),
@@ -419,6 +423,7 @@ pub fn year_of_notifications(
                 });
                 gen += 1;
             }
+            ops += 1;
             owed -= len as f64;
             for (d, r) in release {
                 releases.entry(d).or_default().push(r);
@@ -426,8 +431,14 @@ pub fn year_of_notifications(
         }
     }
     let end = start + Days::new(u64::from(opts.days));
-    // Operations still under way at the end of the span are cut off after it.
-    steps.retain(|s| s.n.date <= end);
+    // Operations still under way at the end of the span are left out whole
+    // (a departure with no arrival would be a missing notification).
+    let mut last_day: HashMap<usize, NaiveDate> = HashMap::new();
+    for st in &steps {
+        let e = last_day.entry(st.op).or_insert(st.n.date);
+        *e = (*e).max(st.n.date);
+    }
+    steps.retain(|s| last_day.get(&s.op).is_some_and(|d| *d <= end));
 
     // Late on purpose: the last step of some operations (nothing of that
     // operation comes after it, so sending it late breaks no order).
@@ -457,13 +468,26 @@ pub fn year_of_notifications(
         let mut all: Vec<Notification> = force.to_vec();
         all.extend(out.iter().cloned());
         let reports = compliance::evaluate(treaty, &party, &all, &as_ofs, true);
+        // The Part Two categories by facility on each as-of date.
+        let mut sorted: Vec<&Notification> = all.iter().collect();
+        sorted.sort_by_key(|n| n.fold_key());
+        let mut st = State::new(treaty, &party);
+        let mut idx = 0;
+        let mut by_facility = vec![];
+        for &as_of in &as_ofs {
+            while idx < sorted.len() && sorted[idx].date <= as_of {
+                let _ = st.apply(sorted[idx]);
+                idx += 1;
+            }
+            by_facility.push(st.by_facility());
+        }
         let first_gen = out.len();
         let mut keyed: Vec<(NaiveDate, usize, Notification)> = out
             .into_iter()
             .enumerate()
             .map(|(i, n)| (n.sent, i, n))
             .collect();
-        for (gen2, r) in (first_gen..).zip(reports) {
+        for ((gen2, r), facilities) in (first_gen..).zip(reports).zip(by_facility) {
             let due = treaty.data_exchange_due(r.date).unwrap_or(r.date);
             let span = (due - r.date).num_days().max(1) as u64;
             let sent = r.date + Days::new(rng.gen_range(span / 4..=span * 3 / 4));
@@ -481,7 +505,7 @@ pub fn year_of_notifications(
                     number: 0,
                     date: r.date,
                     sent,
-                    event: Event::DataExchange { counts },
+                    event: Event::DataExchange { counts, facilities },
                 },
             ));
         }

@@ -31,6 +31,13 @@ pub(crate) struct TreatyFile {
     pub(crate) notifications: Option<Spanned<NotificationRuleFile>>,
     #[serde(default)]
     pub(crate) inspections: Vec<Spanned<InspectionFile>>,
+    #[serde(default)]
+    pub(crate) notification_types: Vec<Spanned<NotificationTypeFile>>,
+    #[serde(default)]
+    pub(crate) data_categories: Vec<Spanned<DataCategoryFile>>,
+    #[serde(default)]
+    pub(crate) readings: Vec<Spanned<ReadingFile>>,
+    pub(crate) withdrawal: Option<Spanned<WithdrawalFile>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,5 +143,85 @@ pub(crate) struct InspectionFile {
     pub(crate) name: String,
     pub(crate) per_treaty_year: i64,
     pub(crate) facility_kinds: Vec<String>,
+    pub(crate) source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FollowedByFile {
+    pub(crate) kind: String,
+    pub(crate) within_days: i64,
+    pub(crate) source: String,
+}
+
+/// Exactly one of `deadline_days`, `advance_days` or `deadline` is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NotificationTypeFile {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) article: String,
+    pub(crate) deadline_days: Option<i64>,
+    pub(crate) advance_days: Option<i64>,
+    pub(crate) deadline: Option<String>,
+    #[serde(default)]
+    pub(crate) required: Vec<String>,
+    pub(crate) followed_by: Option<FollowedByFile>,
+    pub(crate) source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DataCategoryFile {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) kinds: Vec<String>,
+    pub(crate) statuses: Vec<String>,
+    pub(crate) each: String,
+    pub(crate) source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadingCountFile {
+    pub(crate) limit: String,
+    pub(crate) kinds: Vec<String>,
+    pub(crate) statuses: Vec<String>,
+    pub(crate) each: String,
+    pub(crate) article: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PublishedFile {
+    pub(crate) party: String,
+    pub(crate) limit: String,
+    pub(crate) add: i64,
+    pub(crate) from: TomlDate,
+    pub(crate) breakdown: String,
+    pub(crate) source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadingFile {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) held_by: String,
+    #[serde(default)]
+    pub(crate) default: bool,
+    pub(crate) summary: String,
+    #[serde(default)]
+    pub(crate) count: Vec<ReadingCountFile>,
+    #[serde(default)]
+    pub(crate) published: Vec<PublishedFile>,
+    pub(crate) source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WithdrawalFile {
+    pub(crate) article: String,
+    pub(crate) notice_months: i64,
     pub(crate) source: String,
 }

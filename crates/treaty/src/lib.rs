@@ -19,10 +19,12 @@
 mod file;
 mod load;
 mod model;
+pub mod record;
 mod timeline;
 
 pub use load::{builtin_names, TreatyError};
 pub use model::*;
+pub use record::{Record, RecordKind};
 pub use timeline::{DeadlineKind, Timeline, TimelineStatus, UpcomingDeadline};
 
 /// Adds whole calendar years to a date (29 Feb maps to 28 Feb).

@@ -82,6 +82,16 @@ pub enum TreatyError {
         /// The built-in names.
         known: String,
     },
+    /// The treaty names no reading with this id.
+    #[error("{treaty} has no reading `{reading}` (readings: {known})")]
+    UnknownReading {
+        /// The treaty.
+        treaty: String,
+        /// What was asked for.
+        reading: String,
+        /// The readings it has.
+        known: String,
+    },
     /// `based_on` chains too deep (or in a cycle).
     #[error("{file}: `based_on` chain is longer than {max} (a cycle?)")]
     TooDeep {
@@ -93,13 +103,13 @@ pub enum TreatyError {
 }
 
 /// One source text and its name, for line numbers.
-struct Source {
-    name: String,
-    text: String,
+pub(crate) struct Source {
+    pub(crate) name: String,
+    pub(crate) text: String,
 }
 
 impl Source {
-    fn line(&self, span: Range<usize>) -> usize {
+    pub(crate) fn line(&self, span: Range<usize>) -> usize {
         let end = span.start.min(self.text.len());
         self.text.as_bytes()[..end]
             .iter()
@@ -109,7 +119,7 @@ impl Source {
     }
 
     /// The line of `key = …` inside the table at `span`, else the table's first line.
-    fn key_line(&self, span: Range<usize>, key: &str) -> usize {
+    pub(crate) fn key_line(&self, span: Range<usize>, key: &str) -> usize {
         let first = self.line(span.clone());
         let end = span.end.min(self.text.len());
         let start = span.start.min(end);
@@ -123,7 +133,7 @@ impl Source {
 }
 
 /// The key a `key = value` line sets.
-fn key_of(line: &str) -> Option<&str> {
+pub(crate) fn key_of(line: &str) -> Option<&str> {
     let (k, _) = line.split_once('=')?;
     let k = k.trim();
     (!k.is_empty()
@@ -163,6 +173,10 @@ struct Merged {
     data_exchanges: Option<At<DataExchangeFile>>,
     notifications: Option<At<NotificationRuleFile>>,
     inspections: Vec<At<InspectionFile>>,
+    notification_types: Vec<At<NotificationTypeFile>>,
+    data_categories: Vec<At<DataCategoryFile>>,
+    readings: Vec<At<ReadingFile>>,
+    withdrawal: Option<At<WithdrawalFile>>,
 }
 
 const MAX_DEPTH: usize = 4;
@@ -283,6 +297,10 @@ fn merge_text(
                     data_exchanges: None,
                     notifications: None,
                     inspections: vec![],
+                    notification_types: vec![],
+                    data_categories: vec![],
+                    readings: vec![],
+                    withdrawal: None,
                 },
                 me,
             )
@@ -300,6 +318,19 @@ fn merge_text(
     overlay(&mut m.item_types, file.item_types, me, |k| k.id.clone());
     overlay(&mut m.limits, file.limits, me, |k| k.id.clone());
     overlay(&mut m.inspections, file.inspections, me, |k| k.id.clone());
+    overlay(
+        &mut m.notification_types,
+        file.notification_types,
+        me,
+        |k| k.id.clone(),
+    );
+    overlay(&mut m.data_categories, file.data_categories, me, |k| {
+        k.id.clone()
+    });
+    overlay(&mut m.readings, file.readings, me, |k| k.id.clone());
+    if let Some(x) = file.withdrawal {
+        m.withdrawal = Some(At::new(me, x));
+    }
     if let Some(x) = file.data_exchanges {
         m.data_exchanges = Some(At::new(me, x));
     }
@@ -355,6 +386,61 @@ impl Ctx<'_> {
                 format!("expected a date like 2011-02-05, found {d}"),
             )),
         }
+    }
+
+    /// Checks one counting term (kinds, statuses, each) and returns its
+    /// statuses and what each item contributes.
+    fn term<T>(
+        &self,
+        at: &At<T>,
+        tkey: &str,
+        kinds: &[String],
+        statuses: &[String],
+        each: &str,
+        role_of: &dyn Fn(&str) -> Option<Role>,
+    ) -> Result<(Vec<Status>, Each), TreatyError> {
+        for kind in kinds {
+            if role_of(kind).is_none() {
+                return Err(self.err(
+                    at,
+                    format!("{tkey}.kinds"),
+                    format!("`{kind}` is not an item kind of this treaty"),
+                ));
+            }
+        }
+        let mut out = vec![];
+        for s in statuses {
+            out.push(Status::parse(s).ok_or_else(|| {
+                self.err(
+                    at,
+                    format!("{tkey}.statuses"),
+                    format!(
+                        "`{s}`: expected deployed, non_deployed, test, converted, eliminated or training"
+                    ),
+                )
+            })?);
+        }
+        let each = match each {
+            "one" => Each::One,
+            "declared_reentry_vehicles" => {
+                if let Some(k) = kinds.iter().find(|k| role_of(k) != Some(Role::Missile)) {
+                    return Err(self.err(
+                        at,
+                        format!("{tkey}.each"),
+                        format!("declared_reentry_vehicles applies only to missiles, not `{k}`"),
+                    ));
+                }
+                Each::DeclaredReentryVehicles
+            }
+            other => {
+                return Err(self.err(
+                    at,
+                    format!("{tkey}.each"),
+                    format!("`{other}`: expected one or declared_reentry_vehicles"),
+                ))
+            }
+        };
+        Ok((out, each))
     }
 
     fn count<T>(&self, at: &At<T>, key: &str, n: i64, min: i64) -> Result<u32, TreatyError> {
@@ -617,58 +703,14 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
         let mut count = vec![];
         for (j, term) in v.count.iter().enumerate() {
             let tkey = format!("{key}.count[{j}]");
-            for kind in &term.kinds {
-                if role_of(kind).is_none() {
-                    return Err(c.err(
-                        l,
-                        format!("{tkey}.kinds"),
-                        format!("`{kind}` is not an item kind of this treaty"),
-                    ));
-                }
-            }
-            let mut statuses = vec![];
-            for s in &term.statuses {
-                statuses.push(Status::parse(s).ok_or_else(|| {
-                    c.err(
-                        l,
-                        format!("{tkey}.statuses"),
-                        format!(
-                            "`{s}`: expected deployed, non_deployed, test, converted or eliminated"
-                        ),
-                    )
-                })?);
-            }
-            let each = match term.each.as_str() {
-                "one" => Each::One,
-                "declared_reentry_vehicles" => {
-                    if let Some(k) = term
-                        .kinds
-                        .iter()
-                        .find(|k| role_of(k) != Some(Role::Missile))
-                    {
-                        return Err(c.err(
-                            l,
-                            format!("{tkey}.each"),
-                            format!(
-                                "declared_reentry_vehicles applies only to missiles, not `{k}`"
-                            ),
-                        ));
-                    }
-                    Each::DeclaredReentryVehicles
-                }
-                other => {
-                    return Err(c.err(
-                        l,
-                        format!("{tkey}.each"),
-                        format!("`{other}`: expected one or declared_reentry_vehicles"),
-                    ))
-                }
-            };
+            let (statuses, each) =
+                c.term(l, &tkey, &term.kinds, &term.statuses, &term.each, &role_of)?;
             count.push(CountTerm {
                 kinds: term.kinds.clone(),
                 statuses,
                 each,
                 article: term.article.clone(),
+                reading: None,
             });
         }
         limits.push(Limit {
@@ -763,6 +805,220 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
         });
     }
 
+    let mut notification_types: Vec<NotificationType> = vec![];
+    for (i, x) in m.notification_types.iter().enumerate() {
+        let v = &x.value;
+        let key = format!("notification_types[{i}]");
+        if v.id.is_empty() || !v.id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
+            return Err(c.err(x, format!("{key}.id"), "use lower-case letters and '_'"));
+        }
+        if notification_types.iter().any(|y| y.id == v.id) {
+            return Err(c.err(x, format!("{key}.id"), format!("`{}` appears twice", v.id)));
+        }
+        let given = [
+            v.deadline_days.is_some(),
+            v.advance_days.is_some(),
+            v.deadline.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if given != 1 {
+            return Err(c.err(
+                x,
+                format!("{key}.deadline_days"),
+                format!(
+                    "notification type `{}` needs exactly one deadline: deadline_days, advance_days or deadline (\"next_data_exchange\" or \"data_exchange_schedule\"); found {given}",
+                    v.id
+                ),
+            ));
+        }
+        let deadline = if let Some(n) = v.deadline_days {
+            Deadline::AfterEvent(c.count(x, &format!("{key}.deadline_days"), n, 0)?)
+        } else if let Some(n) = v.advance_days {
+            Deadline::InAdvance(c.count(x, &format!("{key}.advance_days"), n, 0)?)
+        } else {
+            match v.deadline.as_deref() {
+                Some("next_data_exchange") => Deadline::NextDataExchange,
+                Some("data_exchange_schedule") => Deadline::DataExchangeSchedule,
+                other => {
+                    return Err(c.err(
+                        x,
+                        format!("{key}.deadline"),
+                        format!(
+                            "`{}`: expected next_data_exchange or data_exchange_schedule",
+                            other.unwrap_or("")
+                        ),
+                    ))
+                }
+            }
+        };
+        let followed_by = match &v.followed_by {
+            Some(f) => Some(FollowedBy {
+                kind: f.kind.clone(),
+                within_days: c.count(
+                    x,
+                    &format!("{key}.followed_by.within_days"),
+                    f.within_days,
+                    1,
+                )?,
+                source: f.source.clone(),
+            }),
+            None => None,
+        };
+        if v.source.trim().is_empty() {
+            return Err(c.err(
+                x,
+                format!("{key}.source"),
+                "every notification type needs its source",
+            ));
+        }
+        notification_types.push(NotificationType {
+            id: v.id.clone(),
+            name: v.name.clone(),
+            article: v.article.clone(),
+            deadline,
+            required: v.required.clone(),
+            followed_by,
+            source: v.source.clone(),
+        });
+    }
+    for (i, x) in m.notification_types.iter().enumerate() {
+        if let Some(f) = &x.value.followed_by {
+            if !notification_types.iter().any(|t| t.id == f.kind) {
+                return Err(c.err(
+                    x,
+                    format!("notification_types[{i}].followed_by.kind"),
+                    format!("`{}` is not a notification type of this treaty", f.kind),
+                ));
+            }
+        }
+    }
+
+    let mut data_categories: Vec<DataCategory> = vec![];
+    for (i, x) in m.data_categories.iter().enumerate() {
+        let v = &x.value;
+        let key = format!("data_categories[{i}]");
+        if data_categories.iter().any(|y| y.id == v.id) {
+            return Err(c.err(x, format!("{key}.id"), format!("`{}` appears twice", v.id)));
+        }
+        let (statuses, each) = c.term(x, &key, &v.kinds, &v.statuses, &v.each, &role_of)?;
+        data_categories.push(DataCategory {
+            id: v.id.clone(),
+            name: v.name.clone(),
+            kinds: v.kinds.clone(),
+            statuses,
+            each,
+            source: v.source.clone(),
+        });
+    }
+
+    let mut readings: Vec<Reading> = vec![];
+    for (i, x) in m.readings.iter().enumerate() {
+        let v = &x.value;
+        let key = format!("readings[{i}]");
+        if v.id.is_empty()
+            || !v
+                .id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        {
+            return Err(c.err(x, format!("{key}.id"), "use letters, digits and '-'"));
+        }
+        if readings.iter().any(|y| y.id == v.id) {
+            return Err(c.err(x, format!("{key}.id"), format!("`{}` appears twice", v.id)));
+        }
+        if !parties.iter().any(|p| p.code == v.held_by) {
+            return Err(c.err(
+                x,
+                format!("{key}.held_by"),
+                format!("`{}` is not a party to this treaty", v.held_by),
+            ));
+        }
+        if v.default && (!v.count.is_empty() || !v.published.is_empty()) {
+            return Err(c.err(
+                x,
+                format!("{key}.default"),
+                "the default reading is the treaty's own counting: it adds no terms",
+            ));
+        }
+        let mut terms = vec![];
+        for (j, t) in v.count.iter().enumerate() {
+            let tkey = format!("{key}.count[{j}]");
+            if !limits.iter().any(|l| l.id == t.limit) {
+                return Err(c.err(
+                    x,
+                    format!("{tkey}.limit"),
+                    format!("`{}` is not a limit of this treaty", t.limit),
+                ));
+            }
+            let (statuses, each) = c.term(x, &tkey, &t.kinds, &t.statuses, &t.each, &role_of)?;
+            terms.push(ReadingTerm {
+                limit: t.limit.clone(),
+                term: CountTerm {
+                    kinds: t.kinds.clone(),
+                    statuses,
+                    each,
+                    article: t.article.clone(),
+                    reading: Some(v.id.clone()),
+                },
+            });
+        }
+        let mut published = vec![];
+        for (j, p) in v.published.iter().enumerate() {
+            let pkey = format!("{key}.published[{j}]");
+            if !parties.iter().any(|q| q.code == p.party) {
+                return Err(c.err(
+                    x,
+                    format!("{pkey}.party"),
+                    format!("`{}` is not a party", p.party),
+                ));
+            }
+            if !limits.iter().any(|l| l.id == p.limit) {
+                return Err(c.err(
+                    x,
+                    format!("{pkey}.limit"),
+                    format!("`{}` is not a limit", p.limit),
+                ));
+            }
+            published.push(PublishedAdjustment {
+                party: p.party.clone(),
+                limit: p.limit.clone(),
+                add: u64::from(c.count(x, &format!("{pkey}.add"), p.add, 0)?),
+                from: c.date(x, &format!("{pkey}.from"), &p.from)?,
+                breakdown: p.breakdown.clone(),
+                source: p.source.clone(),
+            });
+        }
+        readings.push(Reading {
+            id: v.id.clone(),
+            name: v.name.clone(),
+            held_by: v.held_by.clone(),
+            default: v.default,
+            summary: v.summary.clone(),
+            terms,
+            published,
+            source: v.source.clone(),
+        });
+    }
+    if readings.iter().filter(|r| r.default).count() > 1 {
+        let last = &m.readings[m.readings.len() - 1];
+        return Err(c.err(
+            last,
+            "readings.default",
+            "at most one reading is the default",
+        ));
+    }
+
+    let withdrawal = match &m.withdrawal {
+        Some(w) => Some(WithdrawalRule {
+            article: w.value.article.clone(),
+            notice_months: c.count(w, "withdrawal.notice_months", w.value.notice_months, 0)?,
+            source: w.value.source.clone(),
+        }),
+        None => None,
+    };
+
     Ok(Treaty {
         id: tv.id.clone(),
         name: tv.name.clone(),
@@ -780,6 +1036,11 @@ fn validate(m: Merged) -> Result<Treaty, TreatyError> {
         data_exchanges,
         notifications,
         inspections,
+        notification_types,
+        data_categories,
+        readings,
+        reading: None,
+        withdrawal,
         files: m.sources.iter().map(|s| s.name.clone()).collect(),
     })
 }

@@ -39,6 +39,22 @@ pub struct Treaty {
     pub notifications: NotificationRule,
     /// Inspection types and yearly quotas.
     pub inspections: Vec<InspectionType>,
+    /// The Protocol's notification types, each with its own deadline and
+    /// required fields (empty for a treaty file that has no catalogue: then
+    /// [`Treaty::notifications`] alone gives the deadlines).
+    pub notification_types: Vec<NotificationType>,
+    /// The categories of data a data exchange gives for each facility
+    /// (Protocol Part Two), empty if the treaty defines none.
+    pub data_categories: Vec<DataCategory>,
+    /// Named interpretations of the counting rules (the parties' readings).
+    pub readings: Vec<Reading>,
+    /// The reading the limits above follow, when one other than the
+    /// default was applied with [`Treaty::with_reading`] (the treaty's name
+    /// then says so too); `None`: the treaty's own counting (its default
+    /// reading, if it names one).
+    pub reading: Option<String>,
+    /// The right of withdrawal, if the treaty provides one.
+    pub withdrawal: Option<WithdrawalRule>,
     /// The files this treaty was read from, base first.
     pub files: Vec<String>,
 }
@@ -134,16 +150,24 @@ pub enum Status {
     Converted,
     /// Eliminated: removed from accountability.
     Eliminated,
+    /// Declared by its party as a training item that is not a launcher (the
+    /// US "training silos"): counted or not as the reading says. Russia holds
+    /// them to be non-deployed silo training launchers of ICBMs.
+    Training,
 }
 
 impl Status {
+    /// How many statuses there are.
+    pub const COUNT: usize = 6;
+
     /// Every status, in order.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; Status::COUNT] = [
         Status::Deployed,
         Status::NonDeployed,
         Status::Test,
         Status::Converted,
         Status::Eliminated,
+        Status::Training,
     ];
 
     /// The snake_case name used in files.
@@ -154,6 +178,7 @@ impl Status {
             Status::Test => "test",
             Status::Converted => "converted",
             Status::Eliminated => "eliminated",
+            Status::Training => "training",
         }
     }
 
@@ -272,6 +297,9 @@ pub struct CountTerm {
     pub each: Each,
     /// The article (and source) that says so.
     pub article: String,
+    /// The reading that added this term (`None`: the treaty's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<String>,
 }
 
 /// A numerical limit.
@@ -342,6 +370,213 @@ pub struct InspectionType {
     pub facility_kinds: Vec<FacilityKind>,
     /// Source.
     pub source: String,
+}
+
+/// When a notification of a type is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "rule", content = "days")]
+pub enum Deadline {
+    /// Within this many days after the change it reports (its `date`).
+    AfterEvent(u32),
+    /// At least this many days before the event it announces (its `date`):
+    /// a launch notification "no less than 24 hours in advance" is sent on
+    /// an earlier day than the launch (dates carry no time of day).
+    InAdvance(u32),
+    /// With the next regular data exchange (New START's rule for changes in
+    /// warhead data).
+    NextDataExchange,
+    /// On the data-exchange schedule (the as-of date's due date).
+    DataExchangeSchedule,
+}
+
+/// A notification that must follow another, and how soon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowedBy {
+    /// The kind that must follow (for the same item).
+    pub kind: String,
+    /// Days after the first notification's `date` by which the second's
+    /// change must have happened.
+    pub within_days: u32,
+    /// Source (or ASSUMPTION).
+    pub source: String,
+}
+
+/// One notification type of the Protocol (New START Part Four) as data.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationType {
+    /// The kind, as it appears in a notification's `event.kind`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Where the treaty provides for it (e.g. "Protocol Part Four, Section II, paragraph 3").
+    pub article: String,
+    /// When it is due.
+    pub deadline: Deadline,
+    /// Fields of the event that must be present (and not null).
+    pub required: Vec<String>,
+    /// A notification that must follow this one for the same item.
+    pub followed_by: Option<FollowedBy>,
+    /// Source of the deadline and fields (or ASSUMPTION, and why).
+    pub source: String,
+}
+
+/// A category of data given for each facility in a data exchange
+/// (Protocol Part Two): items of these kinds in these statuses, counted
+/// one each or by their declared reentry vehicles.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataCategory {
+    /// Identifier, the key in a data exchange's `facilities` map.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Item kinds.
+    pub kinds: Vec<String>,
+    /// Statuses.
+    pub statuses: Vec<Status>,
+    /// What each item contributes.
+    pub each: Each,
+    /// Source.
+    pub source: String,
+}
+
+/// A counting term a reading adds to a limit.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadingTerm {
+    /// The limit it adds to.
+    pub limit: String,
+    /// The term.
+    pub term: CountTerm,
+}
+
+/// What a reading changes in a party's published aggregate numbers (the
+/// items it disputes are not in the published totals).
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedAdjustment {
+    /// The party whose published numbers it adjusts.
+    pub party: String,
+    /// The limit.
+    pub limit: String,
+    /// Added to the published number.
+    pub add: u64,
+    /// From this as-of date on.
+    pub from: NaiveDate,
+    /// How the number is made up, in the words of the source.
+    pub breakdown: String,
+    /// Source.
+    pub source: String,
+}
+
+/// A named interpretation of the counting rules: the terms it adds to the
+/// treaty's limits, and what that makes of the published numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reading {
+    /// Identifier, e.g. `us` or `ru-objections`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The party that holds it.
+    pub held_by: String,
+    /// Whether it is the treaty's own counting as written (no terms added).
+    pub default: bool,
+    /// One paragraph.
+    pub summary: String,
+    /// Counting terms added to the limits.
+    pub terms: Vec<ReadingTerm>,
+    /// Adjustments of published numbers.
+    pub published: Vec<PublishedAdjustment>,
+    /// Source.
+    pub source: String,
+}
+
+/// The right to withdraw (New START Article XIV(3)).
+#[derive(Debug, Clone, Serialize)]
+pub struct WithdrawalRule {
+    /// Article.
+    pub article: String,
+    /// Months from the other party's receipt of the notice to withdrawal.
+    pub notice_months: u32,
+    /// Source (the notice period is marked if unconfirmed).
+    pub source: String,
+}
+
+impl Treaty {
+    /// The notification type for an event kind, if the treaty has a catalogue entry for it.
+    pub fn notification_type(&self, kind: &str) -> Option<&NotificationType> {
+        self.notification_types.iter().find(|t| t.id == kind)
+    }
+
+    /// The data category with this id.
+    pub fn data_category(&self, id: &str) -> Option<&DataCategory> {
+        self.data_categories.iter().find(|c| c.id == id)
+    }
+
+    /// The named interpretations of the counting rules, with their sources.
+    pub fn readings(&self) -> &[Reading] {
+        &self.readings
+    }
+
+    /// The reading with this id.
+    pub fn reading_named(&self, id: &str) -> Option<&Reading> {
+        self.readings.iter().find(|r| r.id == id)
+    }
+
+    /// The treaty whose counting rules follow the reading `id`: its terms
+    /// are added to the limits (replacing any reading applied before), so
+    /// every function taking `&Treaty` computes under that reading.
+    ///
+    /// ```
+    /// let t = accord_treaty::Treaty::load("new-start")?.with_reading("ru-objections")?;
+    /// assert_eq!(t.reading.as_deref(), Some("ru-objections"));
+    /// let l = t.limit("deployed_and_nondeployed_launchers").unwrap();
+    /// assert!(l.count.iter().any(|c| c.statuses.contains(&accord_treaty::Status::Training)));
+    /// # Ok::<(), accord_treaty::TreatyError>(())
+    /// ```
+    pub fn with_reading(&self, id: &str) -> Result<Treaty, crate::TreatyError> {
+        let Some(r) = self.reading_named(id) else {
+            return Err(crate::TreatyError::UnknownReading {
+                treaty: self.id.clone(),
+                reading: id.to_string(),
+                known: self
+                    .readings
+                    .iter()
+                    .map(|r| r.id.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let mut t = self.clone();
+        for l in &mut t.limits {
+            l.count.retain(|c| c.reading.is_none());
+            for rt in r.terms.iter().filter(|rt| rt.limit == l.id) {
+                l.count.push(rt.term.clone());
+            }
+        }
+        if let Some(old) = &self.reading {
+            if let Some(base) = t.name.strip_suffix(&format!(" (reading: {old})")) {
+                t.name = base.to_string();
+            }
+        }
+        if !r.default {
+            t.name = format!("{} (reading: {})", t.name, r.id);
+        }
+        t.reading = (!r.default).then(|| r.id.clone());
+        Ok(t)
+    }
+
+    /// The published adjustments of the reading applied, if any.
+    pub fn published_adjustments(&self) -> &[PublishedAdjustment] {
+        self.reading
+            .as_deref()
+            .and_then(|id| self.reading_named(id))
+            .map_or(&[], |r| r.published.as_slice())
+    }
+
+    /// The day a withdrawal takes effect when the other party receives the
+    /// notice on `received`; `None` if the treaty provides no withdrawal.
+    pub fn withdrawal_effective(&self, received: NaiveDate) -> Option<NaiveDate> {
+        let w = self.withdrawal.as_ref()?;
+        received.checked_add_months(chrono::Months::new(w.notice_months))
+    }
 }
 
 impl Treaty {

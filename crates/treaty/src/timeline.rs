@@ -1,5 +1,6 @@
 //! Where a treaty stands on a given date.
 
+use crate::record::{Record, RecordOnDate};
 use crate::{LimitMax, Treaty};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -14,6 +15,8 @@ pub enum TimelineStatus {
     InForce,
     /// On or after expiry.
     Expired,
+    /// A party's withdrawal has taken effect (the record holds its notice).
+    Withdrawn,
 }
 
 /// A limit and whether it binds on the date.
@@ -85,9 +88,63 @@ pub struct Timeline {
     pub treaty_year: Option<(u32, NaiveDate, NaiveDate)>,
     /// The next deadlines after the date.
     pub upcoming: Vec<UpcomingDeadline>,
+    /// What actually held on the date, from the implementation record
+    /// (present when a record was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordOnDate>,
 }
 
 impl Treaty {
+    /// Where the treaty stands on `date`, and what actually held then
+    /// according to `record`: suspensions, inspections, exchanges, and a
+    /// withdrawal that has taken effect.
+    pub fn timeline_with(&self, record: Option<&Record>, date: NaiveDate) -> Timeline {
+        let mut tl = self.timeline(date);
+        if let Some(r) = record {
+            let on = r.on(self, date);
+            if let Some((_, _, effective)) = on.withdrawal {
+                if date >= effective && tl.status == TimelineStatus::InForce {
+                    tl.status = TimelineStatus::Withdrawn;
+                    tl.days_left = None;
+                    tl.extension_possible = false;
+                    tl.extension_max_years = 0;
+                    for l in &mut tl.limits {
+                        l.binding = false;
+                    }
+                    tl.upcoming.clear();
+                }
+            }
+            let schedule = self.data_exchange_schedule();
+            for u in tl
+                .upcoming
+                .iter_mut()
+                .filter(|u| u.kind == DeadlineKind::DataExchangeDue)
+            {
+                let Some(&(as_of, _)) = schedule.iter().find(|(_, due)| *due == u.date) else {
+                    continue;
+                };
+                let not: Vec<String> = self
+                    .parties
+                    .iter()
+                    .filter_map(|p| match r.exchange_outcome(&p.code, as_of) {
+                        crate::record::ExchangeStatus::NotProvided => {
+                            Some(format!("{} will not provide it", p.code))
+                        }
+                        crate::record::ExchangeStatus::Withheld => {
+                            Some(format!("{} withholds it", p.code))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if !not.is_empty() {
+                    u.what = format!("{} (per the record: {})", u.what, not.join("; "));
+                }
+            }
+            tl.record = Some(on);
+        }
+        tl
+    }
+
     /// Where the treaty stands on `date`.
     pub fn timeline(&self, date: NaiveDate) -> Timeline {
         let expires = self.expires();
@@ -162,6 +219,7 @@ impl Treaty {
             },
             treaty_year: self.treaty_year(date).map(|(k, s, e)| (k + 1, s, e)),
             upcoming,
+            record: None,
         }
     }
 }

@@ -38,9 +38,10 @@ fn new_start_has_the_article_ii_limits() {
     let l = t
         .limit("deployed_and_nondeployed_launchers")
         .expect("launchers");
+    // Test launchers and test heavy bombers are non-deployed items, inside the 800.
     assert_eq!(
         l.count[0].statuses,
-        vec![Status::Deployed, Status::NonDeployed]
+        vec![Status::Deployed, Status::NonDeployed, Status::Test]
     );
     assert_eq!(t.parties.len(), 2);
     assert_eq!(

@@ -127,3 +127,26 @@ pub fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str
     }
     (status, String::from_utf8_lossy(&out).to_string())
 }
+
+/// One request over TLS to the node on `port` whose key has `pin`; the
+/// status and body.
+pub fn https(
+    port: u16,
+    pin: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let pin: accord_net::Pin = pin.trim().parse().expect("pin");
+    let (s, b) = accord_node::client::request(
+        &format!("https://127.0.0.1:{port}"),
+        &accord_node::client::Reach::Pinned(pin),
+        method,
+        path,
+        token,
+        body.as_bytes(),
+    )
+    .expect("request");
+    (s, String::from_utf8_lossy(&b).into_owned())
+}

@@ -123,7 +123,39 @@ impl B {
             ]
             .into_iter()
             .collect(),
+            facilities: Default::default(),
         })
+    }
+    /// A data exchange with Part Two categories by facility as well.
+    pub fn exchange_by_facility(
+        &mut self,
+        ddv: u64,
+        dw: u64,
+        l: u64,
+        facilities: &[(&str, &[(&str, u64)])],
+    ) -> &mut Self {
+        self.push(Event::DataExchange {
+            counts: [
+                ("deployed_delivery_vehicles".to_string(), ddv),
+                ("deployed_warheads".to_string(), dw),
+                ("deployed_and_nondeployed_launchers".to_string(), l),
+            ]
+            .into_iter()
+            .collect(),
+            facilities: facilities
+                .iter()
+                .map(|(f, cats)| {
+                    (
+                        f.to_string(),
+                        cats.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+                    )
+                })
+                .collect(),
+        })
+    }
+    /// Pushes any event (for the Protocol's notification types).
+    pub fn event(&mut self, event: Event) -> &mut Self {
+        self.push(event)
     }
 
     /// A small US force: 2 silos at one base with 2 Minuteman III (one

@@ -1,0 +1,461 @@
+//! Human-readable renderings of the reports, for the command line and the
+//! demo: plain text, tables aligned, every figure from the libraries.
+
+use crate::table;
+use accord_treaty::record::{ExchangeStatus, Record, RecordOnDate};
+use accord_treaty::{Deadline, LimitMax, Timeline, TimelineStatus, Treaty};
+use chrono::NaiveDate;
+
+/// Appends a formatted line to a `String`.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
+
+/// An implementation record, event by event.
+pub fn record(r: &Record, t: &Treaty) -> String {
+    let mut out = String::new();
+    say!(out, "{} — {} ({})", r.title, t.name, r.file);
+    for e in &r.events {
+        let when = match e.precision {
+            accord_treaty::record::Precision::Month => e.date.format("%Y-%m").to_string(),
+            accord_treaty::record::Precision::Day => e.date.to_string(),
+        };
+        let by = if e.by.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", e.by.join(", "))
+        };
+        say!(out, "  {when:<10} {}{by}: {}", e.kind.as_str(), e.summary);
+        if !e.disputed_by.is_empty() {
+            say!(
+                out,
+                "             disputed by {}: {}",
+                e.disputed_by.join(", "),
+                e.dispute.as_deref().unwrap_or("")
+            );
+        }
+        say!(out, "             source: {}", e.source);
+    }
+    out
+}
+
+/// Where a treaty stands on a date, and what actually held.
+pub fn timeline(t: &Treaty, tl: &Timeline, date: NaiveDate) -> String {
+    let mut out = String::new();
+    let status = match tl.status {
+        TimelineStatus::NotYetInForce => "not yet in force".to_string(),
+        TimelineStatus::InForce => "in force".to_string(),
+        TimelineStatus::Expired => format!("expired on {}", tl.expires),
+        TimelineStatus::Withdrawn => match tl.record.as_ref().and_then(|r| r.withdrawal.clone()) {
+            Some((p, notice, eff)) => format!("no longer in force: {p} withdrew (notice received {notice}, effective {eff}, Article {})", t.withdrawal.as_ref().map_or("", |w| w.article.as_str())),
+            None => "no longer in force (withdrawal)".to_string(),
+        },
+    };
+    let status = match (&tl.status, tl.record.as_ref().map(|r| &r.suspended)) {
+        (TimelineStatus::InForce, Some(sus)) if !sus.is_empty() => {
+            let s: Vec<String> = sus
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}'s participation suspended since {}{}",
+                        s.party,
+                        s.since,
+                        if s.disputed_by.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", which {} holds invalid", s.disputed_by.join(", "))
+                        }
+                    )
+                })
+                .collect();
+            format!("{status} ({})", s.join("; "))
+        }
+        _ => status,
+    };
+    say!(out, "{} on {date}: {status}", t.name);
+    if let Some(days) = tl.days_left {
+        say!(out, "  expires {} — {days} days left", tl.expires);
+        if tl.expires_as_known_on_date != tl.expires {
+            say!(
+                out,
+                "  (as known on {date}, before the extension agreed later: {}, {} days)",
+                tl.expires_as_known_on_date,
+                (tl.expires_as_known_on_date - date).num_days()
+            );
+        }
+    }
+    if let Some((k, s, e)) = tl.treaty_year {
+        say!(
+            out,
+            "  treaty year {k}: {s} to {}",
+            e.pred_opt().unwrap_or(e)
+        );
+    }
+    say!(
+        out,
+        "  extension: {}",
+        if tl.extension_possible {
+            format!(
+                "still possible, up to {} years ({} of {} used)",
+                tl.extension_max_years, tl.extensions_used, t.extension_rule.max_count
+            )
+        } else {
+            format!(
+                "no longer possible ({} of {} used)",
+                tl.extensions_used, t.extension_rule.max_count
+            )
+        }
+    );
+    let rows: Vec<Vec<String>> = tl
+        .limits
+        .iter()
+        .map(|l| {
+            vec![
+                l.id.clone(),
+                l.max
+                    .map_or_else(|| "baseline (freeze)".to_string(), |m| m.to_string()),
+                l.binding_from.to_string(),
+                if l.binding {
+                    "binding".into()
+                } else {
+                    "not binding".into()
+                },
+            ]
+        })
+        .collect();
+    out.push_str(&table::render(
+        &["limit", "max", "binding from", "on this date"],
+        &rows,
+    ));
+    if !tl.upcoming.is_empty() {
+        say!(out, "  next deadlines:");
+        for u in &tl.upcoming {
+            say!(out, "    {} ({} days): {}", u.date, u.days_left, u.what);
+        }
+    }
+    if let Some(r) = &tl.record {
+        out.push_str(&record_on_date(r));
+    }
+    out
+}
+
+/// What an implementation record says held on a date.
+pub fn record_on_date(r: &RecordOnDate) -> String {
+    let mut out = String::new();
+    say!(out, "  what actually held ({}):", r.record);
+    let inspections = if r.inspections_conducted {
+        "conducted".to_string()
+    } else {
+        let mut v = vec![];
+        if let Some(p) = r.inspections_paused_since {
+            v.push(format!("none since {} (paused)", p.format("%Y-%m")));
+        }
+        for (p, d) in &r.facilities_exempted {
+            v.push(format!("{p} exempted its facilities from {d}"));
+        }
+        v.join("; ")
+    };
+    say!(out, "    inspections: {inspections}");
+    if r.suspended.is_empty() {
+        say!(out, "    participation: no party suspended");
+    }
+    for s in &r.suspended {
+        say!(
+            out,
+            "    participation suspended by {} since {}{}",
+            s.party,
+            s.since,
+            if s.disputed_by.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} holds this invalid)", s.disputed_by.join(", "))
+            }
+        );
+    }
+    if !r.notifications_withheld.is_empty() {
+        let v: Vec<String> = r
+            .notifications_withheld
+            .iter()
+            .map(|(p, d)| format!("{p} since {d}"))
+            .collect();
+        say!(out, "    treaty notifications withheld: {}", v.join(", "));
+    }
+    if !r.launch_notifications.is_empty() {
+        say!(
+            out,
+            "    launch notifications (1988 agreement) kept by: {}",
+            r.launch_notifications.join(", ")
+        );
+    }
+    if let Some((p, notice, eff)) = &r.withdrawal {
+        say!(
+            out,
+            "    withdrawal: {p}, notice received {notice}, effective {eff}"
+        );
+    }
+    let word = |s: ExchangeStatus| match s {
+        ExchangeStatus::Provided => "provided",
+        ExchangeStatus::Pending => "pending",
+        ExchangeStatus::NotProvided => "not provided",
+        ExchangeStatus::Withheld => "withheld",
+    };
+    for x in &r.exchanges {
+        let missing: Vec<String> = x
+            .missing
+            .iter()
+            .map(|(a, s)| format!("{a} {}", word(*s)))
+            .collect();
+        say!(
+            out,
+            "    {} data exchanges: last provided as of {}{}{}",
+            x.party,
+            x.last_provided.map_or("—".to_string(), |d| d.to_string()),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("; missing: {}", missing.join(", "))
+            },
+            x.pending.map_or(String::new(), |(a, due, s)| format!(
+                "; as of {a} due by {due}: {}",
+                if s == ExchangeStatus::Provided {
+                    "expected".to_string()
+                } else {
+                    format!("will be {}", word(s))
+                }
+            ))
+        );
+    }
+    if let Some(e) = r.events.last() {
+        say!(
+            out,
+            "    latest event: {} {}: {}",
+            e.date,
+            e.kind.as_str(),
+            e.summary
+        );
+    }
+    out
+}
+
+/// A treaty: parties, limits and how they count, dates, deadlines, quotas.
+pub fn treaty(t: &Treaty) -> String {
+    let mut out = String::new();
+    say!(out, "{} — {}", t.name, t.full_name);
+    say!(out, "  id {} · files {}", t.id, t.files.join(" + "));
+    say!(
+        out,
+        "  signed {} · in force {} · term {} years · expires {}",
+        t.signed,
+        t.entry_into_force,
+        t.term_years,
+        t.expires()
+    );
+    say!(
+        out,
+        "  extensions: at most {} of at most {} years; {}",
+        t.extension_rule.max_count,
+        t.extension_rule.max_years,
+        if t.extensions.is_empty() {
+            "none agreed".to_string()
+        } else {
+            t.extensions
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} years {} {}",
+                        e.years,
+                        if e.proposed { "proposed" } else { "agreed" },
+                        e.agreed
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    );
+    say!(
+        out,
+        "  parties: {}",
+        t.parties
+            .iter()
+            .map(|p| format!("{} ({})", p.code, p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    say!(out, "  source: {}", t.source);
+    say!(out, "\nLimits");
+    for l in &t.limits {
+        let max = match l.max {
+            LimitMax::Fixed(m) => m.to_string(),
+            LimitMax::Baseline => "each party's own value on the day it binds (freeze)".into(),
+        };
+        say!(out, "  {} — Article {}: {}", l.id, l.article, l.name);
+        say!(out, "    max {max}, binding from {}", l.binding_from);
+        for c in &l.count {
+            let st: Vec<&str> = c.statuses.iter().map(|s| s.as_str()).collect();
+            let each = match c.each {
+                accord_treaty::Each::One => "one each",
+                accord_treaty::Each::DeclaredReentryVehicles => "its declared reentry vehicles",
+            };
+            say!(
+                out,
+                "    counts {} that are {}: {each}  [{}]",
+                c.kinds.join(", "),
+                st.join(" or "),
+                c.article
+            );
+        }
+        say!(out, "    source: {}", l.source);
+    }
+    say!(out, "\nItem kinds and types");
+    for k in &t.item_kinds {
+        let types: Vec<String> = t
+            .item_types
+            .iter()
+            .filter(|ty| ty.kind == k.id)
+            .map(|ty| match ty.max_reentry_vehicles {
+                Some(m) => format!("{} ({}, ≤{m} RVs)", ty.name, ty.party),
+                None => format!("{} ({})", ty.name, ty.party),
+            })
+            .collect();
+        say!(
+            out,
+            "  {}: {}",
+            k.name,
+            if types.is_empty() {
+                "—".into()
+            } else {
+                types.join(", ")
+            }
+        );
+    }
+    let dx = &t.data_exchanges;
+    say!(out, "\nData exchanges");
+    say!(out,
+        "  initial as of entry into force, due within {} days; then as of {} each year from {}, due within {} days",
+        dx.initial_due_days,
+        dx.as_of.iter().map(|(m, d)| format!("{m:02}-{d:02}")).collect::<Vec<_>>().join(" and "),
+        dx.first_regular_as_of,
+        dx.due_days
+    );
+    say!(out, "  source: {}", dx.source);
+    say!(out, "\nNotifications");
+    say!(
+        out,
+        "  within {} days of a change; reentry-vehicle changes: {}",
+        t.notifications.deadline_days,
+        match t.notifications.reentry_vehicle_changes {
+            accord_treaty::RvChangeDeadline::NextDataExchange => "with the next data exchange",
+            accord_treaty::RvChangeDeadline::DeadlineDays => "like any change",
+        }
+    );
+    say!(out, "  source: {}", t.notifications.source);
+    if !t.notification_types.is_empty() {
+        say!(out, "\nNotification types (the Protocol's catalogue)");
+        for n in &t.notification_types {
+            let when = match n.deadline {
+                Deadline::AfterEvent(d) => format!("within {d} days"),
+                Deadline::InAdvance(d) => format!("at least {d} day(s) in advance"),
+                Deadline::NextDataExchange => "with the next data exchange".to_string(),
+                Deadline::DataExchangeSchedule => "on the data-exchange schedule".to_string(),
+            };
+            say!(
+                out,
+                "  {} — {} [{}]: {when}; requires {}",
+                n.id,
+                n.name,
+                n.article,
+                if n.required.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    n.required.join(", ")
+                }
+            );
+            if let Some(f) = &n.followed_by {
+                say!(
+                    out,
+                    "    followed by {} within {} days ({})",
+                    f.kind,
+                    f.within_days,
+                    f.source
+                );
+            }
+        }
+    }
+    if !t.data_categories.is_empty() {
+        say!(out, "\nData categories by facility (Part Two)");
+        for c in &t.data_categories {
+            let st: Vec<&str> = c.statuses.iter().map(|s| s.as_str()).collect();
+            say!(
+                out,
+                "  {}: {} ({} that are {})",
+                c.id,
+                c.name,
+                c.kinds.join(", "),
+                st.join(" or ")
+            );
+        }
+    }
+    if !t.readings.is_empty() {
+        say!(
+            out,
+            "\nCounting readings (accord check/history --reading ID)"
+        );
+        for r in &t.readings {
+            say!(
+                out,
+                "  {}{} — {}, held by {}: {}",
+                r.id,
+                if r.default { " (default)" } else { "" },
+                r.name,
+                r.held_by,
+                r.summary
+            );
+            for rt in &r.terms {
+                let st: Vec<&str> = rt.term.statuses.iter().map(|s| s.as_str()).collect();
+                say!(
+                    out,
+                    "    adds to {}: {} that are {}",
+                    rt.limit,
+                    rt.term.kinds.join(", "),
+                    st.join(" or ")
+                );
+            }
+            for p in &r.published {
+                say!(
+                    out,
+                    "    published {} {} from {}: +{} ({})",
+                    p.party,
+                    p.limit,
+                    p.from,
+                    p.add,
+                    p.breakdown
+                );
+            }
+            say!(out, "    source: {}", r.source);
+        }
+    }
+    if let Some(w) = &t.withdrawal {
+        say!(
+            out,
+            "\nWithdrawal: Article {}, effective {} months after the notice is received",
+            w.article,
+            w.notice_months
+        );
+        say!(out, "  source: {}", w.source);
+    }
+    say!(out, "\nInspections per treaty year");
+    for i in &t.inspections {
+        let kinds: Vec<&str> = i.facility_kinds.iter().map(|k| k.as_str()).collect();
+        say!(
+            out,
+            "  {}: {} at {}",
+            i.name,
+            i.per_treaty_year,
+            kinds.join(", ")
+        );
+    }
+    out
+}
