@@ -2,7 +2,7 @@
 //! them, and every typed response a client reads.
 
 use crate::fixtures::{treaty, with_registry};
-use crate::{invariant, Outcome};
+use crate::{canonical_round_trip, invariant, Outcome};
 use accord_inspect::record::{InspectionRecord, RECORD_KIND};
 use accord_log::EntryError;
 use accord_regime::entry::inspection_json;
@@ -33,7 +33,8 @@ pub fn log_entry(data: &[u8]) -> Outcome {
     match entry.to_bytes() {
         Ok(bytes) => {
             let again = parse_entry(&bytes, PARTY, "canonical", true);
-            invariant(again.as_ref().is_ok_and(|a| a == entry), || {
+            let json = String::from_utf8_lossy(data);
+            canonical_round_trip(again.as_ref().is_ok_and(|a| a == entry), &json, || {
                 format!(
                     "the canonical form {} parses to {again:?}",
                     String::from_utf8_lossy(&bytes)
@@ -71,7 +72,7 @@ pub fn inspection(data: &[u8]) -> Outcome {
         if let Ok(bytes) = entry.to_bytes() {
             for party in [&rec.inspecting_party, &rec.inspected_party] {
                 let e = parse_entry(&bytes, party, "inspection", true);
-                invariant(e.as_ref().is_ok_and(|e| *e == entry), || {
+                canonical_round_trip(e.as_ref().is_ok_and(|e| *e == entry), &json, || {
                     format!("logged as {party}'s, it parses to {e:?}")
                 });
             }

@@ -1,7 +1,7 @@
 //! Notifications and the published-aggregates CSV.
 
 use crate::fixtures::treaty;
-use crate::{invariant, text, Outcome};
+use crate::{canonical_round_trip, invariant, text, Outcome};
 use accord_log::canonical_entry;
 use accord_registry::history;
 use accord_registry::notification::{parse_file_located, parse_one};
@@ -28,7 +28,7 @@ pub fn notification(data: &[u8]) -> Outcome {
                 Ok(bytes) => {
                     let c = String::from_utf8_lossy(&bytes);
                     let back = parse_one(&c, "canonical");
-                    invariant(back.as_ref().is_ok_and(|m| *m == n), || {
+                    canonical_round_trip(back.as_ref().is_ok_and(|m| *m == n), &json, || {
                         format!("canonical {c} does not parse back: {back:?}")
                     });
                 }
