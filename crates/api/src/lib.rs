@@ -17,6 +17,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod workbench;
+
 pub use accord_log::witness::{ConsistencyProofJson, InclusionProofJson};
 pub use accord_regime::history::History;
 

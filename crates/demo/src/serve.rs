@@ -295,7 +295,7 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
     println!();
     for (i, (party, ..)) in START.iter().enumerate() {
         println!(
-            "  {party} dashboard: https://127.0.0.1:{}/?date=2021-09-01#token={}",
+            "  {party} workbench: https://127.0.0.1:{}/workbench/overview?date=2021-09-01#token={}",
             ports[i], tokens[i]
         );
         println!("    its TLS key pin: {}", pins[i]);
@@ -305,7 +305,8 @@ pub(crate) fn run(out: &Path, seed: u64, base: u16) -> Result<ExitCode> {
         ports[2], pins[2]
     );
     println!(
-        "  (the certificates are self-signed: the browser asks before it shows a page; the pins above\n   are what to compare. The token in the link is that node's operator token; it stays in the tab)"
+        "  (the certificates are self-signed: the browser asks before it shows a page; the pins above\n   are what to compare. The token in the link is that node's operator token: the page keeps it in the tab and
+   removes it from the address bar)"
     );
     println!("  Ctrl-C stops the three nodes.");
     std::io::stdout().flush()?;

@@ -104,7 +104,8 @@ pub(crate) fn before_body(node: &Node, parts: &Parts) -> Result<(), ApiError> {
     let entries = path == "/notifications"
         || path == "/receipts"
         || path.starts_with("/tile/")
-        || path.starts_with("/proof/");
+        || path.starts_with("/proof/")
+        || path.starts_with("/workbench/api/");
     match parts.method {
         Method::POST if path == "/notifications" || path == "/inspections" => {
             authorize(node, &parts.headers)

@@ -16,6 +16,8 @@
 //!   [`accord_regime`], the one compliance function), the exchange, and the
 //!   quotas ([`reads`]).
 //! - tiles, proofs, receipts and the feed for operators, readers and peers.
+//! - `GET /`, `GET /workbench/...`: the analyst's workbench, with its
+//!   queries and `GET /keys` ([`workbench`]).
 //! - `GET /openapi.json`: this interface as OpenAPI 3.1, generated from the
 //!   handlers and the types of [`accord_api`] ([`openapi`]).
 //!
@@ -46,11 +48,11 @@ pub mod openapi;
 mod reads;
 pub mod witness;
 pub mod witness_node;
+pub mod workbench;
 
 use error::internal;
 pub use error::ApiError;
 use exchange::{Clock, ExchangeConfig, Link, Stop, Target};
-pub use reads::DASHBOARD;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
@@ -86,6 +88,9 @@ pub struct Node {
     nonces: exchange::Nonces,
     /// TLS (or plain HTTP on loopback) for the listener and the loops.
     net: net::Net,
+    /// The node's party's compliance, kept folded (opened at the first
+    /// report); locked after the node's state, never before it.
+    tracker: Mutex<Option<accord_regime::tracker::Tracker>>,
 }
 
 struct Inner {
@@ -200,6 +205,7 @@ impl Node {
             origin,
             nonces: exchange::Nonces::default(),
             net: net::Net::insecure_plaintext(),
+            tracker: Mutex::new(None),
         }
     }
 
@@ -327,6 +333,68 @@ impl Node {
             .map_err(|_| internal("the node's lock is poisoned"))
     }
 
+    /// Runs `f` on the node's party's tracker, opening it first if needed
+    /// (a second connection to the registry: reports never wait for the
+    /// node's state).
+    fn with_tracker<R>(
+        &self,
+        f: impl FnOnce(&mut accord_regime::tracker::Tracker) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut t = {
+            // Opened under the node's lock, so that no batch is committed
+            // between what it reads and what it is told.
+            let inner = self.lock()?;
+            let mut t = self
+                .tracker
+                .lock()
+                .map_err(|_| internal("the tracker's lock is poisoned"))?;
+            if t.is_none() {
+                let dir = inner
+                    .registry
+                    .path()
+                    .parent()
+                    .ok_or_else(|| internal("the registry has no directory"))?;
+                *t = Some(
+                    accord_regime::tracker::Tracker::open(&self.treaty, dir).map_err(internal)?,
+                );
+            }
+            t
+        };
+        match t.as_mut() {
+            Some(tr) => f(tr),
+            None => Err(internal("no tracker")),
+        }
+    }
+
+    /// Opens and folds every party's tracker (at start, off the request path).
+    fn warm_trackers(&self) -> Result<(), ApiError> {
+        self.with_tracker(|_| Ok(()))?;
+        for l in &self.links {
+            l.lock_mirror()?.tracker(&self.treaty).map_err(internal)?;
+        }
+        Ok(())
+    }
+
+    /// Tells the tracker what was committed (or that it must refold).
+    pub(crate) fn tracked(&self, batches: &[(Vec<accord_registry::Notification>, bool)]) {
+        if let Ok(mut t) = self.tracker.lock() {
+            if let Some(tr) = t.as_mut() {
+                for (b, onto) in batches {
+                    tr.push(b, *onto);
+                }
+            }
+        }
+    }
+
+    /// The tracker must refold everything (the registry was caught up).
+    pub(crate) fn untrack(&self) {
+        if let Ok(mut t) = self.tracker.lock() {
+            if let Some(tr) = t.as_mut() {
+                tr.invalidate();
+            }
+        }
+    }
+
     /// The link to `party`'s node.
     fn link(&self, party: &str) -> Option<&Arc<Link>> {
         self.links.iter().find(|l| l.cfg.party == party)
@@ -363,6 +431,15 @@ pub async fn serve_until(
     let transport = node.net.transport(pins).map_err(std::io::Error::other)?;
     let limits = node.net.limits().clone();
     let exchange = start_exchange(&node);
+    let warming = node.clone();
+    tokio::task::spawn_blocking(move || {
+        // The trackers first (the first /status needs them), then the
+        // workbench's indexes.
+        if let Err(e) = warming.warm_trackers() {
+            tracing::warn!(error = ?e, "could not fold the registries at start");
+        }
+        workbench::warm(&warming)
+    });
     let app = router(node).layer(accord_net::RequestLogLayer);
     let served = accord_net::serve(listener, app, limits, transport, shutdown)
         .await

@@ -58,10 +58,39 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
 /// The party node's routes.
 pub fn party_routes() -> Routes<std::sync::Arc<crate::Node>> {
-    use crate::{inspections, intake, reads, witness};
+    use crate::{inspections, intake, reads, witness, workbench};
     use axum::routing::{get, post};
     Routes::new()
-        .add("/", &["get"], get(reads::dashboard))
+        .add("/", &["get"], get(workbench::page))
+        .add("/workbench/{*path}", &["get"], get(workbench::view))
+        .add("/assets/{name}", &["get"], get(workbench::asset))
+        .add("/keys", &["get"], get(workbench::get_keys))
+        .add(
+            "/workbench/api/notifications",
+            &["get"],
+            get(workbench::get_entries),
+        )
+        .add(
+            "/workbench/api/facilities",
+            &["get"],
+            get(workbench::get_facilities),
+        )
+        .add("/workbench/api/item", &["get"], get(workbench::get_item))
+        .add(
+            "/workbench/api/inspections",
+            &["get"],
+            get(workbench::get_inspections),
+        )
+        .add(
+            "/workbench/api/exchange",
+            &["get"],
+            get(workbench::get_exchange_timeline),
+        )
+        .add(
+            "/workbench/api/tile/{party}/{*path}",
+            &["get"],
+            get(workbench::get_party_tile),
+        )
         .add(
             "/notifications",
             &["get", "post"],
@@ -142,7 +171,16 @@ impl utoipa::Modify for Security {
         description = "A party's node: operators' notifications and inspections, the signed log as C2SP tlog-tiles with proofs, the C2SP tlog-witness endpoint, the exchange with peers, and compliance from the regime. Every error is `{\"error\": {\"status\", \"message\", \"field\"}}`."
     ),
     paths(
-        crate::reads::dashboard,
+        crate::workbench::page,
+        crate::workbench::view,
+        crate::workbench::asset,
+        crate::workbench::get_keys,
+        crate::workbench::get_entries,
+        crate::workbench::get_facilities,
+        crate::workbench::get_item,
+        crate::workbench::get_inspections,
+        crate::workbench::get_exchange_timeline,
+        crate::workbench::get_party_tile,
         crate::intake::post_notifications,
         crate::reads::get_notifications,
         crate::reads::get_history,

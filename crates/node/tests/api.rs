@@ -315,17 +315,26 @@ async fn openapi_documents_every_route() {
         vec![
             "/",
             "/add-checkpoint",
+            "/assets/{name}",
             "/checkpoint",
             "/exchange",
             "/history",
             "/inspections",
+            "/keys",
             "/notifications",
             "/openapi.json",
             "/proof/consistency",
             "/proof/inclusion",
             "/receipts",
             "/status",
-            "/tile/{path}"
+            "/tile/{path}",
+            "/workbench/api/exchange",
+            "/workbench/api/facilities",
+            "/workbench/api/inspections",
+            "/workbench/api/item",
+            "/workbench/api/notifications",
+            "/workbench/api/tile/{party}/{path}",
+            "/workbench/{path}",
         ]
     );
     // Each documented path and method is routed (not a 404 or 405 from the router).

@@ -13,6 +13,7 @@ mod error;
 mod finding;
 pub mod history;
 pub mod notification;
+pub mod query;
 mod state;
 pub mod store;
 
