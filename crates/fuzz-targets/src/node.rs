@@ -13,7 +13,6 @@ use accord_node::config::Config;
 use accord_node::exchange::{self, check_peer_authorization, Nonces, PeerAuthError};
 use accord_node::witness::parse_add_checkpoint;
 use std::cell::RefCell;
-use std::path::Path;
 
 /// The body `parse_add_checkpoint` reads, written from its parts.
 fn body(old: u64, proof: &[Hash], note: &str) -> String {
@@ -27,13 +26,32 @@ fn body(old: u64, proof: &[Hash], note: &str) -> String {
     s
 }
 
-/// A witness in memory following the fixed log, having cosigned `size`
-/// (0: nothing yet).
+thread_local! {
+    static WITNESS_DIR: RefCell<Option<tempfile::TempDir>> = const { RefCell::new(None) };
+}
+
+/// A fresh witness following the fixed log, having cosigned `size` (0:
+/// nothing yet). Its state is a new file in a scratch directory (a witness
+/// state is a file: `Witness::open` takes no `:memory:`), removed first so
+/// no input sees another's state; one witness is open at a time.
 fn witness(size: u64) -> Witness {
-    let w = fixture(
-        Witness::open(Path::new(":memory:"), witness_signer().clone()),
-        "witness",
-    );
+    let path = WITNESS_DIR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let dir = slot.get_or_insert_with(|| fixture(tempfile::tempdir(), "witness directory"));
+        let path = dir.path().join("witness.sqlite");
+        for end in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(end);
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    fixture(Err::<(), _>(e), "old witness state");
+                }
+                _ => {}
+            }
+        }
+        path
+    });
+    let w = fixture(Witness::open(&path, witness_signer().clone()), "witness");
     fixture(w.add_log(LOG_ORIGIN, &log_signer().verifier()), "add_log");
     if size > 0 {
         fixture(
