@@ -67,7 +67,8 @@ pub fn parse(rest: &str) -> Result<TilePath, TilePathError> {
         let l: u8 = first
             .parse()
             .ok()
-            .filter(|l| *l <= 63 && (first == "0" || !first.starts_with('0')))
+            .filter(|l| *l <= 63 && first.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|_| first == "0" || !first.starts_with('0'))
             .ok_or_else(|| TilePathError::Level(first.to_string()))?;
         Some(l)
     };
@@ -289,6 +290,7 @@ mod tests {
             ("0/001/002", "start with x"),
             ("64/000", "level"),
             ("00/000", "level"),
+            ("+0/000", "level"),
             ("0/000.p/256", "width"),
             ("0/000.p/0", "width"),
             ("0/000.p/07", "width"),

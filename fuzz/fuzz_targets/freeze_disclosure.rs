@@ -1,0 +1,6 @@
+#![no_main]
+//! Fuzzes `accord_fuzz_targets::freeze_disclosure` (the stable test runs the same function).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    accord_fuzz_targets::freeze_disclosure(data);
+});
