@@ -1302,12 +1302,30 @@ impl Node {
             return;
         };
         let mut wait = Duration::ZERO;
+        let mut backing_off = false;
         while !stop.is_set() {
-            target.wake.wait(wait);
+            if backing_off {
+                // A failing target is retried on its backoff, not on every
+                // new checkpoint: writes wake the loop, they never shorten
+                // the wait (the pulls' rule too).
+                let until = std::time::Instant::now() + wait;
+                while let Some(left) = until
+                    .checked_duration_since(std::time::Instant::now())
+                    .filter(|d| !d.is_zero())
+                {
+                    if stop.is_set() {
+                        return;
+                    }
+                    target.wake.wait(left);
+                }
+            } else {
+                target.wake.wait(wait);
+            }
             if stop.is_set() {
                 return;
             }
             let result = self.push_once(target);
+            backing_off = result.is_err();
             let mut st = relock(&target.status);
             match result {
                 Ok(()) => {

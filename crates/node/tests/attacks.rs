@@ -1563,3 +1563,40 @@ fn attack_suite_operator_p99_within_twice_idle() {
     );
     assert!(ratio <= 2.0, "{ratio:.2}x: {run:?}");
 }
+
+/// A witness that is down is retried on the push backoff, however fast the
+/// operator writes (each write signs a checkpoint and wakes the push loop).
+#[test]
+fn writes_never_bypass_a_failing_witness_backoff() {
+    let down = Hostile::start(|_, _, _| Act::status(503));
+    let s = start(Opts {
+        witnesses: vec![accord_node::exchange::WitnessConfig {
+            url: down.url(),
+            vkey: witness_signer("w", 9).cosigner_verifier(),
+            tls_pin: None,
+        }],
+        // Retries after 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 s.
+        interval: Duration::from_millis(100),
+        ..Opts::default()
+    });
+    let c = s.client();
+    let t = Instant::now();
+    for i in 0..60 {
+        assert_eq!(
+            c.notify(&facility("US", i + 1, &format!("US-B{i}"), TODAY))
+                .status,
+            201
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let elapsed = t.elapsed();
+    let pushes = down.hits("/add-checkpoint").len();
+    // Doubling from 0.1 s: about log2(elapsed / 0.1 s) + 1 attempts, never
+    // one per write.
+    let allowed = 2 + (elapsed.as_secs_f64() / 0.1).log2().ceil() as usize;
+    assert!(
+        pushes <= allowed,
+        "{pushes} pushes to a failing witness in {elapsed:?} of 60 writes (allowed {allowed})"
+    );
+    assert!(pushes >= 1, "the witness was tried");
+}
