@@ -4,7 +4,7 @@
 use crate::fixtures::{
     entry, log_signer, peer_signer, root, tree, witness_signer, LOG_ORIGIN, NOW, TREE_SIZE,
 };
-use crate::{invariant, known_bug, text, Outcome};
+use crate::{invariant, text, Outcome};
 use accord_log::merkle::{self, leaf_hash, Hash};
 use accord_log::note::{MAX_NOTE_BYTES, MAX_SIGNATURES};
 use accord_log::tiles::{self, TILE_WIDTH};
@@ -159,8 +159,8 @@ pub fn keys(data: &[u8]) -> Outcome {
         }
         Err(e) => {
             if let Some(k) = secret {
-                // Known: fuzz/known/README.md, keys/signer-error-echoes-its-key-id-field.
-                known_bug(!e.to_string().contains(k), || {
+                // Found by fuzzing, fixed: fuzz/regressions/keys/.
+                invariant(!e.to_string().contains(k), || {
                     format!("a signer error quotes the private key: {e}")
                 });
             }

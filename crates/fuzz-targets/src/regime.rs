@@ -44,8 +44,9 @@ pub fn log_entry(data: &[u8]) -> Outcome {
                 format!("strict {strict:?}, canonical form equal: {}", bytes == data)
             });
         }
-        // Input over the entry limit parses but can never be logged.
-        Err(EntryError::TooLong { .. }) => {}
+        // Input over the entry limit parses but can never be logged; nor
+        // an integer beyond 2^53 - 1 (refused, never changed).
+        Err(EntryError::TooLong { .. } | EntryError::InexactInteger { .. }) => {}
         Err(e) => invariant(false, || format!("{entry:?} has no canonical form: {e}")),
     }
     Outcome::Accepted

@@ -145,9 +145,14 @@ impl Signer {
         let s = Signer::from_seed(name, seed)?;
         zeroize::Zeroize::zeroize(&mut seed);
         if format!("{:08x}", s.key_id()) != hexid {
-            return Err(NoteError::Key(format!(
-                "key ID {hexid} does not match the key"
-            )));
+            // The field is echoed only when it is a key ID: anything else
+            // there may be key material (a key pasted twice, say).
+            let is_id = hexid.len() == 8 && hexid.bytes().all(|b| b.is_ascii_hexdigit());
+            return Err(NoteError::Key(if is_id {
+                format!("key ID {hexid} does not match the key")
+            } else {
+                "the key ID is not 8 hex digits".into()
+            }));
         }
         Ok(s)
     }

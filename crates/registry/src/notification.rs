@@ -393,6 +393,16 @@ impl Notification {
             field: field.to_string(),
             message,
         };
+        // Serializing plain structs, maps and strings cannot fail.
+        let value = serde_json::to_value(self).unwrap_or_default();
+        if let Some((field, n)) = inexact_integer(&value, String::new()) {
+            return Err(bad(
+                &field,
+                format!(
+                    "{n} is beyond 9007199254740991 (2^53 − 1), the largest integer a log entry carries exactly (RFC 8785 writes numbers as IEEE 754 doubles)"
+                ),
+            ));
+        }
         let bytes = self.entry_len();
         if bytes > MAX_ENTRY_BYTES {
             return Err(InputError::TooLarge {
@@ -726,4 +736,29 @@ pub fn parse_file_located(
 /// line with `}`.
 fn looks_like_one_object(text: &str) -> bool {
     text.trim_start().starts_with('{') && text.lines().any(|l| l.trim_start().starts_with('}'))
+}
+
+/// The first integer in `v` beyond 2^53 − 1 (which a log entry's canonical
+/// form would change), with its field (`event.counts.deployed_warheads`).
+pub fn inexact_integer(v: &serde_json::Value, at: String) -> Option<(String, u64)> {
+    const MAX_EXACT: u64 = (1 << 53) - 1;
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match v {
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .filter(|u| *u > MAX_EXACT)
+            .map(|u| (at.clone(), u)),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| inexact_integer(x, join(&i.to_string()))),
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| inexact_integer(x, join(k))),
+        _ => None,
+    }
 }
