@@ -16,6 +16,11 @@
 //!   [`accord_regime`], the one compliance function), the exchange, and the
 //!   quotas ([`reads`]).
 //! - tiles, proofs, receipts and the feed for operators, readers and peers.
+//! - `POST /draws`, `POST /draws/population`, `POST /draws/refusal`
+//!   (operators), `POST /draw/commitment`, `/draw/population`,
+//!   `/draw/reveal` (the peer's node, authenticated by the signed, cosigned
+//!   steps), `GET /draws` and `GET /draws/transcript`: draws neither party
+//!   controls, with a neutral witness ([`draws`]).
 //! - `GET /`, `GET /workbench/...`: the analyst's workbench, with its
 //!   queries and `GET /keys` ([`workbench`]).
 //! - `GET /openapi.json`: this interface as OpenAPI 3.1, generated from the
@@ -39,6 +44,7 @@ use std::sync::{Arc, Mutex};
 mod auth;
 pub mod client;
 pub mod config;
+pub mod draws;
 pub mod error;
 pub mod exchange;
 mod inspections;
@@ -88,6 +94,8 @@ pub struct Node {
     nonces: exchange::Nonces,
     /// TLS (or plain HTTP on loopback) for the listener and the loops.
     net: net::Net,
+    /// The draws the node takes part in.
+    draws: draws::Draws,
 }
 
 struct Inner {
@@ -202,6 +210,7 @@ impl Node {
             origin,
             nonces: exchange::Nonces::default(),
             net: net::Net::insecure_plaintext(),
+            draws: draws::Draws::default(),
         }
     }
 
@@ -305,14 +314,19 @@ impl Node {
                 .push(Arc::new(Link::new(peer.clone(), origin, mirror, endpoint)));
         }
         let anonymous = self.net.anonymous_client()?;
+        let mut neutral = vec![];
         for w in &cfg.witnesses {
             let endpoint = self.net.endpoint(&anonymous, &w.url, w.tls_pin)?;
-            self.targets.push(Arc::new(Target::new(
-                w.url.clone(),
-                Some(w.vkey.clone()),
-                endpoint,
-            )));
+            let t = Arc::new(Target::new(w.url.clone(), Some(w.vkey.clone()), endpoint));
+            neutral.push(t.clone());
+            self.targets.push(t);
         }
+        let peer_keys: Vec<(String, Verifier)> = cfg
+            .peers
+            .iter()
+            .map(|p| (p.party.clone(), p.vkey.clone()))
+            .collect();
+        self.draws = draws::Draws::open(&cfg.dir, (&self.party, &vkey), &peer_keys, neutral)?;
         self.interval = cfg.interval;
         let inner = self.inner.get_mut().map_err(|_| StartError::Poisoned)?;
         for r in gaps {

@@ -179,6 +179,7 @@ pub(crate) async fn get_status(
                 m.evidence.clone(),
             ));
         }
+        let draws = node.draws.records()?;
         // 2. Compliance from the regime, with no lock held.
         let inspections = inspection::union(sets);
         let report = |p: &PartyData| {
@@ -190,6 +191,7 @@ pub(crate) async fn get_status(
                 Observations {
                     inspections: &inspections,
                     late_deliveries: &p.late,
+                    draws: &draws,
                 },
                 &[date],
             )

@@ -319,6 +319,18 @@ fn index_row(treaty: &Treaty, i: u64, e: &LogEntry) -> IndexRow {
             item: None,
             other_item: None,
         },
+        // A draw step has no date of its own (its times are the witness's).
+        LogEntry::Draw(d) => IndexRow {
+            log_index: i,
+            number: None,
+            kind: d.kind().to_string(),
+            date: accord_regime::feed::UNDATED,
+            sent: None,
+            deadline: None,
+            facility: None,
+            item: None,
+            other_item: None,
+        },
     }
 }
 
