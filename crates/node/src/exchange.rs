@@ -269,6 +269,48 @@ pub(crate) struct Mirror {
     pub(crate) evidence: Vec<MirrorEvidence>,
     /// `late_delivery` findings, from the receipts.
     pub(crate) late: Vec<Finding>,
+    /// The peer's compliance, kept folded (opened at the first report).
+    tracker: Option<accord_regime::tracker::Tracker>,
+}
+
+impl Mirror {
+    /// The peer's compliance on `date` from its notifications alone.
+    pub(crate) fn report(
+        &mut self,
+        treaty: &Treaty,
+        date: NaiveDate,
+    ) -> Result<accord_registry::Report, RegimeError> {
+        self.tracker(treaty)?.report(date)
+    }
+
+    /// The tracker, opened on first use.
+    pub(crate) fn tracker(
+        &mut self,
+        treaty: &Treaty,
+    ) -> Result<&mut accord_regime::tracker::Tracker, RegimeError> {
+        if self.tracker.is_none() {
+            let dir = self.registry.path().parent().map(Path::to_path_buf).unwrap_or_default();
+            self.tracker = Some(accord_regime::tracker::Tracker::open(treaty, &dir)?);
+        }
+        match self.tracker.as_mut() {
+            Some(t) => Ok(t),
+            None => Err(RegimeError::Unsigned {
+                path: "tracker".into(),
+            }),
+        }
+    }
+
+    fn track(&mut self, batch: &[Notification], folds_onto_the_tip: bool) {
+        if let Some(t) = self.tracker.as_mut() {
+            t.push(batch, folds_onto_the_tip);
+        }
+    }
+
+    fn untrack(&mut self) {
+        if let Some(t) = self.tracker.as_mut() {
+            t.invalidate();
+        }
+    }
 }
 
 /// One peer: configuration, mirror and loop state.
@@ -410,6 +452,7 @@ pub(crate) fn open_mirror(
             evidence_path,
             evidence,
             late: vec![],
+            tracker: None,
         },
     ))
 }
@@ -733,7 +776,9 @@ fn held(link: &Link, treaty: &Treaty) -> Result<Held, SyncError> {
     let mut guard = link.mirror_for_sync()?;
     let m = &mut *guard;
     // A registry write that failed after its log append is caught up first.
-    accord_regime::feed::catch_up(&m.log, &mut m.registry, treaty, &link.cfg.party)?;
+    if accord_regime::feed::catch_up(&m.log, &mut m.registry, treaty, &link.cfg.party)? > 0 {
+        m.untrack();
+    }
     let size = m.log.size();
     let last = match m.log.latest_checkpoint()? {
         Some((s, note)) => {
@@ -971,6 +1016,7 @@ fn apply_batch(
             return Err(SyncError::Inconsistent(Box::new(ev)));
         }
     }
+    let batch_notes: Vec<Notification> = notes.iter().map(|(_, n)| n.clone()).collect();
     let staged = match m.registry.stage(treaty, &notes) {
         Ok(s) => s,
         Err(StoreError::Input(e)) => {
@@ -997,6 +1043,7 @@ fn apply_batch(
     }
     // The registry follows the log. With records in the batch, it is fed in
     // log order so that it always holds a prefix of the log.
+    let onto = staged.folds_onto_the_tip() && !has_records;
     let fed = if has_records {
         m.registry.abort();
         accord_regime::feed::apply(
@@ -1013,9 +1060,13 @@ fn apply_batch(
             .map(|_| ())
             .map_err(RegimeError::from)
     };
-    if let Err(e) = fed {
-        // Caught up from the mirror log next round.
-        tracing::error!(error = %e, "mirror registry write failed (will catch up)");
+    match fed {
+        Ok(()) => m.track(&batch_notes, onto),
+        Err(e) => {
+            // Caught up from the mirror log next round.
+            m.untrack();
+            tracing::error!(error = %e, "mirror registry write failed (will catch up)");
+        }
     }
     let mut late = vec![];
     for (_, x) in &notes {

@@ -120,7 +120,11 @@ impl Node {
             if jobs.is_empty() {
                 return;
             }
-            inner.commit_group(jobs);
+            let (committed, refold) = inner.commit_group(jobs);
+            if refold {
+                self.untrack();
+            }
+            self.tracked(&committed);
             self.log_grew();
         }
     }
@@ -145,15 +149,22 @@ impl Inner {
 
     /// Checks, logs (one durable append) and applies a group of jobs,
     /// answering each. A refused batch is answered alone and changes nothing.
-    fn commit_group(&mut self, jobs: Vec<Job>) {
+    /// Returns the batches committed (with whether each folded onto the
+    /// registry's tip), and whether the registry was caught up from its log
+    /// (then everything must be refolded).
+    #[allow(clippy::type_complexity)]
+    fn commit_group(&mut self, jobs: Vec<Job>) -> (Vec<(Vec<Notification>, bool)>, bool) {
         let mut jobs: std::collections::VecDeque<Job> = jobs.into();
+        let mut committed = vec![];
+        let mut refold = false;
         while !jobs.is_empty() {
+            refold |= self.lagging;
             if let Err(e) = self.catch_up_if_lagging() {
                 let detail = format!("{e:?}");
                 for j in jobs.drain(..) {
                     let _ = j.reply.send(Err(internal(&detail)));
                 }
-                return;
+                return (committed, true);
             }
             let Inner {
                 registry,
@@ -214,9 +225,16 @@ impl Inner {
             };
             // 3. The registry follows (it can always be rebuilt from the log,
             //    and is caught up from it when the node starts).
+            let folded: Vec<(Vec<Notification>, bool)> = staged
+                .iter()
+                .map(|s| (s.notifications().to_vec(), s.folds_onto_the_tip()))
+                .collect();
             if let Err(e) = registry.commit_all(treaty, staged) {
                 *lagging = true;
+                refold = true;
                 tracing::error!(error = %e, "registry write after log append failed (will catch up)");
+            } else {
+                committed.extend(folded);
             }
             let tree_size = log.size();
             let mut index = range.start;
@@ -230,5 +248,6 @@ impl Inner {
                 index += k;
             }
         }
+        (committed, refold)
     }
 }

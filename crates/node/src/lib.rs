@@ -96,6 +96,9 @@ pub struct Node {
     net: net::Net,
     /// The draws the node takes part in.
     draws: draws::Draws,
+    /// The node's party's compliance, kept folded (opened at the first
+    /// report); locked after the node's state, never before it.
+    tracker: Mutex<Option<accord_regime::tracker::Tracker>>,
 }
 
 struct Inner {
@@ -211,6 +214,7 @@ impl Node {
             nonces: exchange::Nonces::default(),
             net: net::Net::insecure_plaintext(),
             draws: draws::Draws::default(),
+            tracker: Mutex::new(None),
         }
     }
 
@@ -341,6 +345,59 @@ impl Node {
         self.inner
             .lock()
             .map_err(|_| internal("the node's lock is poisoned"))
+    }
+
+    /// Runs `f` on the node's party's tracker, opening it first if needed
+    /// (a second connection to the registry: reports never wait for the
+    /// node's state).
+    fn with_tracker<R>(
+        &self,
+        f: impl FnOnce(&mut accord_regime::tracker::Tracker) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut t = {
+            // Opened under the node's lock, so that no batch is committed
+            // between what it reads and what it is told.
+            let inner = self.lock()?;
+            let mut t = self
+                .tracker
+                .lock()
+                .map_err(|_| internal("the tracker's lock is poisoned"))?;
+            if t.is_none() {
+                let dir = inner
+                    .registry
+                    .path()
+                    .parent()
+                    .ok_or_else(|| internal("the registry has no directory"))?;
+                *t = Some(
+                    accord_regime::tracker::Tracker::open(&self.treaty, dir).map_err(internal)?,
+                );
+            }
+            t
+        };
+        match t.as_mut() {
+            Some(tr) => f(tr),
+            None => Err(internal("no tracker")),
+        }
+    }
+
+    /// Tells the tracker what was committed (or that it must refold).
+    pub(crate) fn tracked(&self, batches: &[(Vec<accord_registry::Notification>, bool)]) {
+        if let Ok(mut t) = self.tracker.lock() {
+            if let Some(tr) = t.as_mut() {
+                for (b, onto) in batches {
+                    tr.push(b, *onto);
+                }
+            }
+        }
+    }
+
+    /// The tracker must refold everything (the registry was caught up).
+    pub(crate) fn untrack(&self) {
+        if let Ok(mut t) = self.tracker.lock() {
+            if let Some(tr) = t.as_mut() {
+                tr.invalidate();
+            }
+        }
     }
 
     /// The link to `party`'s node.

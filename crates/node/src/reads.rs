@@ -7,9 +7,8 @@ use crate::{blocking, Node};
 use accord_api as api;
 use accord_log::tiles::{self, TileError};
 use accord_log::witness::{encode_hashes, ConsistencyProofJson, InclusionProofJson};
-use accord_regime::compliance::{compliance, Observations};
+use accord_regime::compliance::Observations;
 use accord_regime::{dates, inspection, quota};
-use accord_registry::{Finding, Notification};
 use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -108,14 +107,6 @@ pub(crate) struct StatusQuery {
     date: Option<NaiveDate>,
 }
 
-/// What one party's compliance needs, read under its lock.
-struct PartyData {
-    party: String,
-    synthetic: bool,
-    notifications: Vec<Notification>,
-    late: Vec<Finding>,
-}
-
 /// Compliance of the node's party and every mirrored party on a date, with
 /// the exchange, the witnesses and the quotas.
 #[utoipa::path(
@@ -134,23 +125,15 @@ pub(crate) async fn get_status(
 ) -> Result<Json<api::Status>, ApiError> {
     let date = node.date("date", q.date)?;
     blocking(move || {
-        // 1. Read each party's data under its own lock, one at a time.
-        let (own, head, mut sets) = {
+        // Each party's report comes from its tracker (the tip, or the
+        // nearest snapshot): no refold, and the node's own lock is held only
+        // to read the log's head and the inspections.
+        let (head, mut sets) = {
             let inner = node.lock()?;
-            let own = PartyData {
-                party: node.party.clone(),
-                synthetic: inner.registry.meta().synthetic,
-                notifications: inner.registry.notifications().map_err(internal)?,
-                late: vec![],
-            };
             let head = (
                 inner.log.origin().to_string(),
                 inner.log.size(),
-                inner
-                    .log
-                    .latest_checkpoint()
-                    .map_err(internal)?
-                    .map(|(_, n)| n),
+                inner.log.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
                 inner.witness.as_ref().map(|w| w.verifier().to_string()),
                 match &inner.receipts {
                     Some(r) => Some(api::ReceiptsHead {
@@ -160,47 +143,43 @@ pub(crate) async fn get_status(
                     None => None,
                 },
             );
-            let sets = vec![inspection::recorded(&inner.registry).map_err(internal)?];
-            (own, head, sets)
+            (head, vec![inspection::recorded(&inner.registry).map_err(internal)?])
         };
+        let own = node.with_tracker(|t| t.report(date).map_err(internal))?;
         let mut mirrors = vec![];
         for link in &node.links {
-            let m = link.lock_mirror()?;
+            let mut m = link.lock_mirror()?;
             sets.push(inspection::recorded(&m.registry).map_err(internal)?);
+            let report = m.report(&node.treaty, date).map_err(internal)?;
             mirrors.push((
-                PartyData {
-                    party: link.cfg.party.clone(),
-                    synthetic: m.registry.meta().synthetic,
-                    notifications: m.registry.notifications().map_err(internal)?,
-                    late: m.late.clone(),
-                },
+                report,
+                m.late.clone(),
                 m.log.size(),
                 m.log.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
                 m.evidence.clone(),
             ));
         }
         let draws = node.draws.records()?;
-        // 2. Compliance from the regime, with no lock held.
+        // What the node knows besides each party's notifications, by the
+        // regime's one rule.
         let inspections = inspection::union(sets);
-        let report = |p: &PartyData| {
-            compliance(
+        let observe = |mut r: accord_registry::Report, late: &[accord_registry::Finding]| {
+            accord_regime::compliance::observe(
                 &node.treaty,
-                &p.party,
-                &p.notifications,
-                p.synthetic,
+                &mut r,
                 Observations {
                     inspections: &inspections,
-                    late_deliveries: &p.late,
+                    late_deliveries: late,
                     draws: &draws,
                 },
-                &[date],
-            )
-            .pop()
-            .ok_or_else(|| internal("no report"))
+            );
+            r
         };
-        let own_report = report(&own)?;
+        let own_report = observe(own, &[]);
         let mut peers = vec![];
-        for (link, (data, tree_size, checkpoint, evidence)) in node.links.iter().zip(mirrors) {
+        for (link, (report, late, tree_size, checkpoint, evidence)) in
+            node.links.iter().zip(mirrors)
+        {
             peers.push(api::PeerStatus {
                 party: link.cfg.party.clone(),
                 origin: link.origin.clone(),
@@ -210,8 +189,8 @@ pub(crate) async fn get_status(
                 link: link.status(),
                 flagged: !evidence.is_empty(),
                 evidence,
-                late_deliveries: data.late.len() as u64,
-                compliance: report(&data)?,
+                late_deliveries: late.len() as u64,
+                compliance: observe(report, &late),
             });
         }
         let mut parties = vec![node.party.clone()];
@@ -314,20 +293,20 @@ pub(crate) async fn get_history(
 ) -> Result<Json<api::History>, ApiError> {
     let to = node.date("to", q.to)?;
     blocking(move || {
-        let (party, synthetic, notes) = node.with_party(q.party.as_deref(), |_, registry| {
-            Ok((
-                registry.meta().party.clone(),
-                registry.meta().synthetic,
-                registry.notifications().map_err(internal)?,
-            ))
-        })?;
-        Ok(Json(accord_regime::history::history(
-            &node.treaty,
-            &party,
-            &notes,
-            synthetic,
-            to,
-        )))
+        let history = match q.party.as_deref().filter(|p| *p != node.party) {
+            None => node.with_tracker(|t| {
+                accord_regime::history::tracked(t, &node.party, to).map_err(internal)
+            })?,
+            Some(p) => {
+                let link = node.link(p).ok_or_else(|| {
+                    ApiError::bad("party", format!("`{p}` is neither this node's party nor a peer"))
+                })?;
+                let mut m = link.lock_mirror()?;
+                let t = m.tracker(&node.treaty).map_err(internal)?;
+                accord_regime::history::tracked(t, p, to).map_err(internal)?
+            }
+        };
+        Ok(Json(history))
     })
     .await
 }

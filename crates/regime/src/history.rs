@@ -79,6 +79,22 @@ pub fn history(
         Observations::default(),
         &ds,
     );
+    of_reports(party, reports)
+}
+
+/// The history of a party kept by a tracker, to `to`: the same points,
+/// each from the tracker's snapshots.
+pub fn tracked(
+    tracker: &mut crate::tracker::Tracker,
+    party: &str,
+    to: NaiveDate,
+) -> Result<History, crate::RegimeError> {
+    let ds = dates(tracker.first_date(), to);
+    Ok(of_reports(party, tracker.reports(&ds)?))
+}
+
+/// A history from its reports (in date order).
+fn of_reports(party: &str, reports: Vec<accord_registry::Report>) -> History {
     History {
         party: party.to_string(),
         limits: reports.last().map(|r| r.limits.clone()),

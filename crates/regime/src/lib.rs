@@ -36,6 +36,7 @@ pub mod history;
 pub mod inspection;
 pub mod quota;
 pub mod receipts;
+pub mod tracker;
 pub mod view;
 
 /// The treaty commands default to: New START as it was in force (signed

@@ -263,11 +263,28 @@ impl Evaluator {
         &self.state
     }
 
+    /// The date of the first change folded.
+    pub fn first_date(&self) -> Option<NaiveDate> {
+        self.first_date
+    }
+
     /// Folds the next notification (fold-key order: after [`Evaluator::last`]).
     pub fn apply(&mut self, treaty: &Treaty, n: &Notification) {
         debug_assert!(self.last.is_none_or(|l| l <= n.fold_key()));
-        self.first_date.get_or_insert(n.date);
-        self.last = Some(n.fold_key());
+        self.fold(treaty, n);
+    }
+
+    /// Folds a notification that comes before others already folded but
+    /// commutes with every one of them (it concerns other items and
+    /// facilities, no data exchange follows it, and it is not before the
+    /// first change): the registry decides that (`Staged::folds_onto_the_tip`).
+    pub fn apply_out_of_order(&mut self, treaty: &Treaty, n: &Notification) {
+        self.fold(treaty, n);
+    }
+
+    fn fold(&mut self, treaty: &Treaty, n: &Notification) {
+        self.first_date = Some(self.first_date.map_or(n.date, |f| f.min(n.date)));
+        self.last = self.last.max(Some(n.fold_key()));
         self.applied += 1;
         capture_baselines(treaty, &self.state, n.date, &mut self.baselines);
         let due = deadline(treaty, n);

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS notifications (
     kind   TEXT NOT NULL,
     body   TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS notifications_by_date ON notifications (date);
 CREATE TABLE IF NOT EXISTS facilities (
     id   TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -153,6 +154,13 @@ impl Staged {
     /// The notifications staged, in the order given.
     pub fn notifications(&self) -> &[Notification] {
         &self.batch
+    }
+
+    /// Whether the batch folds onto what is stored in any order: it comes
+    /// after everything stored, or commutes with everything stored after
+    /// it (see [`Tip`]). Otherwise it needed the full refold.
+    pub fn folds_onto_the_tip(&self) -> bool {
+        self.touched.is_some()
     }
 }
 
@@ -322,6 +330,42 @@ impl Store {
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .map_err(self.sql())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())
+    }
+
+    /// The stored notifications dated after `after` and on or before
+    /// `until` (unbounded where `None`), in fold order.
+    pub fn notifications_between(
+        &self,
+        after: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    ) -> Result<Vec<Notification>, StoreError> {
+        // ISO dates compare as text; "~" sorts after every digit.
+        let from = after.map_or_else(String::new, |d| d.to_string());
+        let to = until.map_or_else(|| "~".to_string(), |d| d.to_string());
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT number, body FROM notifications WHERE date > ?1 AND date <= ?2")
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([from, to], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(self.sql())?;
+        let mut out = vec![];
+        for row in rows {
+            let (number, body) = row.map_err(self.sql())?;
+            out.push(
+                notification::parse_one(&body, &format!("stored notification {number}")).map_err(
+                    |e| StoreError::Corrupt {
+                        path: self.path.display().to_string(),
+                        number,
+                        message: e.to_string(),
+                    },
+                )?,
+            );
+        }
+        out.sort_by_key(|n| n.fold_key());
+        Ok(out)
     }
 
     /// Every stored notification, in number order.
