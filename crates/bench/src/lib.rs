@@ -12,6 +12,7 @@
 mod exchange;
 mod log;
 mod node;
+mod status;
 
 use accord_registry::notification::parse_one;
 use accord_registry::{compliance, Event, Meta, Notification, Store};
@@ -119,6 +120,23 @@ pub enum Cmd {
         /// Notifications in the peer's log.
         #[arg(long, default_value_t = 20_000)]
         notifications: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a `/status` poll costs as the history grows (small against
+    /// large, in the same run), and what continuous polling costs the
+    /// operators who write (write p99 with pollers against none).
+    Status {
+        /// Notifications in the small registry.
+        #[arg(long, default_value_t = 10_000)]
+        small: u64,
+        /// Notifications in the large registry.
+        #[arg(long, default_value_t = 1_000_000)]
+        large: u64,
+        /// Clients polling `/status` during the second write run.
+        #[arg(long, default_value_t = 8)]
+        pollers: usize,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -303,6 +321,12 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             notifications,
             json,
         } => crate::exchange::run(notifications, json),
+        Cmd::Status {
+            small,
+            large,
+            pollers,
+            json,
+        } => crate::status::run(small, large, pollers, json),
         Cmd::AuditFile { store, vkey } => crate::log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,

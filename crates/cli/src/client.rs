@@ -4,7 +4,6 @@
 //! an empty report.
 
 use accord_api::{Status, WitnessNodeStatus};
-use accord_registry::Report;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -177,112 +176,10 @@ pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
     Ok(crate::finding_code(found))
 }
 
-/// The limits and findings of one compliance report.
-fn print_compliance(r: &Report) {
-    for l in &r.limits {
-        println!(
-            "    {:<36} {:>6} / {:<6} {}",
-            l.id,
-            l.value,
-            l.max.map_or_else(|| "—".to_string(), |m| m.to_string()),
-            if l.exceeded { "EXCEEDED" } else { "" }
-        );
-    }
-    println!("    findings on {}: {}", r.date, r.findings.len());
-    for f in r.findings.iter().take(5) {
-        println!("      {} {}: {}", f.date, f.kind, f.message);
-    }
-    if r.findings.len() > 5 {
-        println!(
-            "      … and {} more (--json lists them all)",
-            r.findings.len() - 5
-        );
-    }
-}
-
 fn print_witness(w: &WitnessNodeStatus) {
-    println!("witness {}", w.witness);
-    for l in &w.logs {
-        println!("  {}: cosigned up to size {}", l.origin, l.size);
-    }
-    println!(
-        "  evidence of inconsistent checkpoints: {}",
-        w.evidence.len()
-    );
+    print!("{}", accord_report::text::witness_node(w));
 }
 
-/// The size line of a signed checkpoint note.
-fn size_of(note: Option<&String>) -> String {
-    note.and_then(|n| n.lines().nth(1))
-        .unwrap_or("none")
-        .to_string()
-}
-
-/// `accord status` as a table: the node's own log and compliance, each
-/// mirrored peer's, the witnesses' cosignatures and the inspection quotas.
 fn print_status(v: &Status) {
-    println!(
-        "{} node ({}), treaty {}, on {}",
-        v.party, v.origin, v.treaty, v.compliance.date
-    );
-    println!(
-        "  own log: {} entries, last signed checkpoint at {}",
-        v.tree_size,
-        size_of(v.checkpoint.as_ref())
-    );
-    print_compliance(&v.compliance);
-    for p in &v.peers {
-        println!(
-            "  mirror of {} ({}): {} entries verified, peer checkpoint at {}{}",
-            p.party,
-            p.url,
-            p.tree_size,
-            size_of(p.checkpoint.as_ref()),
-            if p.flagged {
-                "  FLAGGED: inconsistent (see --json evidence)"
-            } else {
-                ""
-            }
-        );
-        if let Some(e) = &p.link.last_error {
-            println!(
-                "    link: {} failure(s), retry in {} ms: {e}",
-                p.link.failures, p.link.retry_in_ms
-            );
-        }
-        println!("    late deliveries: {}", p.late_deliveries);
-        print_compliance(&p.compliance);
-    }
-    for w in &v.witnesses {
-        println!(
-            "  witness {} ({}): cosigned size {}{}",
-            w.cosigner.as_deref().unwrap_or("(key not configured)"),
-            w.url,
-            w.acknowledged,
-            match &w.last_error {
-                Some(e) => format!(", last error: {e}"),
-                None if w.verified => ", verified".to_string(),
-                None => String::new(),
-            }
-        );
-    }
-    if let Some(k) = &v.witness {
-        println!("  this node witnesses with {k}");
-    }
-    if let Some(year) = v.quota.treaty_year {
-        let uses: Vec<String> = v
-            .quota
-            .parties
-            .iter()
-            .flat_map(|p| {
-                p.types.iter().map(move |t| {
-                    format!(
-                        "{} {} {}/{}",
-                        p.inspecting_party, t.inspection_type, t.used, t.quota
-                    )
-                })
-            })
-            .collect();
-        println!("  inspections in treaty year {year}: {}", uses.join(", "));
-    }
+    print!("{}", accord_report::text::node_status(v));
 }

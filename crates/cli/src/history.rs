@@ -1,9 +1,6 @@
 //! `accord history`
 
-use accord_registry::history::{
-    self, Cell, CheckedRow, BUILTIN_AGGREGATES, BUILTIN_AGGREGATES_NAME,
-};
-use accord_report::table;
+use accord_registry::history::{self, CheckedRow, BUILTIN_AGGREGATES, BUILTIN_AGGREGATES_NAME};
 use accord_treaty::Treaty;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -81,82 +78,7 @@ pub(crate) fn run(a: Args) -> Result<ExitCode> {
     if a.json {
         crate::print_json(&rows)?;
     } else {
-        let ids: Vec<String> = treaty
-            .limits
-            .iter()
-            .filter(|l| l.max.fixed().is_some())
-            .map(|l| l.id.clone())
-            .collect();
-        let mut head = vec!["date", "party"];
-        head.extend(ids.iter().map(String::as_str));
-        head.push("status");
-        let table_rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                let mut v = vec![r.date.to_string(), r.party.clone()];
-                for id in &ids {
-                    let cell = r.limits.iter().find(|l| &l.id == id);
-                    v.push(match cell {
-                        Some(l) => match (l.value, l.max) {
-                            (Cell::Value(x), Some(m)) if l.exceeded => format!("{x} > {m} !"),
-                            (Cell::Value(x), Some(m)) if l.above => format!("{x} > {m}"),
-                            (c, _) => c.to_string(),
-                        },
-                        None => "—".into(),
-                    });
-                }
-                let some_value = r.limits.iter().any(|l| l.value.value().is_some());
-                v.push(if r.missing_data_exchange.is_some() {
-                    "MISSING EXCHANGE".into()
-                } else if !r.in_force {
-                    "treaty not in force".into()
-                } else if !some_value {
-                    "no numbers published".into()
-                } else if !r.findings.is_empty() {
-                    "FINDING".into()
-                } else if r.limits.iter().any(|l| l.binding) {
-                    if r.limits.iter().all(|l| l.value.value().is_some()) {
-                        "limits bind: ok".into()
-                    } else {
-                        "limits bind: ok where published".into()
-                    }
-                } else {
-                    "limits not yet binding".into()
-                });
-                v
-            })
-            .collect();
-        println!(
-            "Published New START aggregates under {}{} (limits bind from {})",
-            treaty.name,
-            treaty
-                .reading
-                .as_ref()
-                .and_then(|r| treaty.reading_named(r))
-                .map_or(String::new(), |r| format!(
-                    ", counted under the reading {} ({})",
-                    r.id, r.name
-                )),
-            treaty
-                .limits
-                .first()
-                .map_or(String::new(), |l| l.binding_from.to_string())
-        );
-        print!("{}", table::render(&head, &table_rows));
-        println!("  `x > m` above the limit before it binds (no finding); `x > m !` above a binding limit (a finding)");
-        if findings == 0 {
-            println!("  findings: none");
-        } else {
-            println!("  findings: {findings}");
-            for r in &rows {
-                for f in &r.findings {
-                    println!("    [limit_exceeded] {f}");
-                }
-                if let Some(f) = &r.missing_data_exchange {
-                    println!("    [{}] {}: {}", f.kind, f.date, f.message);
-                }
-            }
-        }
+        print!("{}", accord_report::text::history(&treaty, &rows));
         if let Some(p) = &a.svg {
             println!("  chart: {}", p.display());
         }

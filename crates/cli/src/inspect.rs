@@ -5,7 +5,6 @@ use accord_inspect::model::{self, Violation};
 use accord_inspect::odds::{self, Stage};
 use accord_inspect::record::InspectionRecord;
 use accord_registry::Store;
-use accord_report::table;
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -406,50 +405,8 @@ pub(crate) fn print_plans(st: &Store, date: NaiveDate, v: Violation, k: u32, ps:
     if st.meta().synthetic {
         println!("{}", accord_synth::SYNTHETIC);
     }
-    println!(
-        "{} on {date}: {} inspections a year against {}; objective: {}",
-        st.meta().party,
-        k,
-        v.describe(),
-        match ps[0].objective {
-            Objective::Detection => "maximise the chance of catching the cheater's best response",
-            Objective::Gain => "minimise the cheater's expected undetected gain",
-        }
-    );
-    let rows: Vec<Vec<String>> = ps[0]
-        .sites
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            vec![
-                s.facility.clone(),
-                format!("{:.4}", s.probability),
-                format!("{:.4}", ps[1].sites[i].probability),
-                format!("{:.4}", ps[2].sites[i].probability),
-                format!("{:.4}", s.detect_per_inspection),
-                format!("{:.1}", s.expected_undetected_gain),
-            ]
-        })
-        .collect();
     print!(
         "{}",
-        table::render(
-            &[
-                "site",
-                "optimal",
-                "uniform",
-                "∝ warheads",
-                "catch / inspection",
-                "cheater's gain (optimal)"
-            ],
-            &rows
-        )
+        accord_report::text::plans(&st.meta().party, date, v, k, ps)
     );
-    for p in ps {
-        println!(
-            "  {:<13} best response {:<18} P(detect in the year) {:.4}   expected undetected gain {:.2}",
-            p.name, p.best_response, p.p_detect, p.expected_undetected_gain
-        );
-    }
-    println!("  within a site, the missile to inspect is drawn uniformly (optimal by symmetry)");
 }

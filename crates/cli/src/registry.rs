@@ -175,45 +175,7 @@ pub(crate) fn check(a: CheckArgs) -> Result<ExitCode> {
 
 /// The human form of a compliance report.
 pub(crate) fn print_report(treaty: &Treaty, r: &Report) {
-    println!(
-        "{} on {} under {}{}",
-        r.party,
-        r.date,
-        treaty.name,
-        if r.in_force {
-            ""
-        } else {
-            " (not in force on this date)"
-        }
-    );
-    let rows: Vec<Vec<String>> = r
-        .limits
-        .iter()
-        .map(|l| {
-            vec![
-                l.id.clone(),
-                l.value.to_string(),
-                l.max.map_or_else(|| "—".into(), |m| m.to_string()),
-                if l.binding {
-                    "yes".into()
-                } else {
-                    format!("from {}", l.binding_from)
-                },
-                if l.exceeded {
-                    "EXCEEDED".into()
-                } else if l.max.is_some_and(|m| l.value > m) {
-                    "above (not binding)".into()
-                } else {
-                    "ok".into()
-                },
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table::render(&["limit", "value", "max", "binding", "status"], &rows)
-    );
-    print_findings("  ", &r.findings);
+    print!("{}", accord_report::text::report(treaty, r));
 }
 
 pub(crate) fn print_findings(indent: &str, findings: &[accord_registry::Finding]) {

@@ -18,6 +18,7 @@ use crate::merkle::{
     self, decomposition, node_count, postorder, Compact, Hash, NodeSource, ProofError,
 };
 use crate::note::{open_checkpoint, Checkpoint, NoteError, Signer, Verifier};
+use accord_sqlite::{FileError, Schema, Synchronous};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -29,12 +30,26 @@ pub const NODES_PER_CHUNK: u64 = 256;
 /// two-byte length prefix of a C2SP tlog-tiles entry bundle.
 pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
 
-const SCHEMA: &str = "
+/// The log's tables, versioned (see [`accord_sqlite`]): a log file's
+/// `application_id` is `ACLG` and its `user_version` the schema version.
+///
+/// Version 1 is the layout above, as every release has written it; a log
+/// with no version recorded and these tables is version 1. There is no
+/// migration yet: the next layout change adds one to `migrations` (and
+/// never edits `v1`).
+pub static SCHEMA: Schema = Schema {
+    what: "an accord log",
+    application_id: accord_sqlite::id::LOG,
+    v1: "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-";
+",
+    migrations: &[],
+    legacy_tables: &["meta", "entries", "nodes"],
+    synchronous: Synchronous::Full,
+};
 
 /// Errors of the log store.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +88,10 @@ pub enum LogError {
     /// The log will not sign: its tree disagrees with what it signed before.
     #[error("refusing to sign: {0}")]
     WouldEquivocate(String),
+    /// The file is not a log this binary can open (empty, not SQLite,
+    /// another kind of store, or a newer schema); nothing was changed.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The key does not belong to this log.
     #[error("the key {key} is not this log's key ({log})")]
     WrongKey {
@@ -104,18 +123,6 @@ impl std::fmt::Debug for LogStore {
     }
 }
 
-fn open_conn(path: &Path) -> Result<Connection, LogError> {
-    let err = |source| LogError::Sqlite {
-        path: path.display().to_string(),
-        source,
-    };
-    let conn = Connection::open(path).map_err(err)?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
-        .map_err(err)?;
-    conn.execute_batch(SCHEMA).map_err(err)?;
-    Ok(conn)
-}
-
 impl LogStore {
     fn sql(&self) -> impl Fn(rusqlite::Error) -> LogError + '_ {
         move |source| LogError::Sqlite {
@@ -124,7 +131,8 @@ impl LogStore {
         }
     }
 
-    /// Creates a new, empty log for `origin`, signed by the key whose verifier is `vkey`.
+    /// Creates a new, empty log for `origin`, signed by the key whose
+    /// verifier is `vkey`: the file mode 0600, any directory it needs 0700.
     pub fn init(path: &Path, origin: &str, vkey: &Verifier) -> Result<LogStore, LogError> {
         if path.exists() {
             return Err(LogError::NotALog {
@@ -138,24 +146,27 @@ impl LogStore {
                 message: "origin must be one non-empty line".into(),
             });
         }
-        let conn = open_conn(path)?;
-        let s = LogStore {
+        // The file (0600, its directories 0700), its tables and its meta
+        // in one transaction: a log exists whole or not at all.
+        let conn = accord_sqlite::create(path, &SCHEMA, |tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('origin', ?1), ('vkey', ?2)",
+                params![origin, vkey.to_string()],
+            )
+            .map(|_| ())
+        })?;
+        Ok(LogStore {
             conn,
             path: path.to_path_buf(),
             origin: origin.to_string(),
             vkey: vkey.clone(),
             size: 0,
-        };
-        s.conn
-            .execute(
-                "INSERT INTO meta (key, value) VALUES ('origin', ?1), ('vkey', ?2)",
-                params![origin, vkey.to_string()],
-            )
-            .map_err(s.sql())?;
-        Ok(s)
+        })
     }
 
-    /// Opens a log.
+    /// Opens a log, migrating it to the current [`SCHEMA`]. A file that is
+    /// empty, not SQLite, another kind of store or of a newer schema is
+    /// refused ([`LogError::File`]) and left as it was.
     pub fn open(path: &Path) -> Result<LogStore, LogError> {
         if !path.is_file() {
             return Err(LogError::NotALog {
@@ -163,7 +174,7 @@ impl LogStore {
                 message: "no log here (make one with `accord log init`)".into(),
             });
         }
-        let conn = open_conn(path)?;
+        let conn = accord_sqlite::open(path, &SCHEMA)?;
         let get = |k: &str| -> Result<String, LogError> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
                 .optional()

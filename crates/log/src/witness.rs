@@ -5,6 +5,7 @@
 
 use crate::merkle::{self, Hash, ProofError};
 use crate::note::{open_checkpoint, NoteError, Signer, Verifier};
+use accord_sqlite::{FileError, Schema, Synchronous};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -41,6 +42,10 @@ pub enum WitnessError {
     /// Malformed input.
     #[error("{0}")]
     Malformed(String),
+    /// The state file is not one this binary can open (empty, not SQLite,
+    /// another kind of store, or a newer schema); nothing was changed.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The state store failed.
     #[error("witness state {path}: {source}")]
     State {
@@ -188,23 +193,37 @@ impl std::fmt::Debug for Witness {
     }
 }
 
-const SCHEMA: &str = "
+/// A witness state's tables, versioned (see [`accord_sqlite`]): the file's
+/// `application_id` is `ACWT` and its `user_version` the schema version.
+///
+/// - `logs(origin, vkey, size, note)`: each log followed, with the latest
+///   checkpoint cosigned;
+/// - `evidence(id, origin, json)`: every split view shown, as [`Evidence`];
+/// - `meta(key, value)`: where the signer key is (`key_path`).
+///
+/// Version 1 is that layout, as every release has written it; a state with
+/// no version recorded and the `logs` and `evidence` tables is version 1.
+pub static SCHEMA: Schema = Schema {
+    what: "an accord witness state",
+    application_id: accord_sqlite::id::WITNESS,
+    v1: "
 CREATE TABLE IF NOT EXISTS logs (origin TEXT PRIMARY KEY, vkey TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, note TEXT);
 CREATE TABLE IF NOT EXISTS evidence (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-";
+",
+    migrations: &[],
+    legacy_tables: &["logs", "evidence"],
+    synchronous: Synchronous::Full,
+};
 
 impl Witness {
-    /// Opens (or creates) a witness state, cosigning with `signer`.
+    /// Opens a witness state, or creates it (0600, its directories 0700)
+    /// if there is no file at `path`, cosigning with `signer`. An existing
+    /// file is migrated to the current [`SCHEMA`], or refused unchanged
+    /// ([`WitnessError::File`]) if it is empty, not SQLite, another kind of
+    /// store or of a newer schema.
     pub fn open(path: &Path, signer: Signer) -> Result<Witness, WitnessError> {
-        let err = |source| WitnessError::State {
-            path: path.display().to_string(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(err)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
-            .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let conn = accord_sqlite::open_or_create(path, &SCHEMA, |_| Ok(()))?;
         Ok(Witness {
             conn,
             path: path.to_path_buf(),
@@ -228,13 +247,13 @@ impl Witness {
     }
 
     /// The signer key path recorded in a witness state, if any.
+    /// The state must exist (it is never created here).
     pub fn key_path(state: &Path) -> Result<Option<String>, WitnessError> {
         let err = |source| WitnessError::State {
             path: state.display().to_string(),
             source,
         };
-        let conn = Connection::open(state).map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let conn = accord_sqlite::open(state, &SCHEMA)?;
         conn.query_row("SELECT value FROM meta WHERE key = 'key_path'", [], |r| {
             r.get(0)
         })

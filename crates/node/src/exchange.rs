@@ -289,7 +289,12 @@ impl Mirror {
         treaty: &Treaty,
     ) -> Result<&mut accord_regime::tracker::Tracker, RegimeError> {
         if self.tracker.is_none() {
-            let dir = self.registry.path().parent().map(Path::to_path_buf).unwrap_or_default();
+            let dir = self
+                .registry
+                .path()
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             self.tracker = Some(accord_regime::tracker::Tracker::open(treaty, &dir)?);
         }
         match self.tracker.as_mut() {

@@ -380,6 +380,15 @@ impl Node {
         }
     }
 
+    /// Opens and folds every party's tracker (at start, off the request path).
+    fn warm_trackers(&self) -> Result<(), ApiError> {
+        self.with_tracker(|_| Ok(()))?;
+        for l in &self.links {
+            l.lock_mirror()?.tracker(&self.treaty).map_err(internal)?;
+        }
+        Ok(())
+    }
+
     /// Tells the tracker what was committed (or that it must refold).
     pub(crate) fn tracked(&self, batches: &[(Vec<accord_registry::Notification>, bool)]) {
         if let Ok(mut t) = self.tracker.lock() {
@@ -437,7 +446,14 @@ pub async fn serve_until(
     let limits = node.net.limits().clone();
     let exchange = start_exchange(&node);
     let warming = node.clone();
-    tokio::task::spawn_blocking(move || workbench::warm(&warming));
+    tokio::task::spawn_blocking(move || {
+        // The trackers first (the first /status needs them), then the
+        // workbench's indexes.
+        if let Err(e) = warming.warm_trackers() {
+            tracing::warn!(error = ?e, "could not fold the registries at start");
+        }
+        workbench::warm(&warming)
+    });
     let app = router(node).layer(accord_net::RequestLogLayer);
     let served = accord_net::serve(listener, app, limits, transport, shutdown)
         .await

@@ -133,7 +133,11 @@ pub(crate) async fn get_status(
             let head = (
                 inner.log.origin().to_string(),
                 inner.log.size(),
-                inner.log.latest_checkpoint().map_err(internal)?.map(|(_, n)| n),
+                inner
+                    .log
+                    .latest_checkpoint()
+                    .map_err(internal)?
+                    .map(|(_, n)| n),
                 inner.witness.as_ref().map(|w| w.verifier().to_string()),
                 match &inner.receipts {
                     Some(r) => Some(api::ReceiptsHead {
@@ -143,7 +147,10 @@ pub(crate) async fn get_status(
                     None => None,
                 },
             );
-            (head, vec![inspection::recorded(&inner.registry).map_err(internal)?])
+            (
+                head,
+                vec![inspection::recorded(&inner.registry).map_err(internal)?],
+            )
         };
         let own = node.with_tracker(|t| t.report(date).map_err(internal))?;
         let mut mirrors = vec![];
@@ -299,7 +306,10 @@ pub(crate) async fn get_history(
             })?,
             Some(p) => {
                 let link = node.link(p).ok_or_else(|| {
-                    ApiError::bad("party", format!("`{p}` is neither this node's party nor a peer"))
+                    ApiError::bad(
+                        "party",
+                        format!("`{p}` is neither this node's party nor a peer"),
+                    )
                 })?;
                 let mut m = link.lock_mirror()?;
                 let t = m.tracker(&node.treaty).map_err(internal)?;

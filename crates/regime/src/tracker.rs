@@ -107,9 +107,18 @@ impl Tracker {
 
     /// Refolds from the nearest snapshot before `from` (all, if `None`).
     fn refold(&mut self, from: Option<NaiveDate>) -> Result<(), RegimeError> {
-        let base = from.and_then(|d| self.snapshots.range(..d).next_back().map(|(k, v)| (*k, v.clone())));
+        let base = from.and_then(|d| {
+            self.snapshots
+                .range(..d)
+                .next_back()
+                .map(|(k, v)| (*k, v.clone()))
+        });
         self.snapshots = match &base {
-            Some((k, _)) => self.snapshots.range(..=*k).map(|(k, v)| (*k, v.clone())).collect(),
+            Some((k, _)) => self
+                .snapshots
+                .range(..=*k)
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
             None => BTreeMap::new(),
         };
         let after = base.as_ref().map(|(k, _)| *k);
@@ -144,14 +153,16 @@ impl Tracker {
             return;
         }
         if self.stale_from.is_none() && folds_onto_the_tip && self.commutes_back(first) {
-            // It commutes with everything after it: fold it onto the tip
-            // and onto each snapshot it is dated on or before.
+            // It commutes with everything after it: fold it onto the tip,
+            // and each notification onto every snapshot dated on or after
+            // it (a snapshot holds what is dated on or before its day; the
+            // rest of the batch is replayed after it from the registry).
             for n in batch {
                 self.tip.apply_out_of_order(&self.treaty, n);
             }
-            for (_, snap) in self.snapshots.range_mut(first..) {
+            for (day, snap) in self.snapshots.range_mut(first..) {
                 let mut e = (**snap).clone();
-                for n in batch {
+                for n in batch.iter().filter(|n| n.date <= *day) {
                     e.apply_out_of_order(&self.treaty, n);
                 }
                 *snap = Arc::new(e);
@@ -169,7 +180,9 @@ impl Tracker {
     fn commutes_back(&self, first: NaiveDate) -> bool {
         let after_first = self.tip.first_date().is_some_and(|f| first >= f);
         let baseline_safe = self.treaty.limits.iter().all(|l| {
-            l.max != LimitMax::Baseline || first > l.binding_from || self.last_date.is_none_or(|d| d <= l.binding_from)
+            l.max != LimitMax::Baseline
+                || first > l.binding_from
+                || self.last_date.is_none_or(|d| d <= l.binding_from)
         });
         after_first && baseline_safe
     }
@@ -189,11 +202,18 @@ impl Tracker {
         if self.last_date.is_none_or(|l| l <= date) {
             return Ok(self.tip.report(&self.treaty, date));
         }
-        let base = self.snapshots.range(..=date).next_back().map(|(k, v)| (*k, v.clone()));
+        let base = self
+            .snapshots
+            .range(..=date)
+            .next_back()
+            .map(|(k, v)| (*k, v.clone()));
         let (after, mut e) = match base {
             Some((k, snap)) if k == date => return Ok(snap.report(&self.treaty, date)),
             Some((k, snap)) => (Some(k), (*snap).clone()),
-            None => (None, Evaluator::new(&self.treaty, &self.party, self.synthetic)),
+            None => (
+                None,
+                Evaluator::new(&self.treaty, &self.party, self.synthetic),
+            ),
         };
         for n in self.reader.notifications_between(after, Some(date))? {
             e.apply(&self.treaty, &n);

@@ -62,8 +62,10 @@ fn case(seed: u64, size: usize, window: usize, dates: &[NaiveDate]) {
     let mut queue: std::collections::VecDeque<Vec<Notification>> = batches.into();
     let mut stuck = 0;
     while let Some(b) = queue.pop_front() {
-        let located: Vec<(String, Notification)> =
-            b.iter().map(|n| (format!("#{}", n.number), n.clone())).collect();
+        let located: Vec<(String, Notification)> = b
+            .iter()
+            .map(|n| (format!("#{}", n.number), n.clone()))
+            .collect();
         match store.stage(&treaty, &located) {
             Ok(staged) => {
                 let onto = staged.folds_onto_the_tip();
@@ -89,7 +91,11 @@ fn case(seed: u64, size: usize, window: usize, dates: &[NaiveDate]) {
     let expect = evaluate(&treaty, "US", &all, dates, true);
     let got = tracker.reports(dates).expect("reports");
     for (e, g) in expect.iter().zip(&got) {
-        assert_eq!(e, g, "seed {seed}, batches of {size} in windows of {window}, on {}", e.date);
+        assert_eq!(
+            e, g,
+            "seed {seed}, batches of {size} in windows of {window}, on {}",
+            e.date
+        );
     }
 }
 

@@ -26,6 +26,17 @@ pub enum InputError {
         /// What is wrong.
         message: String,
     },
+    /// Longer than a log entry can be: it could never be logged.
+    #[error(
+        "{at}: the notification is {bytes} bytes as a log entry (RFC 8785 canonical JSON); a log entry is at most {max} bytes",
+        max = crate::notification::MAX_ENTRY_BYTES
+    )]
+    TooLarge {
+        /// `file:line`.
+        at: String,
+        /// Its canonical length.
+        bytes: usize,
+    },
     /// A notification would be an impossible transition in the registry.
     #[error("{at}: field `{}`: rejected, {}", .finding.item.as_ref().map_or("event", |_| "event.item"), .finding.message)]
     Rejected {
@@ -55,6 +66,18 @@ pub enum StoreError {
     Missing {
         /// The directory.
         path: String,
+    },
+    /// `registry.sqlite` is not a registry this binary can open (empty, not
+    /// SQLite, another kind of store, or a newer schema); nothing was changed.
+    #[error(transparent)]
+    File(#[from] accord_sqlite::FileError),
+    /// The registry lacks a meta key every registry is made with.
+    #[error("{path}: not a whole registry: its meta `{key}` is missing")]
+    MissingMeta {
+        /// The store.
+        path: String,
+        /// The key.
+        key: &'static str,
     },
     /// A stored row could not be read back.
     #[error("{path}: stored notification {number} is corrupt: {message}")]

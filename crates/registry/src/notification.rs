@@ -11,6 +11,17 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The largest notification, in bytes of its RFC 8785 canonical JSON
+/// ([`Notification::entry_len`]): 65,535.
+///
+/// Every notification a registry accepts is logged, and a log entry is at
+/// most 65,535 bytes so that it fits the two-byte length prefix of a C2SP
+/// tlog-tiles entry bundle (`accord_log::MAX_ENTRY_BYTES`). The registry
+/// does not depend on the log, so the bound is stated again here;
+/// `crates/regime/tests/entry_bound.rs` checks that the two agree and that
+/// `entry_len` is the length the log measures.
+pub const MAX_ENTRY_BYTES: usize = 65_535;
+
 /// One notification from a party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -342,15 +353,53 @@ impl Notification {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Checks what can be checked without the registry: the party, the item
-    /// kind and type, the dates against the treaty's life, the data-exchange
-    /// keys. `at` names the place in errors (`file:line`).
+    /// Its length as a log entry: the bytes of its RFC 8785 canonical JSON.
+    ///
+    /// RFC 8785 writes what compact JSON writes, with the keys sorted, so
+    /// the length is that of [`Notification::to_json`], except for numbers:
+    /// RFC 8785 prints every number as the IEEE 754 double nearest to it,
+    /// the way ECMAScript does (§3.2.2.3). An integer up to 2^53 is exact;
+    /// a larger one prints as the double's shortest round-trip digits
+    /// padded with zeros (below 10^21 there is no exponent), which is as
+    /// many digits, or one more where rounding carries to a power of ten:
+    /// 9,999,999,999,999,999,999 prints as 10000000000000000000. Strings
+    /// are escaped alike (the same short escapes and `\u00XX` for other
+    /// control characters).
+    pub fn entry_len(&self) -> usize {
+        fn excess(v: &serde_json::Value) -> usize {
+            match v {
+                serde_json::Value::Number(n) => n.as_u64().map_or(0, |u| {
+                    // Rust prints an integral f64 below 10^21 the ECMAScript way.
+                    let js = format!("{}", u as f64).len();
+                    js.saturating_sub(u.to_string().len())
+                }),
+                serde_json::Value::Array(a) => a.iter().map(excess).sum(),
+                serde_json::Value::Object(m) => m.values().map(excess).sum(),
+                _ => 0,
+            }
+        }
+        // Serializing plain structs, maps and strings cannot fail.
+        let value = serde_json::to_value(self).unwrap_or_default();
+        self.to_json().len() + excess(&value)
+    }
+
+    /// Checks what can be checked without the registry: its size as a log
+    /// entry ([`MAX_ENTRY_BYTES`]), the party, the item kind and type, the
+    /// dates against the treaty's life, the data-exchange keys. `at` names
+    /// the place in errors (`file:line`).
     pub fn validate(&self, treaty: &Treaty, at: &str) -> Result<(), InputError> {
         let bad = |field: &str, message: String| InputError::Invalid {
             at: at.to_string(),
             field: field.to_string(),
             message,
         };
+        let bytes = self.entry_len();
+        if bytes > MAX_ENTRY_BYTES {
+            return Err(InputError::TooLarge {
+                at: at.to_string(),
+                bytes,
+            });
+        }
         if treaty.party(&self.party).is_none() {
             let known: Vec<&str> = treaty.parties.iter().map(|p| p.code.as_str()).collect();
             return Err(bad(

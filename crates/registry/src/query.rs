@@ -31,7 +31,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const SCHEMA: &str = "
+/// The index's tables: version 2 of the registry's schema
+/// ([`crate::store::SCHEMA`]), made by migration in an older registry.
+pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS notification_index (
     log_index  INTEGER PRIMARY KEY,
     number     INTEGER,
@@ -188,7 +190,8 @@ fn opt_day(s: Option<String>) -> rusqlite::Result<Option<NaiveDate>> {
 }
 
 impl QueryIndex {
-    /// Opens (creating if missing) the index in the registry directory `dir`.
+    /// Opens the index in the registry directory `dir` (its own connection;
+    /// the tables are the registry's).
     pub fn open(dir: &Path) -> Result<QueryIndex, StoreError> {
         let path = dir.join(STORE_FILE);
         if !path.is_file() {
@@ -196,14 +199,9 @@ impl QueryIndex {
                 path: dir.display().to_string(),
             });
         }
-        let err = |source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
-        };
-        let conn = Connection::open(&path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        // The registry's own open: the index tables are in its schema
+        // (version 2), and an older registry is migrated here.
+        let conn = accord_sqlite::open(&path, &crate::store::SCHEMA)?;
         Ok(QueryIndex { conn, path })
     }
 

@@ -10,6 +10,7 @@ use crate::error::{InputError, StoreError};
 use crate::finding::Finding;
 use crate::notification::{self, Notification};
 use crate::state::{Location, State};
+use accord_sqlite::{Schema, Synchronous};
 use accord_treaty::Treaty;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -19,9 +20,21 @@ use std::path::{Path, PathBuf};
 /// File name of the store inside a registry directory.
 pub const STORE_FILE: &str = "registry.sqlite";
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
+/// The registry's tables, versioned (see [`accord_sqlite`]): the file's
+/// `application_id` is `ACRG` and its `user_version` the schema version.
+///
+/// - version 1: `meta`, `notifications` (the record), `facilities`,
+///   `records` and `items` (the current state), as every release before
+///   versions wrote them; a registry with no version recorded and the
+///   `meta` and `notifications` tables is version 1 (running version 1's
+///   `CREATE TABLE IF NOT EXISTS` adds `records` to one older still);
+/// - version 2: the workbench's query index ([`crate::query`]), which
+///   earlier releases created when the index was first opened (an index
+///   already there is kept).
+pub static SCHEMA: Schema = Schema {
+    what: "an accord registry",
+    application_id: accord_sqlite::id::REGISTRY,
+    v1: "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -56,7 +69,11 @@ CREATE TABLE IF NOT EXISTS items (
     launcher         TEXT,
     reentry_vehicles INTEGER NOT NULL
 );
-";
+",
+    migrations: &[crate::query::SCHEMA],
+    legacy_tables: &["meta", "notifications"],
+    synchronous: Synchronous::Normal,
+};
 
 /// What the store says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,12 +210,11 @@ impl Store {
         }
     }
 
-    /// Creates a new, empty registry in `dir` (which may exist, but must not hold one).
+    /// Creates a new, empty registry in `dir` (which may exist, but must not
+    /// hold one): the directory 0700 if it is made here, the file 0600, its
+    /// tables and its meta in one transaction.
     pub fn create(dir: &Path, meta: Meta) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        accord_sqlite::create_private_dir(dir)?;
         let path = dir.join(STORE_FILE);
         if path.exists() {
             return Err(StoreError::Io {
@@ -209,36 +225,27 @@ impl Store {
                 ),
             });
         }
-        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
+        let conn = accord_sqlite::create(&path, &SCHEMA, |tx| {
+            for (k, v) in [
+                ("party", meta.party.as_str()),
+                ("treaty", meta.treaty.as_str()),
+                ("synthetic", if meta.synthetic { "true" } else { "false" }),
+                ("provenance", meta.provenance.as_str()),
+            ] {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                    params![k, v],
+                )?;
+            }
+            Ok(())
         })?;
-        let store = Store {
+        Ok(Store {
             conn,
             path,
             meta,
             tip: None,
             chained: 0,
-        };
-        store.conn.execute_batch(SCHEMA).map_err(store.sql())?;
-        {
-            let m = &store.meta;
-            for (k, v) in [
-                ("party", m.party.as_str()),
-                ("treaty", m.treaty.as_str()),
-                ("synthetic", if m.synthetic { "true" } else { "false" }),
-                ("provenance", m.provenance.as_str()),
-            ] {
-                store
-                    .conn
-                    .execute(
-                        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-                        params![k, v],
-                    )
-                    .map_err(store.sql())?;
-            }
-        }
-        Ok(store)
+        })
     }
 
     /// Opens the registry in `dir`, or creates it with `meta` if there is none.
@@ -250,7 +257,10 @@ impl Store {
         }
     }
 
-    /// Opens the registry in `dir`.
+    /// Opens the registry in `dir`, migrating it to the current [`SCHEMA`].
+    /// A `registry.sqlite` that is empty, not SQLite, another kind of store
+    /// or of a newer schema is refused ([`StoreError::File`]) and left as
+    /// it was.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.join(STORE_FILE);
         if !path.is_file() {
@@ -258,26 +268,17 @@ impl Store {
                 path: dir.display().to_string(),
             });
         }
-        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let err = |source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
-        };
-        conn.execute_batch(SCHEMA).map_err(err)?;
-        let get = |k: &str| -> Result<String, StoreError> {
+        let conn = accord_sqlite::open(&path, &SCHEMA)?;
+        let get = |k: &'static str| -> Result<String, StoreError> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
                 .optional()
                 .map_err(|source| StoreError::Sqlite {
                     path: path.display().to_string(),
                     source,
                 })?
-                .ok_or_else(|| StoreError::Corrupt {
+                .ok_or_else(|| StoreError::MissingMeta {
                     path: path.display().to_string(),
-                    number: -1,
-                    message: format!("meta key `{k}` is missing"),
+                    key: k,
                 })
         };
         let meta = Meta {

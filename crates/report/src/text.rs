@@ -2,6 +2,11 @@
 //! demo: plain text, tables aligned, every figure from the libraries.
 
 use crate::table;
+use accord_api::{Status, WitnessNodeStatus};
+use accord_inspect::game::{Objective, Plan};
+use accord_inspect::model::Violation;
+use accord_registry::history::{Cell, CheckedRow};
+use accord_registry::Report;
 use accord_treaty::record::{ExchangeStatus, Record, RecordOnDate};
 use accord_treaty::{Deadline, LimitMax, Timeline, TimelineStatus, Treaty};
 use chrono::NaiveDate;
@@ -456,6 +461,323 @@ pub fn treaty(t: &Treaty) -> String {
             i.per_treaty_year,
             kinds.join(", ")
         );
+    }
+    out
+}
+
+/// A compliance report: the limits on its date and its findings.
+pub fn report(treaty: &Treaty, r: &Report) -> String {
+    let mut out = String::new();
+    say!(
+        out,
+        "{} on {} under {}{}",
+        r.party,
+        r.date,
+        treaty.name,
+        if r.in_force {
+            ""
+        } else {
+            " (not in force on this date)"
+        }
+    );
+    let rows: Vec<Vec<String>> = r
+        .limits
+        .iter()
+        .map(|l| {
+            vec![
+                l.id.clone(),
+                l.value.to_string(),
+                l.max.map_or_else(|| "—".into(), |m| m.to_string()),
+                if l.binding {
+                    "yes".into()
+                } else {
+                    format!("from {}", l.binding_from)
+                },
+                if l.exceeded {
+                    "EXCEEDED".into()
+                } else if l.max.is_some_and(|m| l.value > m) {
+                    "above (not binding)".into()
+                } else {
+                    "ok".into()
+                },
+            ]
+        })
+        .collect();
+    out.push_str(&table::render(
+        &["limit", "value", "max", "binding", "status"],
+        &rows,
+    ));
+    out.push_str(&table::findings("  ", &r.findings));
+    out
+}
+
+/// Inspection plans side by side: optimal, uniform, proportional.
+pub fn plans(party: &str, date: NaiveDate, v: Violation, k: u32, ps: &[Plan; 3]) -> String {
+    let mut out = String::new();
+    say!(
+        out,
+        "{} on {date}: {} inspections a year against {}; objective: {}",
+        party,
+        k,
+        v.describe(),
+        match ps[0].objective {
+            Objective::Detection => "maximise the chance of catching the cheater's best response",
+            Objective::Gain => "minimise the cheater's expected undetected gain",
+        }
+    );
+    let rows: Vec<Vec<String>> = ps[0]
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            vec![
+                s.facility.clone(),
+                format!("{:.4}", s.probability),
+                format!("{:.4}", ps[1].sites[i].probability),
+                format!("{:.4}", ps[2].sites[i].probability),
+                format!("{:.4}", s.detect_per_inspection),
+                format!("{:.1}", s.expected_undetected_gain),
+            ]
+        })
+        .collect();
+    out.push_str(&table::render(
+        &[
+            "site",
+            "optimal",
+            "uniform",
+            "∝ warheads",
+            "catch / inspection",
+            "cheater's gain (optimal)",
+        ],
+        &rows,
+    ));
+    for p in ps {
+        say!(out,
+            "  {:<13} best response {:<18} P(detect in the year) {:.4}   expected undetected gain {:.2}",
+            p.name, p.best_response, p.p_detect, p.expected_undetected_gain
+        );
+    }
+    say!(
+        out,
+        "  within a site, the missile to inspect is drawn uniformly (optimal by symmetry)"
+    );
+    out
+}
+
+/// The limits and findings of one compliance report.
+fn compliance_lines(out: &mut String, r: &Report) {
+    for l in &r.limits {
+        say!(
+            out,
+            "    {:<36} {:>6} / {:<6} {}",
+            l.id,
+            l.value,
+            l.max.map_or_else(|| "—".to_string(), |m| m.to_string()),
+            if l.exceeded { "EXCEEDED" } else { "" }
+        );
+    }
+    say!(out, "    findings on {}: {}", r.date, r.findings.len());
+    for f in r.findings.iter().take(5) {
+        say!(out, "      {} {}: {}", f.date, f.kind, f.message);
+    }
+    if r.findings.len() > 5 {
+        say!(
+            out,
+            "      … and {} more (--json lists them all)",
+            r.findings.len() - 5
+        );
+    }
+}
+
+/// A witness node's status.
+pub fn witness_node(w: &WitnessNodeStatus) -> String {
+    let mut out = String::new();
+    say!(out, "witness {}", w.witness);
+    for l in &w.logs {
+        say!(out, "  {}: cosigned up to size {}", l.origin, l.size);
+    }
+    say!(
+        out,
+        "  evidence of inconsistent checkpoints: {}",
+        w.evidence.len()
+    );
+    out
+}
+
+/// The size line of a signed checkpoint note.
+fn size_of(note: Option<&String>) -> String {
+    note.and_then(|n| n.lines().nth(1))
+        .unwrap_or("none")
+        .to_string()
+}
+
+/// `accord status` as a table: the node's own log and compliance, each
+/// mirrored peer's, the witnesses' cosignatures and the inspection quotas.
+/// A party node's status: its log and compliance, each mirror, the
+/// witnesses, the quotas.
+pub fn node_status(v: &Status) -> String {
+    let mut out = String::new();
+    say!(
+        out,
+        "{} node ({}), treaty {}, on {}",
+        v.party,
+        v.origin,
+        v.treaty,
+        v.compliance.date
+    );
+    say!(
+        out,
+        "  own log: {} entries, last signed checkpoint at {}",
+        v.tree_size,
+        size_of(v.checkpoint.as_ref())
+    );
+    compliance_lines(&mut out, &v.compliance);
+    for p in &v.peers {
+        say!(
+            out,
+            "  mirror of {} ({}): {} entries verified, peer checkpoint at {}{}",
+            p.party,
+            p.url,
+            p.tree_size,
+            size_of(p.checkpoint.as_ref()),
+            if p.flagged {
+                "  FLAGGED: inconsistent (see --json evidence)"
+            } else {
+                ""
+            }
+        );
+        if let Some(e) = &p.link.last_error {
+            say!(
+                out,
+                "    link: {} failure(s), retry in {} ms: {e}",
+                p.link.failures,
+                p.link.retry_in_ms
+            );
+        }
+        say!(out, "    late deliveries: {}", p.late_deliveries);
+        compliance_lines(&mut out, &p.compliance);
+    }
+    for w in &v.witnesses {
+        say!(
+            out,
+            "  witness {} ({}): cosigned size {}{}",
+            w.cosigner.as_deref().unwrap_or("(key not configured)"),
+            w.url,
+            w.acknowledged,
+            match &w.last_error {
+                Some(e) => format!(", last error: {e}"),
+                None if w.verified => ", verified".to_string(),
+                None => String::new(),
+            }
+        );
+    }
+    if let Some(k) = &v.witness {
+        say!(out, "  this node witnesses with {k}");
+    }
+    if let Some(year) = v.quota.treaty_year {
+        let uses: Vec<String> = v
+            .quota
+            .parties
+            .iter()
+            .flat_map(|p| {
+                p.types.iter().map(move |t| {
+                    format!(
+                        "{} {} {}/{}",
+                        p.inspecting_party, t.inspection_type, t.used, t.quota
+                    )
+                })
+            })
+            .collect();
+        say!(
+            out,
+            "  inspections in treaty year {year}: {}",
+            uses.join(", ")
+        );
+    }
+    out
+}
+
+/// The published aggregates against the limits, row by row, with the
+/// findings (`accord history`).
+pub fn history(treaty: &Treaty, rows: &[CheckedRow]) -> String {
+    let mut out = String::new();
+    let findings: usize = rows.iter().map(|r| r.finding_count()).sum();
+    let ids: Vec<String> = treaty
+        .limits
+        .iter()
+        .filter(|l| l.max.fixed().is_some())
+        .map(|l| l.id.clone())
+        .collect();
+    let mut head = vec!["date", "party"];
+    head.extend(ids.iter().map(String::as_str));
+    head.push("status");
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut v = vec![r.date.to_string(), r.party.clone()];
+            for id in &ids {
+                let cell = r.limits.iter().find(|l| &l.id == id);
+                v.push(match cell {
+                    Some(l) => match (l.value, l.max) {
+                        (Cell::Value(x), Some(m)) if l.exceeded => format!("{x} > {m} !"),
+                        (Cell::Value(x), Some(m)) if l.above => format!("{x} > {m}"),
+                        (c, _) => c.to_string(),
+                    },
+                    None => "—".into(),
+                });
+            }
+            let some_value = r.limits.iter().any(|l| l.value.value().is_some());
+            v.push(if r.missing_data_exchange.is_some() {
+                "MISSING EXCHANGE".into()
+            } else if !r.in_force {
+                "treaty not in force".into()
+            } else if !some_value {
+                "no numbers published".into()
+            } else if !r.findings.is_empty() {
+                "FINDING".into()
+            } else if r.limits.iter().any(|l| l.binding) {
+                if r.limits.iter().all(|l| l.value.value().is_some()) {
+                    "limits bind: ok".into()
+                } else {
+                    "limits bind: ok where published".into()
+                }
+            } else {
+                "limits not yet binding".into()
+            });
+            v
+        })
+        .collect();
+    say!(
+        out,
+        "Published New START aggregates under {}{} (limits bind from {})",
+        treaty.name,
+        treaty
+            .reading
+            .as_ref()
+            .and_then(|r| treaty.reading_named(r))
+            .map_or(String::new(), |r| format!(
+                ", counted under the reading {} ({})",
+                r.id, r.name
+            )),
+        treaty
+            .limits
+            .first()
+            .map_or(String::new(), |l| l.binding_from.to_string())
+    );
+    out.push_str(&table::render(&head, &table_rows));
+    say!(out, "  `x > m` above the limit before it binds (no finding); `x > m !` above a binding limit (a finding)");
+    if findings == 0 {
+        say!(out, "  findings: none");
+    } else {
+        say!(out, "  findings: {findings}");
+        for r in rows {
+            for f in &r.findings {
+                say!(out, "    [limit_exceeded] {f}");
+            }
+            if let Some(f) = &r.missing_data_exchange {
+                say!(out, "    [{}] {}: {}", f.kind, f.date, f.message);
+            }
+        }
     }
     out
 }
