@@ -294,9 +294,10 @@ pub struct Inspections {
     pub records: Vec<InspectionEntry>,
     /// The findings inspections raise against the party (the regime's rule).
     pub findings: Vec<Finding>,
-    /// The draws of inspections by or of the party: each as the node
-    /// verified it, with its transcript once drawn (for the page to verify
-    /// again with the pinned keys).
+    /// The draws by or of the party (inspections and freeze challenges):
+    /// each as the node verified it (a drawn one's transcript passed
+    /// `accord_draw::verify` with the node's configured keys), with its
+    /// transcript once drawn.
     pub transcripts: Vec<DrawTranscript>,
 }
 

@@ -984,13 +984,22 @@ pub(crate) async fn get_inspections(
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
+        // The draws by or of the party, as this node verified them (a drawn
+        // one's transcript passed `accord_draw::verify` with the keys of the
+        // node's configuration when it was assembled).
+        let transcripts = node
+            .draw_views()?
+            .into_iter()
+            .filter(|(v, _)| v.checking == party_code || v.checked == party_code)
+            .map(|(view, transcript)| wb::DrawTranscript { view, transcript })
+            .collect();
         Ok(Json(wb::Inspections {
             quota: quota::quota_use(&node.treaty, &parties, &all, date),
             party: party_code,
             date,
             records,
             findings,
-            transcripts: vec![],
+            transcripts,
         }))
     })
     .await
