@@ -1177,6 +1177,23 @@ fn two_nodes_and_a_neutral_witness_complete_a_draw_and_refuse_a_tampered_step() 
         wb["transcripts"][0]["transcript"]["draw"]["seed"],
         t.draw.seed.as_str()
     );
+    // Russia refuses a drawn site: the finding is against Russia, in the
+    // draw's view and in the US node's /status (the regime's one rule).
+    let site = v.picks()[0].site.clone();
+    let refusal = serde_json::json!({"draw": id, "site": site, "date": on});
+    let (s, body) = http(
+        pu,
+        "POST",
+        "/draws/refusal",
+        Some(&bearer()),
+        &refusal.to_string(),
+    );
+    assert_eq!(s, 200, "{body}");
+    let view: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(view["findings"][0]["kind"], "drawn_site_refused", "{body}");
+    assert_eq!(view["findings"][0]["against"], "RU", "{body}");
+    let st = status(pu, "2021-03-02").to_string();
+    assert!(st.contains("drawn_site_refused"), "{st}");
     // A tampered step: the US commitment re-addressed to another draw. Its
     // leaf no longer is the one the signed, cosigned checkpoint includes.
     let mut c = serde_json::to_value(&t.commitment_entry).expect("json");

@@ -4,8 +4,8 @@
 //! re-encoded, is refused.
 
 use accord_draw::{
-    honest_draw, Canonical, Clock, DrawKind, MemoryLog, PartyLog, Population, Purpose, Rule,
-    Side, StatelessWitness, Transcript,
+    honest_draw, Canonical, Clock, DrawKind, MemoryLog, PartyLog, Population, Purpose, Rule, Side,
+    StatelessWitness, Transcript,
 };
 use accord_log::Signer;
 use accord_regime::entry::{DrawEntry, EntryProblem};
@@ -73,8 +73,15 @@ fn each_logged_step_parses_as_that_step_of_its_party() {
             panic!("{step}: not a draw step")
         };
         assert_eq!(d.kind(), format!("accord-draw/v1/{step}"));
-        assert_eq!(d.draw(), "new-start-2021/2021-03-01/type_one/US-inspects-RU");
-        assert_eq!(d.canonical(), bytes, "{step}: its bytes are the logged ones");
+        assert_eq!(
+            d.draw(),
+            "new-start-2021/2021-03-01/type_one/US-inspects-RU"
+        );
+        assert_eq!(
+            d.canonical(),
+            bytes,
+            "{step}: its bytes are the logged ones"
+        );
         match (*d, step) {
             (DrawEntry::Commitment(c), "commitment") => assert_eq!(c, t.commitment_entry.entry),
             (DrawEntry::Population(p), "population") => assert_eq!(p, t.population_entry.entry),
