@@ -1214,3 +1214,21 @@ mod tests {
         assert!(e.to_string().contains("cap proof"), "{e}");
     }
 }
+
+/// One line: what the verification established.
+impl std::fmt::Display for VerifiedDeclaration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "verified: {}'s declaration ({} sites): total ≤ {}{}",
+            self.party(),
+            self.sites(),
+            self.cap(),
+            if self.freeze() {
+                ", and ≤ the baseline's total"
+            } else {
+                ""
+            }
+        )
+    }
+}
