@@ -75,7 +75,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         }
         Cmd::Show { name, json } => {
             let t = Treaty::load(&name)?;
-            crate::emit(json, &t, |v| accord_report::text::treaty(v))?;
+            crate::emit(json, &t, accord_report::text::treaty)?;
         }
         Cmd::Record { name, record, json } => {
             let t = Treaty::load(&name)?;
