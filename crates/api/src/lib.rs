@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod draws;
 pub mod workbench;
 
 pub use accord_log::witness::{ConsistencyProofJson, InclusionProofJson};

@@ -298,9 +298,22 @@ pub struct Inspections {
     pub records: Vec<InspectionEntry>,
     /// The findings inspections raise against the party (the regime's rule).
     pub findings: Vec<Finding>,
-    /// Draw transcripts (issue 14): none yet.
-    #[schema(value_type = Vec<Object>)]
-    pub transcripts: Vec<serde_json::Value>,
+    /// The draws by or of the party (inspections and freeze challenges):
+    /// each as the node verified it (a drawn one's transcript passed
+    /// `accord_draw::verify` with the node's configured keys), with its
+    /// transcript once drawn.
+    pub transcripts: Vec<DrawTranscript>,
+}
+
+/// A draw in the inspections view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrawTranscript {
+    /// The draw as the node verified it.
+    pub view: crate::draws::DrawView,
+    /// Its transcript (`accord-draw/v1`), once drawn; `null` before.
+    #[schema(value_type = Object)]
+    pub transcript: serde_json::Value,
 }
 
 /// A log's size on a date.

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+mod draw;
 mod exchange;
 mod log;
 mod node;
@@ -137,6 +138,24 @@ pub enum Cmd {
         /// Clients polling `/status` during the second write run.
         #[arg(long, default_value_t = 8)]
         pollers: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verifying a draw's transcript (signatures, proofs, commitment, the
+    /// population's digest, the draw recomputed) over a population of ITEMS,
+    /// against the raw Ed25519 verifications it holds, interleaved in the
+    /// same run (target: at most 1.5×).
+    Draw {
+        /// Items in the population (at ITEMS / 100 sites).
+        #[arg(long, default_value_t = 4000)]
+        items: usize,
+        /// Rounds (the medians are reported).
+        #[arg(long, default_value_t = 31)]
+        rounds: usize,
+        /// Calls of each per round.
+        #[arg(long, default_value_t = 20)]
+        batch: usize,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -327,6 +346,12 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             pollers,
             json,
         } => crate::status::run(small, large, pollers, json),
+        Cmd::Draw {
+            items,
+            rounds,
+            batch,
+            json,
+        } => crate::draw::run(items, rounds, batch, json),
         Cmd::AuditFile { store, vkey } => crate::log::audit_child(&store, &vkey),
         Cmd::ReplayFile {
             file,

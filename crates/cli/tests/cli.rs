@@ -74,9 +74,70 @@ fn demo_runs_the_cycle_and_writes_the_report() {
     // The inspection year: the cheat is caught, reproducibly (demo keys derive from the seed).
     assert!(
         out.contains(
-            "[reentry_vehicle_discrepancy] inspection US-2020-T1-05 (US of RU at RU-UZHUR)"
+            "[reentry_vehicle_discrepancy] inspection US-2020-T1-03 (US of RU at RU-UZHUR)"
         ),
         "{out}"
+    );
+    // Every draw is made with the protocol, and its transcript verifies
+    // with the command the narrative prints; a tampered copy does not.
+    let demo = tmp.path().join("accord-demo");
+    let commands: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("verify: accord "))
+        .collect();
+    assert_eq!(
+        commands.len(),
+        6,
+        "four inspection draws, two freeze challenges: {out}"
+    );
+    for c in &commands {
+        let args: Vec<&str> = c.split(' ').collect();
+        assert!(
+            c.contains("-transcript.json --vkey accord-demo/keys/"),
+            "{c}"
+        );
+        let v = accord(tmp.path(), &args);
+        assert_eq!(v.status.code(), Some(0), "{c}: {}", text(&v));
+        assert!(text(&v).starts_with("verified: draw "), "{}", text(&v));
+    }
+    assert!(
+        out.contains("cosigned by the neutral witness 2020-09-15 00:00:00 UTC"),
+        "{out}"
+    );
+    let name = "inspection-2020-09-15-US-inspects-RU-type-one-transcript.json";
+    let mut t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo.join(name)).expect("transcript"))
+            .expect("json");
+    let first = t["draw"]["picks"][0]["site"]
+        .as_str()
+        .expect("site")
+        .to_string();
+    t["draw"]["picks"][0]["site"] = if first == "RU-ENGELS" {
+        "RU-UZHUR"
+    } else {
+        "RU-ENGELS"
+    }
+    .into();
+    std::fs::write(demo.join("tampered-transcript.json"), t.to_string()).expect("write");
+    let bad = accord(
+        &demo,
+        &[
+            "draw",
+            "verify",
+            "tampered-transcript.json",
+            "--vkey",
+            "keys/accord_new-start-2021_US.vkey",
+            "--vkey",
+            "keys/accord_new-start-2021_RU.vkey",
+            "--vkey",
+            "keys/accord_new-start-2021_witness.vkey",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("FAILED draw_mismatch: draw 0 is"),
+        "{}",
+        text(&bad)
     );
     let check = accord(
         &tmp.path().join("accord-demo"),

@@ -4,6 +4,7 @@
 //! the libraries (compliance from the regime's one function).
 #![forbid(unsafe_code)]
 
+mod draws;
 mod keys;
 mod serve;
 
@@ -263,8 +264,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     say("");
 
     let log_summary = show_logs(&a, &treaty, &logs, &reports, &say)?;
-    let inspections = inspection_year(&a, &treaty, &mut logs, &say)?;
-    let freeze = freeze_round(&a, &mut logs, &say)?;
+    let mut neutral = draws::Neutral::open(&a.out, a.seed, &logs)?;
+    let inspections = inspection_year(&a, &treaty, &mut logs, &mut neutral, &say)?;
+    let freeze = freeze_round(&a, &mut logs, &mut neutral, &say)?;
 
     let report_path = a.out.join("report.html");
     let (agg_svg, hist_svg) = write_report(&a.out, &treaty, &reports, &history_rows, &inspections)?;
@@ -560,7 +562,7 @@ fn write_report(
         }
     }
     h.h(2, "An inspection year (synthetic)");
-    h.p("Each party spends 10 Type One and 8 Type Two inspections on the other. Type One sites are drawn from the optimal plan (the exact minimax of the inspection game) with randomness from the inspected party's signed checkpoint; within a site, the missile is drawn uniformly. Probabilities are exact: the chance the plan catches the cheater's best response.");
+    h.p("Each party spends 10 Type One and 8 Type Two inspections on the other. Type One sites are drawn from the optimal plan (the exact minimax of the inspection game) and, within a site, the missile uniformly, with randomness neither party controls: the inspector commits to a secret in its log before the inspected party fixes the population in its own, a neutral witness cosigns each step, and the transcript (accord draw verify) lets anyone recompute the draw. Probabilities are exact: the chance the plan catches the cheater's best response.");
     let mut rows = vec![];
     let mut found = vec![];
     if let Some(m) = inspections.as_object() {
@@ -632,22 +634,23 @@ fn write_report(
 }
 
 /// Section 7: an inspection year. Each party spends its quotas on the other
-/// (10 Type One, 8 Type Two in treaty year 10), drawing Type One sites from
-/// the optimal plan with randomness taken from the inspected party's first
-/// signed checkpoint of the period (fixed before the year's draws; anyone can
-/// recompute them). Russia secretly loads extra reentry vehicles on missiles
+/// (10 Type One, 8 Type Two in treaty year 10). The sites and items are
+/// drawn with the protocol neither party controls (`accord-draw`): Type One
+/// by the optimal plan's weights over the deployed missiles at each site on
+/// the year's start, Type Two uniformly over the sites the type may visit,
+/// five items each. Russia secretly loads extra reentry vehicles on missiles
 /// at its best-response base; the US inspections catch it.
 fn inspection_year(
     a: &Args,
     treaty: &Treaty,
     logs: &mut [accord_regime::feed::PartyLog],
+    neutral: &mut draws::Neutral,
     say: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
+    use accord_draw::{DrawKind, Population, Purpose, Rule};
     use accord_inspect::game::{self, Objective};
     use accord_inspect::model::{self, Violation};
     use accord_inspect::record::{self, Cheat};
-    use rand::{Rng, SeedableRng};
-    use sha2::Digest as _;
 
     let year_start = d(2020, 9, 15);
     let (ty, from, to) = treaty
@@ -695,35 +698,58 @@ fn inspection_year(
                 }
             }
         }
-        // Randomness: SHA-256 of the inspected party's first signed checkpoint of the period.
-        let idx = if inspected == "US" { 0 } else { 1 };
-        let checkpoint = logs[idx].checkpoints.first().cloned().unwrap_or_default();
-        let seed: [u8; 32] = sha2::Sha256::digest(checkpoint.as_bytes()).into();
-        let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
-        let cum: Vec<f64> = plan
-            .sites
-            .iter()
-            .scan(0.0, |acc, s| {
-                *acc += s.probability;
-                Some(*acc)
-            })
-            .collect();
+        // The draws: the inspector commits, the inspected party fixes the
+        // population in its log, the inspector reveals; the neutral witness
+        // cosigns each step.
+        let (ii, di) = (
+            usize::from(inspector != "US"),
+            usize::from(inspected != "US"),
+        );
+        let checking = draws::party_log(inspector, logs, ii)?;
+        let checked = draws::party_log(inspected, logs, di)?;
+        let purpose = |ty: &str, rule: Rule| Purpose {
+            draw: format!(
+                "{}/{year_start}/{ty}/{inspector}-inspects-{inspected}",
+                treaty.id
+            ),
+            kind: DrawKind::Inspection,
+            checking: checking.clone(),
+            checked: checked.clone(),
+            rule,
+        };
+        let one_rule = Rule::weighted(
+            k,
+            Rule::weights_from_probabilities(
+                plan.sites
+                    .iter()
+                    .map(|s| (s.facility.as_str(), s.probability)),
+                1_000_000,
+            ),
+            1,
+        );
+        let one_pop = Population::of_items(plan.sites.iter().map(|s| {
+            (
+                s.facility.clone(),
+                record::deployed_missiles(treaty, &state0, &s.facility),
+            )
+        }));
+        let t = draws::unix(year_start) + if inspector == "US" { 0 } else { 600 };
+        let one = neutral.draw(
+            logs,
+            ii,
+            di,
+            purpose("type_one", one_rule),
+            one_pop,
+            None,
+            t,
+            &format!("inspection-{year_start}-{inspector}-inspects-{inspected}-type-one"),
+        )?;
         let span = (to.pred_opt().unwrap_or(to) - year_start).num_days().max(1) as u64;
         let mut records = vec![];
-        for i in 0..k {
+        for (i, pick) in (0..k).zip(one.draw.picks()) {
             let date = year_start + chrono::Days::new(span * u64::from(i) / u64::from(k + k2));
-            let u: f64 = rng.gen();
-            let j = cum
-                .partition_point(|&c| c <= u)
-                .min(cum.len().saturating_sub(1));
-            let site = plan.sites[j].facility.clone();
+            let site = pick.site.clone();
             let state = st.state_on(treaty, date)?;
-            let missiles = record::deployed_missiles(treaty, &state, &site);
-            let pick = if missiles.is_empty() {
-                vec![]
-            } else {
-                vec![missiles[rng.gen_range(0..missiles.len())].clone()]
-            };
             let id = format!("{inspector}-{}-T1-{:02}", from.format("%Y"), i + 1);
             records.push(record::conduct(
                 treaty,
@@ -735,57 +761,70 @@ fn inspection_year(
                 &site,
                 date - chrono::Days::new(1),
                 date,
-                pick,
+                pick.items.clone(),
             )?);
         }
-        // Type Two: sites drawn uniformly among those the type may visit; confirm up to 5 items.
+        // Type Two: sites drawn uniformly among those the type may visit
+        // (with replacement); up to 5 items confirmed at each.
         let two_kinds = treaty
             .inspections
             .iter()
             .find(|i| i.id == "type_two")
             .map(|i| i.facility_kinds.clone())
             .unwrap_or_default();
-        let two_sites: Vec<String> = state0
-            .facilities()
-            .iter()
-            .filter(|f| two_kinds.contains(&f.kind))
-            .map(|f| f.id.to_string())
-            .collect();
-        for i in 0..k2 {
-            if two_sites.is_empty() {
-                break;
-            }
-            let date = year_start + chrono::Days::new(span * u64::from(k + i) / u64::from(k + k2));
-            let site = two_sites[rng.gen_range(0..two_sites.len())].clone();
-            let state = st.state_on(treaty, date)?;
-            let fi = state
+        let two_pop = Population::of_items(
+            state0
                 .facilities()
                 .iter()
-                .position(|f| *f.id == *site)
-                .unwrap_or(0) as u32;
-            let items: Vec<String> = state
-                .items()
-                .iter()
-                .filter(|it| {
-                    it.location == accord_registry::Location::At(fi)
-                        && it.status != accord_treaty::Status::Eliminated
-                })
-                .take(5)
-                .map(|it| it.id.to_string())
-                .collect();
-            let id = format!("{inspector}-{}-T2-{:02}", from.format("%Y"), i + 1);
-            records.push(record::conduct(
-                treaty,
-                &state,
-                &cheat,
-                &id,
-                inspector,
-                "type_two",
-                &site,
-                date - chrono::Days::new(1),
-                date,
-                items,
-            )?);
+                .enumerate()
+                .filter(|(_, f)| two_kinds.contains(&f.kind))
+                .map(|(fi, f)| {
+                    let items = state0
+                        .items()
+                        .iter()
+                        .filter(|it| {
+                            it.location == accord_registry::Location::At(fi as u32)
+                                && it.status != accord_treaty::Status::Eliminated
+                        })
+                        .map(|it| it.id.to_string())
+                        .collect();
+                    (f.id.to_string(), items)
+                }),
+        );
+        let mut made = vec![one];
+        if k2 > 0 && !two_pop.sites.is_empty() {
+            let mut two_rule = Rule::distinct_sites(k2);
+            two_rule.replacement = true;
+            two_rule.items_per_site = 5;
+            let two = neutral.draw(
+                logs,
+                ii,
+                di,
+                purpose("type_two", two_rule),
+                two_pop,
+                None,
+                t + 300,
+                &format!("inspection-{year_start}-{inspector}-inspects-{inspected}-type-two"),
+            )?;
+            for (i, pick) in (0..k2).zip(two.draw.picks()) {
+                let date =
+                    year_start + chrono::Days::new(span * u64::from(k + i) / u64::from(k + k2));
+                let state = st.state_on(treaty, date)?;
+                let id = format!("{inspector}-{}-T2-{:02}", from.format("%Y"), i + 1);
+                records.push(record::conduct(
+                    treaty,
+                    &state,
+                    &cheat,
+                    &id,
+                    inspector,
+                    "type_two",
+                    &pick.site,
+                    date - chrono::Days::new(1),
+                    date,
+                    pick.items.clone(),
+                )?);
+            }
+            made.push(two);
         }
         // Records go into the inspected party's registry and the inspecting party's log.
         let ilog = if inspector == "US" { 0 } else { 1 };
@@ -807,11 +846,11 @@ fn inspection_year(
             plan.best_response, plan.p_detect, uni.p_detect, prop.p_detect
         ));
         say(&format!(
-            "     sites drawn with randomness from {inspected}'s signed checkpoint at size {} (SHA-256 → ChaCha20); {} Type One, {} Type Two:",
-            accord_log::Checkpoint::parse(&accord_log::Note::parse(&checkpoint)?.text)?.size,
-            k,
-            k2
+            "     sites and items drawn with the protocol neither party controls; {k} Type One, {k2} Type Two:"
         ));
+        for m in &made {
+            m.tell(neutral, say);
+        }
         let mut by_site: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
         for r in records.iter().filter(|r| r.inspection_type == "type_one") {
             *by_site.entry(r.site.as_str()).or_default() += 1;
@@ -840,7 +879,8 @@ fn inspection_year(
         }
         out.insert(
             format!("{inspector}_inspects_{inspected}"),
-            serde_json::json!({"plan": plan, "uniform": uni, "proportional": prop, "records": records, "findings": findings}),
+            serde_json::json!({"plan": plan, "uniform": uni, "proportional": prop, "records": records, "findings": findings,
+                "draws": made.iter().map(draws::Made::json).collect::<Vec<_>>()}),
         );
     }
     say(&format!(
@@ -932,16 +972,20 @@ fn stockpile_records(party: &str) -> Vec<accord_freeze::Record> {
 /// Section 8: the verified freeze. Each party declares its whole stockpile
 /// (baseline, 5 Feb 2021), then again on 1 Aug 2021 with cap and freeze
 /// proofs; each public part goes into the party's log and is cosigned; the
-/// other party challenges sites drawn from that cosigned checkpoint; the
-/// disclosures are verified and compared with what inspectors count.
+/// other party challenges sites drawn with the protocol neither party
+/// controls over the declaration's sites; the disclosures are verified and
+/// compared with what inspectors count.
 fn freeze_round(
     a: &Args,
     logs: &mut [accord_regime::feed::PartyLog],
+    neutral: &mut draws::Neutral,
     say: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
+    use accord_draw::{DrawKind, Purpose, Rule};
     use accord_freeze::declaration::DeclareInput;
     use accord_freeze::{
-        challenge_from_checkpoint, declare, disclose, verify, verify_disclosure, Selector,
+        challenge_population, challenge_sites, declare, disclose, verify, verify_disclosure,
+        Selector,
     };
     use rand::SeedableRng;
     say("8. The verified freeze (the October 2020 offer, treaty freeze-2020), SYNTHETIC stockpiles of the 2020 size");
@@ -1037,9 +1081,28 @@ fn freeze_round(
         let mut cosigned = accord_log::Note::parse(&note)?;
         cosigned.add_line(line)?;
         logs[pi].checkpoints.push(note.clone());
-        // The challenge: drawn from the checkpoint that includes the declaration.
-        let signed = accord_log::open_checkpoint(&note, &logs[pi].signer.verifier(), &[])?;
-        let ch = challenge_from_checkpoint(&v, &signed, challenged)?;
+        // The challenge: drawn with the protocol over the declaration's
+        // sites (the population entry names the declaration's digest).
+        let oi = 1 - pi;
+        let (population, subject) = challenge_population(&v);
+        let purpose = Purpose {
+            draw: format!("freeze-2020/2021-08-01/freeze_challenge/{other}-challenges-{party}"),
+            kind: DrawKind::FreezeChallenge,
+            checking: draws::party_log(other, logs, oi)?,
+            checked: draws::party_log(party, logs, pi)?,
+            rule: Rule::distinct_sites(challenged as u32),
+        };
+        let made = neutral.draw(
+            logs,
+            oi,
+            pi,
+            purpose,
+            population,
+            Some(subject),
+            draws::unix(d(2021, 8, 1)) + 600 * pi as u64,
+            &format!("freeze-2021-08-01-{other}-challenges-{party}"),
+        )?;
+        let ch = challenge_sites(&v, &made.draw)?;
         let mut disclosed: Vec<accord_freeze::VerifiedDisclosure> = vec![];
         let mut findings = vec![];
         for site in &ch.sites {
@@ -1068,9 +1131,10 @@ fn freeze_round(
             verify_s
         ));
         say(&format!(
-            "     {other} challenges {challenged} sites drawn from {party}'s checkpoint at size {size}: {}; each disclosure verified complete against its commitment",
+            "     {other} challenges {challenged} sites of the declaration at {party}'s log size {size}, drawn with the protocol: {}; each disclosure verified complete against its commitment",
             ch.sites.join(", ")
         ));
+        made.tell(neutral, say);
         if hidden.is_empty() {
             say("     inspectors' counts match every disclosure");
         } else {
@@ -1091,7 +1155,8 @@ fn freeze_round(
         out.insert(
             party.to_string(),
             serde_json::json!({"baseline_total": total0, "declared_total": total1, "sites": now.public.sites.len(),
-                "challenge": ch, "findings": findings, "p_catch": odds.p_detect, "cosigned_checkpoint": cosigned.to_text()}),
+                "challenge": ch, "findings": findings, "p_catch": odds.p_detect, "cosigned_checkpoint": cosigned.to_text(),
+                "draw": made.json()}),
         );
     }
     say("");

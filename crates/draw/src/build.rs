@@ -47,6 +47,10 @@ pub enum BuildError {
     /// The draw's own checks.
     #[error(transparent)]
     Draw(#[from] DrawError),
+    /// A witness reached over the network, or a log shared with other
+    /// writers, failed: the implementor's own error, with its evidence.
+    #[error(transparent)]
+    Remote(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// A log the protocol appends to: the checking party's or the checked

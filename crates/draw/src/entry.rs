@@ -192,6 +192,13 @@ pub(crate) fn check_name(what: &'static str, s: &str) -> Result<(), DrawError> {
     Ok(())
 }
 
+/// Checks a draw identifier as the protocol does: 1 to 200 bytes, no
+/// whitespace or control characters (a log entry of another party names
+/// its draw with one; a node files the draw under it).
+pub fn check_draw_id(id: &str) -> Result<(), DrawError> {
+    check_name("draw identifier", id)
+}
+
 impl Purpose {
     /// Checks the identifiers and the rule's shape.
     pub fn check(&self) -> Result<(), DrawError> {

@@ -45,8 +45,8 @@ pub use build::{
     MemoryLog, Side, StatelessWitness,
 };
 pub use entry::{
-    commitment, Canonical, CommitmentEntry, DrawKind, PartyLog, Population, PopulationEntry,
-    PopulationSite, Purpose, RevealEntry, Rule, Secret, DAY, VERSION,
+    check_draw_id, commitment, Canonical, CommitmentEntry, DrawKind, PartyLog, Population,
+    PopulationEntry, PopulationSite, Purpose, RevealEntry, Rule, Secret, DAY, VERSION,
 };
 pub use finding::{population_withheld, reveal_withheld, site_refused, Finding, FindingKind};
 pub use sample::Pick;

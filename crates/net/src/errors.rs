@@ -44,13 +44,18 @@ pub(crate) fn json_error_close(status: StatusCode, message: &str) -> Response<Bo
     r
 }
 
+/// Whether an error body is already in a documented form: JSON, or
+/// C2SP tlog-witness's 409 `text/x.tlog.size` (the witness's latest size,
+/// which the protocol's clients parse as a number).
 fn is_json(r: &Response<Body>) -> bool {
     r.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             let v = v.trim_start().to_ascii_lowercase();
-            v.starts_with("application/json") || v.starts_with("application/problem+json")
+            v.starts_with("application/json")
+                || v.starts_with("application/problem+json")
+                || v.starts_with("text/x.tlog.size")
         })
 }
 
@@ -97,6 +102,21 @@ mod tests {
     async fn body_json(r: Response<Body>) -> serde_json::Value {
         let b = r.into_body().collect().await.expect("test").to_bytes();
         serde_json::from_slice(&b).expect("json")
+    }
+
+    #[tokio::test]
+    async fn a_witness_409_keeps_its_tlog_size_body() {
+        let mut r = Response::new(Body::from("2\n"));
+        *r.status_mut() = StatusCode::CONFLICT;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/x.tlog.size"),
+        );
+        let r = jsonify_error(r).await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/x.tlog.size");
+        let b = r.into_body().collect().await.expect("test").to_bytes();
+        assert_eq!(&b[..], b"2\n");
     }
 
     #[tokio::test]

@@ -3,7 +3,9 @@
 //! entries (reader tokens; a peer by the TLS key it presented, pinned in
 //! the configuration, or by a signature with its log key bound to this
 //! node, this request and a fresh nonce); anyone reads the public state
-//! (checkpoints, status, the workbench).
+//! (checkpoints, status, the workbench). The peer's steps of a draw
+//! (`/draw/…`) are, like `add-checkpoint`, authenticated by their signed
+//! and cosigned content.
 
 use crate::error::ApiError;
 use crate::{exchange, Node};
@@ -103,11 +105,18 @@ pub(crate) fn before_body(node: &Node, parts: &Parts) -> Result<(), ApiError> {
     let path = parts.uri.path();
     let entries = path == "/notifications"
         || path == "/receipts"
+        || path == "/draws"
+        || path.starts_with("/draws/")
         || path.starts_with("/tile/")
         || path.starts_with("/proof/")
         || path.starts_with("/workbench/api/");
     match parts.method {
-        Method::POST if path == "/notifications" || path == "/inspections" => {
+        Method::POST
+            if path == "/notifications"
+                || path == "/inspections"
+                || path == "/draws"
+                || path.starts_with("/draws/") =>
+        {
             authorize(node, &parts.headers)
         }
         Method::GET if entries => authorize_read(node, parts),

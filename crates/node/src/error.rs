@@ -38,6 +38,8 @@ pub enum ApiError {
         /// The field at fault.
         field: Option<String>,
     },
+    /// 502: a peer's node or a witness this request needed failed.
+    BadGateway(String),
     /// 500: logged, never detailed to the client.
     Internal(String),
 }
@@ -54,6 +56,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,7 +81,8 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
-            | ApiError::TooLarge(m) => (m, None),
+            | ApiError::TooLarge(m)
+            | ApiError::BadGateway(m) => (m, None),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ("internal error".to_string(), None)

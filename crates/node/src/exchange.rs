@@ -323,7 +323,7 @@ pub(crate) struct Link {
     pub(crate) cfg: PeerConfig,
     pub(crate) origin: String,
     /// The peer's node, reached over its pinned key.
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
     pub(crate) mirror: Mutex<Mirror>,
     pub(crate) status: Mutex<LinkStatus>,
     pub(crate) wake: Wake,
@@ -414,7 +414,7 @@ impl Link {
 /// A push target: a peer's or a neutral witness's `add-checkpoint`.
 pub(crate) struct Target {
     pub(crate) url: String,
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
     /// The cosigner key, when known (always for witnesses).
     pub(crate) vkey: Option<Verifier>,
     pub(crate) status: Mutex<PushStatus>,
@@ -1055,6 +1055,24 @@ fn apply_batch(
         })
         .collect();
     let has_records = notes.len() < batch.parsed.len();
+    // A step of a draw logged twice is not an honest party's.
+    if has_records {
+        if let Some((index, problem)) =
+            accord_regime::feed::repeated_step(&m.registry, batch.first, &batch.parsed)?
+        {
+            let ev = MirrorEvidence {
+                kind: EvidenceKind::InvalidEntry,
+                party: party.clone(),
+                found_at: unix_now(),
+                reason: format!("entry {index}: {problem}"),
+                evidence: None,
+                index: Some(index),
+                checkpoint: batch.note.clone(),
+            };
+            m.keep(ev.clone())?;
+            return Err(SyncError::Inconsistent(Box::new(ev)));
+        }
+    }
     let batch_notes: Vec<Notification> = notes.iter().map(|(_, n)| n.clone()).collect();
     let staged = match m.registry.stage(treaty, &notes) {
         Ok(s) => s,

@@ -16,6 +16,11 @@
 //!   [`accord_regime`], the one compliance function), the exchange, and the
 //!   quotas ([`reads`]).
 //! - tiles, proofs, receipts and the feed for operators, readers and peers.
+//! - `POST /draws`, `POST /draws/population`, `POST /draws/refusal`
+//!   (operators), `POST /draw/commitment`, `/draw/population`,
+//!   `/draw/reveal` (the peer's node, authenticated by the signed, cosigned
+//!   steps), `GET /draws` and `GET /draws/transcript`: draws neither party
+//!   controls, with a neutral witness ([`draws`]).
 //! - `GET /`, `GET /workbench/...`: the analyst's workbench, with its
 //!   queries and `GET /keys` ([`workbench`]).
 //! - `GET /metrics`: counters and state in the Prometheus text format
@@ -41,6 +46,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 mod auth;
 pub mod client;
 pub mod config;
+pub mod draws;
 pub mod error;
 pub mod exchange;
 mod inspections;
@@ -93,6 +99,8 @@ pub struct Node {
     net: net::Net,
     /// Counters for `GET /metrics`.
     metrics: metrics::Metrics,
+    /// The draws the node takes part in.
+    draws: draws::Draws,
     /// The node's party's compliance, kept folded (opened at the first
     /// report); locked after the node's state, never before it.
     tracker: Mutex<Option<accord_regime::tracker::Tracker>>,
@@ -229,6 +237,7 @@ impl Node {
             nonces: exchange::Nonces::default(),
             net: net::Net::insecure_plaintext(),
             metrics: metrics::Metrics::default(),
+            draws: draws::Draws::default(),
             tracker: Mutex::new(None),
         }
     }
@@ -350,14 +359,19 @@ impl Node {
                 .push(Arc::new(Link::new(peer.clone(), origin, mirror, endpoint)));
         }
         let anonymous = self.net.anonymous_client()?;
+        let mut neutral = vec![];
         for w in &cfg.witnesses {
             let endpoint = self.net.endpoint(&anonymous, &w.url, w.tls_pin)?;
-            self.targets.push(Arc::new(Target::new(
-                w.url.clone(),
-                Some(w.vkey.clone()),
-                endpoint,
-            )));
+            let t = Arc::new(Target::new(w.url.clone(), Some(w.vkey.clone()), endpoint));
+            neutral.push(t.clone());
+            self.targets.push(t);
         }
+        let peer_keys: Vec<(String, Verifier)> = cfg
+            .peers
+            .iter()
+            .map(|p| (p.party.clone(), p.vkey.clone()))
+            .collect();
+        self.draws = draws::Draws::open(&cfg.dir, (&self.party, &vkey), &peer_keys, neutral)?;
         self.interval = cfg.interval;
         let inner = self.inner.get_mut().map_err(|_| StartError::Poisoned)?;
         for r in gaps {

@@ -58,7 +58,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
 /// The party node's routes.
 pub fn party_routes() -> Routes<std::sync::Arc<crate::Node>> {
-    use crate::{inspections, intake, metrics, reads, witness, workbench};
+    use crate::{draws, inspections, intake, metrics, reads, witness, workbench};
     use axum::routing::{get, post};
     Routes::new()
         .add("/", &["get"], get(workbench::page))
@@ -111,6 +111,21 @@ pub fn party_routes() -> Routes<std::sync::Arc<crate::Node>> {
         .add("/status", &["get"], get(reads::get_status))
         .add("/exchange", &["get"], get(reads::get_exchange))
         .add("/metrics", &["get"], get(metrics::get_metrics))
+        .add(
+            "/draws",
+            &["get", "post"],
+            post(draws::post_draws).get(draws::get_draws),
+        )
+        .add("/draws/population", &["post"], post(draws::post_population))
+        .add("/draws/refusal", &["post"], post(draws::post_refusal))
+        .add("/draws/transcript", &["get"], get(draws::get_transcript))
+        .add("/draw/commitment", &["post"], post(draws::post_commitment))
+        .add(
+            "/draw/population",
+            &["post"],
+            post(draws::post_peer_population),
+        )
+        .add("/draw/reveal", &["post"], post(draws::post_reveal))
         .add("/openapi.json", &["get"], get(party_document))
 }
 
@@ -195,6 +210,14 @@ impl utoipa::Modify for Security {
         crate::reads::get_status,
         crate::reads::get_exchange,
         crate::metrics::get_metrics,
+        crate::draws::post_draws,
+        crate::draws::get_draws,
+        crate::draws::post_population,
+        crate::draws::post_refusal,
+        crate::draws::get_transcript,
+        crate::draws::post_commitment,
+        crate::draws::post_peer_population,
+        crate::draws::post_reveal,
         party_document,
     ),
     modifiers(&Security)

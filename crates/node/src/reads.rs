@@ -166,6 +166,7 @@ pub(crate) async fn get_status(
                 m.evidence.clone(),
             ));
         }
+        let draws = node.draws.records()?;
         // What the node knows besides each party's notifications, by the
         // regime's one rule.
         let inspections = inspection::union(sets);
@@ -176,6 +177,7 @@ pub(crate) async fn get_status(
                 Observations {
                     inspections: &inspections,
                     late_deliveries: late,
+                    draws: &draws,
                 },
             );
             r

@@ -319,6 +319,18 @@ fn index_row(treaty: &Treaty, i: u64, e: &LogEntry) -> IndexRow {
             item: None,
             other_item: None,
         },
+        // A draw step has no date of its own (its times are the witness's).
+        LogEntry::Draw(d) => IndexRow {
+            log_index: i,
+            number: None,
+            kind: d.kind().to_string(),
+            date: accord_regime::feed::UNDATED,
+            sent: None,
+            deadline: None,
+            facility: None,
+            item: None,
+            other_item: None,
+        },
     }
 }
 
@@ -967,13 +979,22 @@ pub(crate) async fn get_inspections(
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
+        // The draws by or of the party, as this node verified them (a drawn
+        // one's transcript passed `accord_draw::verify` with the keys of the
+        // node's configuration when it was assembled).
+        let transcripts = node
+            .draw_views()?
+            .into_iter()
+            .filter(|(v, _)| v.checking == party_code || v.checked == party_code)
+            .map(|(view, transcript)| wb::DrawTranscript { view, transcript })
+            .collect();
         Ok(Json(wb::Inspections {
             quota: quota::quota_use(&node.treaty, &parties, &all, date),
             party: party_code,
             date,
             records,
             findings,
-            transcripts: vec![],
+            transcripts,
         }))
     })
     .await

@@ -1057,3 +1057,155 @@ fn three_parties_mirror_each_other() {
         halt(&rt, r);
     }
 }
+
+/// Two party nodes and a neutral witness node, all on loopback: the US
+/// node draws an inspection of Russia with the protocol (commit, population,
+/// seal, reveal, each cosigned by the neutral witness); both nodes hold the
+/// same verified transcript, the workbench's inspections view shows it, and
+/// a tampered step posted to the checked party's node is refused.
+#[test]
+fn two_nodes_and_a_neutral_witness_complete_a_draw_and_refuse_a_tampered_step() {
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let (us_dir, ru_dir, w_dir) = (
+        tempfile::tempdir().expect("t"),
+        tempfile::tempdir().expect("t"),
+        tempfile::tempdir().expect("t"),
+    );
+    let ((lu, pu), (lr, pr), (lw, pw)) = (bind(), bind(), bind());
+    let clock = Clock::fixed(date("2021-03-02"));
+    let (us_v, ru_v) = (signer("US", 1).verifier(), signer("RU", 2).verifier());
+    let neutral = Signer::from_seed("accord/witness/neutral", [9; 32]).expect("witness");
+    let w = Witness::open(&w_dir.path().join("witness.sqlite"), neutral.clone()).expect("w");
+    let follows = vec![us_v.name().to_string(), ru_v.name().to_string()];
+    w.add_log(us_v.name(), &us_v).expect("follow");
+    w.add_log(ru_v.name(), &ru_v).expect("follow");
+    let wnode = Arc::new(accord_node::witness_node::WitnessNode::new(w, follows));
+    let (wstop, wrx) = tokio::sync::oneshot::channel::<()>();
+    let wdone = rt.spawn(async move {
+        lw.set_nonblocking(true)?;
+        let l = tokio::net::TcpListener::from_std(lw)?;
+        accord_node::witness_node::serve_until(wnode, l, async {
+            let _ = wrx.await;
+        })
+        .await
+    });
+    let wcfg = || {
+        vec![WitnessConfig {
+            url: format!("http://127.0.0.1:{pw}"),
+            vkey: neutral.cosigner_verifier(),
+            tls_pin: None,
+        }]
+    };
+    let us = node(
+        us_dir.path(),
+        "US",
+        1,
+        Some(("RU", pr, ru_v.clone())),
+        wcfg(),
+        &clock,
+    );
+    let ru = node(
+        ru_dir.path(),
+        "RU",
+        2,
+        Some(("US", pu, us_v.clone())),
+        wcfg(),
+        &clock,
+    );
+    let (a, b) = (serve(&rt, us, lu), serve(&rt, ru, lr));
+    let on = "2021-03-01";
+    for (port, party) in [(pu, "US"), (pr, "RU")] {
+        let (s, body) = http(
+            port,
+            "POST",
+            "/notifications",
+            Some(&bearer()),
+            &facility(party, 1, &format!("{party}-BASE"), on),
+        );
+        assert_eq!(s, 201, "{body}");
+    }
+    let id = "new-start-2021/2021-03-01/type_one/US-inspects-RU";
+    let start = serde_json::json!({
+        "draw": id, "kind": "inspection", "checked": "RU",
+        "rule": {"sites": 2, "replacement": true, "items_per_site": 1,
+                 "reveal_within": 86400, "populate_within": 86400},
+    });
+    let (s, body) = http(pu, "POST", "/draws", Some(&bearer()), &start.to_string());
+    assert_eq!(s, 201, "{body}");
+    let view: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(view["stage"], "drawn", "{body}");
+    assert_eq!(view["role"], "checking");
+    assert_eq!(view["witness"], "accord/witness/neutral");
+    assert_eq!(view["picks"].as_array().map(Vec::len), Some(2), "{body}");
+    // Both nodes hold the same transcript, and it verifies with the keys
+    // a verifier pins (never the ones the file names).
+    let q = format!("/draws/transcript?draw={id}");
+    let (s, tu) = http(pu, "GET", &q, Some(&bearer()), "");
+    assert_eq!(s, 200, "{tu}");
+    let (s, tr) = http(pr, "GET", &q, Some(&bearer()), "");
+    assert_eq!(s, 200, "{tr}");
+    let t = accord_draw::parse_transcript(&tr).expect("transcript");
+    assert_eq!(t, accord_draw::parse_transcript(&tu).expect("transcript"));
+    let keys = accord_draw::Keys::new(us_v.clone(), ru_v.clone(), neutral.cosigner_verifier())
+        .expect("keys");
+    let v = accord_draw::verify(&t, &keys).expect("verifies");
+    assert_eq!(v.witness(), "accord/witness/neutral");
+    assert!(v.commitment_cosigned_at() < v.population_cosigned_at());
+    assert_eq!(
+        v.picks()
+            .iter()
+            .map(|p| p.site.as_str())
+            .collect::<Vec<_>>(),
+        view["picks"]
+            .as_array()
+            .expect("picks")
+            .iter()
+            .map(|p| p["site"].as_str().expect("site"))
+            .collect::<Vec<_>>()
+    );
+    // The workbench's inspections view shows it, as the node verified it.
+    let (s, wb) = http(
+        pr,
+        "GET",
+        &format!("/workbench/api/inspections?date={on}"),
+        Some(&bearer()),
+        "",
+    );
+    assert_eq!(s, 200, "{wb}");
+    let wb: Value = serde_json::from_str(&wb).expect("json");
+    assert_eq!(wb["transcripts"][0]["view"]["draw"], id, "{wb}");
+    assert_eq!(wb["transcripts"][0]["view"]["role"], "checked");
+    assert_eq!(wb["transcripts"][0]["view"]["stage"], "drawn");
+    assert_eq!(
+        wb["transcripts"][0]["transcript"]["draw"]["seed"],
+        t.draw.seed.as_str()
+    );
+    // Russia refuses a drawn site: the finding is against Russia, in the
+    // draw's view and in the US node's /status (the regime's one rule).
+    let site = v.picks()[0].site.clone();
+    let refusal = serde_json::json!({"draw": id, "site": site, "date": on});
+    let (s, body) = http(
+        pu,
+        "POST",
+        "/draws/refusal",
+        Some(&bearer()),
+        &refusal.to_string(),
+    );
+    assert_eq!(s, 200, "{body}");
+    let view: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(view["findings"][0]["kind"], "drawn_site_refused", "{body}");
+    assert_eq!(view["findings"][0]["against"], "RU", "{body}");
+    let st = status(pu, "2021-03-02").to_string();
+    assert!(st.contains("drawn_site_refused"), "{st}");
+    // A tampered step: the US commitment re-addressed to another draw. Its
+    // leaf no longer is the one the signed, cosigned checkpoint includes.
+    let mut c = serde_json::to_value(&t.commitment_entry).expect("json");
+    c["entry"]["purpose"]["draw"] = "new-start-2021/2021-03-01/type_one/US-inspects-RU-2".into();
+    let (s, body) = http(pr, "POST", "/draw/commitment", None, &c.to_string());
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("FAILED"), "{body}");
+    halt(&rt, a);
+    halt(&rt, b);
+    let _ = wstop.send(());
+    rt.block_on(wdone).expect("join").expect("served");
+}

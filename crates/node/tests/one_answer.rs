@@ -187,6 +187,7 @@ fn case(
                 Observations {
                     inspections: &records,
                     late_deliveries: &[],
+                    draws: &[],
                 },
                 &[date],
             )

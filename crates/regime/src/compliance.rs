@@ -13,6 +13,13 @@
 //! | inspections **of** P | `reentry_vehicle_discrepancy`, `status_discrepancy`, `undeclared_items` | P, the inspected party |
 //! | inspections **by** P | `inspection_quota_exceeded` | P, the inspecting party |
 //! | the observer's receipts of P's log | `late_delivery` | P, the sender |
+//! | draws P checks (the observer's draw files, [`crate::draws`]) | `reveal_late`, `reveal_withheld` | P, the checking party |
+//! | draws of P | `population_withheld`, `drawn_site_refused` | P, the checked party |
+//!
+//! A draw's findings on a date are those of the draw as it stands at the end
+//! of that day (UTC), dated by the deadline missed or the refusal: an
+//! observer that is a party to the draw holds it, so both parties' nodes
+//! report the same.
 //!
 //! The inspections known to an observer are the union, by id, of the records
 //! in every registry it holds (its own and each mirror): a quota overrun is
@@ -39,6 +46,8 @@ pub struct Observations<'a> {
     /// Late deliveries of this party's notifications, from the observer's
     /// receipts (empty for the observer's own party).
     pub late_deliveries: &'a [Finding],
+    /// Every draw the observer takes part in (any parties), verified.
+    pub draws: &'a [crate::draws::DrawRecord],
 }
 
 /// A party's compliance on each of `dates` (reports in the order of
@@ -91,6 +100,9 @@ pub fn observe(treaty: &Treaty, report: &mut Report, observed: Observations<'_>)
             .filter(|f| f.date <= date)
             .cloned(),
     );
+    report
+        .findings
+        .extend(crate::draws::findings(observed.draws, &report.party, date));
     sort(&mut report.findings);
 }
 

@@ -93,6 +93,32 @@ pub enum RegimeError {
         /// What serde said.
         message: String,
     },
+    /// A draw file cannot be read or written.
+    #[error("{path}: {source}")]
+    DrawIo {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A draw file does not parse.
+    #[error("{path}: not a draw file: field `{field}`: {message}")]
+    DrawFile {
+        /// The file.
+        path: String,
+        /// The field at fault.
+        field: String,
+        /// What serde said.
+        message: String,
+    },
+    /// A draw file's steps do not verify.
+    #[error("{path}: FAILED {}: {source}", .source.check())]
+    DrawUnverified {
+        /// The file.
+        path: String,
+        /// The failed check.
+        source: Box<accord_draw::DrawError>,
+    },
     /// The odds or the game refused their numbers.
     #[error(transparent)]
     Odds(#[from] accord_inspect::OddsError),

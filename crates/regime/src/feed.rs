@@ -4,13 +4,17 @@
 //! A party's notifications go into its signed log first; its registry (and
 //! every mirror of it at the other parties' nodes) is fed from the log, in
 //! log order: notifications are appended to the registry's notifications,
-//! inspection records to its records. The registry is therefore always the
+//! inspection records and the steps of draws to its records (a draw step
+//! as a record of its kind, `accord-draw/v1/commitment` …, with the draw's
+//! identifier as its id and no date of its own: its times are the witness's
+//! cosignatures, which are not in the entry, so it is filed under
+//! [`UNDATED`]). The registry is therefore always the
 //! fold of a *prefix* of the log: [`catch_up`] finds where that prefix ends
 //! (by bisection: an entry is applied when its notification number or
 //! record id is stored) and applies the rest, so a node killed between its
 //! log append and its registry write loses nothing and doubles nothing.
 
-use crate::entry::{parse_entry, LogEntry};
+use crate::entry::{parse_entry, DrawEntry, EntryProblem, LogEntry};
 use crate::error::RegimeError;
 use accord_inspect::record::RECORD_KIND;
 use accord_log::merkle;
@@ -135,9 +139,47 @@ pub fn notifications_of(entries: Vec<LogEntry>) -> Vec<Notification> {
         .into_iter()
         .filter_map(|e| match e {
             LogEntry::Notification(n) => Some(n),
-            LogEntry::Inspection(_) => None,
+            LogEntry::Inspection(_) | LogEntry::Draw(_) => None,
         })
         .collect()
+}
+
+/// The date a draw step is filed under in a registry's records
+/// (1970-01-01: the entry has no date).
+pub const UNDATED: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => chrono::NaiveDate::MIN,
+};
+
+/// Stores a draw step in a registry's records.
+fn store_draw(registry: &Store, d: &DrawEntry) -> Result<(), accord_registry::StoreError> {
+    let body = String::from_utf8_lossy(&d.canonical()).into_owned();
+    registry.put_record(d.kind(), d.draw(), UNDATED, &body)
+}
+
+/// The first draw step in `entries` (at log indexes from `first`) that the
+/// registry holds already or that repeats an earlier one of `entries`, with
+/// its index: a party logs each step of a draw once, so a log that repeats
+/// one is not an honest party's (the exchange flags the peer).
+pub fn repeated_step(
+    registry: &Store,
+    first: u64,
+    entries: &[LogEntry],
+) -> Result<Option<(u64, EntryProblem)>, RegimeError> {
+    let mut seen = std::collections::HashSet::new();
+    for (k, e) in entries.iter().enumerate() {
+        let LogEntry::Draw(d) = e else { continue };
+        if !seen.insert((d.kind(), d.draw())) || registry.has_record(d.kind(), d.draw())? {
+            return Ok(Some((
+                first + k as u64,
+                EntryProblem::RepeatedStep {
+                    kind: d.kind().to_string(),
+                    draw: d.draw().to_string(),
+                },
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// Applies entries to a registry in order: each run of notifications as one
@@ -184,6 +226,10 @@ pub fn apply(
                 crate::inspection::store(registry, &r)
                     .map_err(|source| RegimeError::Feed { index, source })?;
             }
+            LogEntry::Draw(d) => {
+                flush(registry, &mut run, run_start)?;
+                store_draw(registry, &d).map_err(|source| RegimeError::Feed { index, source })?;
+            }
         }
     }
     flush(registry, &mut run, run_start)?;
@@ -195,6 +241,7 @@ fn holds(registry: &Store, e: &LogEntry) -> Result<bool, RegimeError> {
     Ok(match e {
         LogEntry::Notification(n) => registry.has_notification(n.number)?,
         LogEntry::Inspection(r) => registry.has_record(RECORD_KIND, &r.id)?,
+        LogEntry::Draw(d) => registry.has_record(d.kind(), d.draw())?,
     })
 }
 

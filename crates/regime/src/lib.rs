@@ -18,6 +18,8 @@
 //!   after a crash ([`feed`]);
 //! - recording inspections, checked against the inspected party's registry
 //!   and logged ([`inspection`]);
+//! - the draws a node takes part in, and the draw protocol's findings
+//!   ([`draws`]);
 //! - receipts and late deliveries ([`receipts`]);
 //! - the one compliance function, with the documented rule of who a finding
 //!   is against ([`compliance`]), quotas ([`quota`]) and histories
@@ -26,6 +28,7 @@
 
 pub mod compliance;
 pub mod dates;
+pub mod draws;
 pub mod entry;
 mod error;
 pub mod feed;
@@ -42,6 +45,6 @@ pub mod view;
 pub const DEFAULT_TREATY: &str = "new-start-2021";
 
 pub use compliance::{compliance, compliance_of, Observations};
-pub use entry::{parse_entry, EntryProblem, LogEntry};
+pub use entry::{parse_entry, DrawEntry, EntryProblem, LogEntry};
 pub use error::RegimeError;
 pub use receipts::Receipt;

@@ -4,11 +4,14 @@
 //! A registry on its own is a view of itself. A registry inside a node's
 //! data directory (`DATA/registry`, or a mirror's `DATA/peers/P/registry`)
 //! is seen as that node sees it: with the inspections recorded in every
-//! registry of the node, and, for a mirror, the late deliveries in the
-//! node's signed receipts (`DATA/receipts.sqlite`). So `accord check` on a
-//! node's registry gives exactly the node's `GET /status`.
+//! registry of the node, the draws it takes part in (`DATA/draws/`,
+//! verified with the keys of the node's own log and of its mirrors), and,
+//! for a mirror, the late deliveries in the node's signed receipts
+//! (`DATA/receipts.sqlite`). So `accord check` on a node's registry gives
+//! exactly the node's `GET /status`.
 
 use crate::compliance::{compliance_of, inspections_in, Observations};
+use crate::draws::{self, DrawRecord};
 use crate::error::RegimeError;
 use crate::receipts::{self, Receipt, RECEIPTS_FILE};
 use accord_log::LogStore;
@@ -22,6 +25,7 @@ pub struct View {
     registry: Store,
     others: Vec<Store>,
     receipts: Vec<Receipt>,
+    draws: Vec<DrawRecord>,
     node: Option<PathBuf>,
     mirror: bool,
 }
@@ -74,6 +78,7 @@ impl View {
                 registry,
                 others: vec![],
                 receipts: vec![],
+                draws: vec![],
                 node: None,
                 mirror: false,
             });
@@ -90,11 +95,26 @@ impl View {
         }
         let me = dir.canonicalize().ok();
         let mut others = vec![];
-        for d in dirs {
+        for d in &dirs {
             if d.canonicalize().ok() != me {
-                others.push(Store::open(&d)?);
+                others.push(Store::open(d)?);
             }
         }
+        // The draws, verified with the log keys the node holds (its own
+        // log's and each mirror's).
+        let mut pinned = vec![];
+        for log in std::iter::once(root.join("log.sqlite")).chain(
+            dirs.iter()
+                .skip(1)
+                .filter_map(|d| d.parent().map(|p| p.join("log.sqlite"))),
+        ) {
+            if log.is_file() {
+                pinned.push(LogStore::open(&log)?.verifier().clone());
+            }
+        }
+        let draws = draws::load(&root.join(draws::DRAWS_DIR), |f| {
+            DrawRecord::pin(f, &pinned)
+        })?;
         let rpath = root.join(RECEIPTS_FILE);
         let receipts = if rpath.is_file() {
             receipts::read(&LogStore::open(&rpath)?)?
@@ -105,6 +125,7 @@ impl View {
             registry,
             others,
             receipts,
+            draws,
             node: Some(root),
             mirror,
         })
@@ -118,6 +139,11 @@ impl View {
     /// The node data directory this view is of, if any.
     pub fn node(&self) -> Option<&Path> {
         self.node.as_deref()
+    }
+
+    /// Every draw the observer takes part in, verified.
+    pub fn draws(&self) -> &[DrawRecord] {
+        &self.draws
     }
 
     /// Every inspection the observer knows, each id once.
@@ -152,6 +178,7 @@ impl View {
             Observations {
                 inspections: &inspections,
                 late_deliveries: &late,
+                draws: &self.draws,
             },
             dates,
         )

@@ -60,6 +60,17 @@ pub enum FindingKind {
     /// A notification reached the other party's node after its deadline
     /// (raised by the receiving node, from its signed receipts).
     LateDelivery,
+    /// A draw's reveal was cosigned after its deadline (against the
+    /// checking party; `accord-draw`).
+    RevealLate,
+    /// A draw's reveal was not made by its deadline (against the checking
+    /// party).
+    RevealWithheld,
+    /// A draw's population was not sealed by its deadline (against the
+    /// checked party).
+    PopulationWithheld,
+    /// A drawn site was refused (against the checked party).
+    DrawnSiteRefused,
 }
 
 impl FindingKind {
@@ -84,6 +95,10 @@ impl FindingKind {
             FindingKind::UndeclaredItems => "undeclared_items",
             FindingKind::StatusDiscrepancy => "status_discrepancy",
             FindingKind::LateDelivery => "late_delivery",
+            FindingKind::RevealLate => "reveal_late",
+            FindingKind::RevealWithheld => "reveal_withheld",
+            FindingKind::PopulationWithheld => "population_withheld",
+            FindingKind::DrawnSiteRefused => "drawn_site_refused",
         }
     }
 }

@@ -450,9 +450,35 @@ export async function inspections(ctx) {
     d.findings.length ? table(`Findings against ${d.party} from inspections`, ['Date', 'Kind', 'What'], d.findings.map((f) => [f.date, words(f.kind), f.message]))
       : el('p', { class: 'ok' }, `None against ${d.party}.`),
     el('h2', {}, 'Draw transcripts'),
-    d.transcripts.length ? el('ul', {}, d.transcripts.map((t) => el('li', {}, JSON.stringify(t))))
-      : el('p', { class: 'muted', id: 'transcripts' }, 'No draw transcripts logged yet. When inspections are drawn with commitments (issue 14), each draw\'s transcript is shown and checked here.'),
+    d.transcripts.length ? drawTable(d) : el('p', { class: 'muted', id: 'transcripts' }, `No draws by or of ${d.party} yet.`),
   ];
+}
+
+const unixDate = (t) => (t == null ? '–' : new Date(t * 1000).toISOString().replace('T', ' ').replace('.000Z', ' UTC'));
+
+// The draws neither party controls: each as the node verified it. A drawn
+// one's transcript passed accord_draw::verify on the node with its
+// configured keys; download it to check it again with
+// `accord draw verify FILE --vkey …`.
+function drawTable(d) {
+  const download = (t) => {
+    if (!t.transcript) return '–';
+    const name = `${t.view.draw.replace(/[^A-Za-z0-9._-]+/g, '-')}-transcript.json`;
+    const url = URL.createObjectURL(new Blob([JSON.stringify(t.transcript, null, 2)], { type: 'application/json' }));
+    return el('a', { href: url, download: name }, name);
+  };
+  const verdict = (v) => (v.stage === 'drawn' ? el('td', { class: 'ok' }, 'verified by the node (commitment before population, reveal opens it, signatures, the draw)')
+    : el('td', { class: 'warn' }, `not drawn yet (${v.stage})`));
+  return table(`Draws by or of ${d.party}`, ['Draw', 'Kind', 'Checking → checked', 'Witness', 'Committed', 'Population fixed', 'Revealed', 'Seed', 'Picks', 'Findings', 'Verification', 'Transcript'],
+    d.transcripts.map((t) => {
+      const v = t.view;
+      return [el('code', {}, v.draw), words(v.kind), `${v.checking} → ${v.checked} (this node: ${v.role})`, el('code', {}, v.witness),
+        unixDate(v.commitment_cosigned_at), unixDate(v.population_cosigned_at), unixDate(v.revealed_at),
+        v.seed ? el('code', { title: v.seed }, `${v.seed.slice(0, 16)}…`) : '–',
+        v.picks.length ? v.picks.map((p) => (p.items && p.items.length ? `${p.site}: ${p.items.join(', ')}` : p.site)).join('; ') : '–',
+        v.findings.length ? v.findings.map((f) => `[${f.kind}] against ${f.against}: ${f.message}`).join('; ') : 'none',
+        verdict(v), el('td', {}, download(t))];
+    }), { id: 'transcripts' });
 }
 
 export async function keys(ctx) {
