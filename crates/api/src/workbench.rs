@@ -217,8 +217,12 @@ pub struct Facilities {
     pub date: NaiveDate,
     /// Whether the data is synthetic.
     pub synthetic: bool,
-    /// The categories compared.
+    /// The treaty's limits: the categories of the totals.
     pub categories: Vec<Category>,
+    /// The Protocol's Part Two categories (the treaty's data categories):
+    /// the columns of each facility, as a per-facility data exchange
+    /// declares them.
+    pub facility_categories: Vec<Category>,
     /// The latest data exchange on or before the date.
     pub exchange: Option<ExchangeRef>,
     /// Each facility.

@@ -155,31 +155,15 @@ pub(crate) fn status(a: StatusArgs) -> Result<ExitCode> {
     let probe: serde_json::Value = accord_api::read(&what, &bytes)?;
     if probe.get("mode").and_then(|m| m.as_str()) == Some("witness") {
         let w: WitnessNodeStatus = accord_api::read(&what, &bytes)?;
-        if a.json {
-            crate::print_json(&w)?;
-        } else {
-            print_witness(&w);
-        }
+        crate::emit(a.json, &w, accord_report::text::witness_node)?;
         return Ok(crate::finding_code(!w.evidence.is_empty()));
     }
     let v: Status = accord_api::read(&what, &bytes)?;
-    if a.json {
-        crate::print_json(&v)?;
-    } else {
-        print_status(&v);
-    }
+    crate::emit(a.json, &v, accord_report::text::node_status)?;
     // A finding about any party, or a flagged peer, is a finding.
     let found = !v.compliance.findings.is_empty()
         || v.peers
             .iter()
             .any(|p| p.flagged || !p.compliance.findings.is_empty());
     Ok(crate::finding_code(found))
-}
-
-fn print_witness(w: &WitnessNodeStatus) {
-    print!("{}", accord_report::text::witness_node(w));
-}
-
-fn print_status(v: &Status) {
-    print!("{}", accord_report::text::node_status(v));
 }

@@ -198,6 +198,8 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             let mut rng =
                 rand_chacha::ChaCha20Rng::from_rng(rand::rngs::OsRng).context("randomness")?;
             let date_s = date.to_string();
+            // Proving takes about a second per thousand records: a spinner.
+            let many = recs.len() > 500;
             let input = DeclareInput {
                 party: &party,
                 treaty: &treaty,
@@ -208,7 +210,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 checkpoint: cp,
                 baseline: base.as_ref().map(|(p, s)| (p, s)),
             };
-            match declare(input, &mut rng) {
+            let pb = accord_report::progress::spinner(many, "committing and proving");
+            let declared = declare(input, &mut rng);
+            pb.finish_and_clear();
+            match declared {
                 Ok(d) => {
                     write_declaration(&out, &d.public, &d.secret)?;
                     println!(
@@ -239,23 +244,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             let p = read_public(&public)?;
             let b = baseline.as_deref().map(read_public).transpose()?;
             match verify(&p, b.as_ref()) {
-                Ok(v) => {
-                    if json {
-                        crate::print_json(&v)?;
-                    } else {
-                        println!(
-                            "verified: {}'s declaration ({} sites): total ≤ {}{}",
-                            v.party(),
-                            v.sites(),
-                            v.cap(),
-                            if v.freeze() {
-                                ", and ≤ the baseline's total"
-                            } else {
-                                ""
-                            }
-                        );
-                    }
-                }
+                Ok(v) => crate::emit(json, &v, |v| format!("{v}\n"))?,
                 Err(e @ FreezeError::Verification { .. }) => {
                     println!("{e}");
                     return Ok(ExitCode::from(1));
@@ -329,23 +318,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 }
             }
             match verify_disclosure(&v, &d, &checked) {
-                Ok(x) => {
-                    if json {
-                        crate::print_json(&x)?;
-                    } else {
-                        println!(
-                            "verified: {} record(s) of {} {}{}",
-                            x.count(),
-                            x.kind(),
-                            x.selector(),
-                            if x.complete() {
-                                ", proven to be every record its commitments count"
-                            } else {
-                                ""
-                            }
-                        );
-                    }
-                }
+                Ok(x) => crate::emit(json, &x, |x| format!("{x}\n"))?,
                 Err(e @ FreezeError::Verification { .. }) => {
                     println!("{e}");
                     return Ok(ExitCode::from(1));
@@ -401,17 +374,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                     "give --transcript with --vkey, or --checkpoint with --log-key and --count"
                 ),
             };
-            if json {
-                crate::print_json(&c)?;
-            } else {
-                match &c.draw {
-                    Some(d) => println!("draw {d}, seed {}", c.seed),
-                    None => println!("seed SHA-256(checkpoint) = {}", c.seed),
-                }
-                for s in &c.sites {
-                    println!("  {s}");
-                }
-            }
+            crate::emit(json, &c, |c| c.to_string())?;
         }
         Cmd::Odds(a) => crate::inspect::print_odds(&a)?,
     }

@@ -1,12 +1,12 @@
 //! `accord inspect …`
 
-use accord_inspect::game::{self, Objective, Plan, Site};
-use accord_inspect::model::{self, Violation};
+use accord_inspect::game::Objective;
 use accord_inspect::odds::{self, Stage};
 use accord_inspect::record::InspectionRecord;
+use accord_regime::planning::{self, PlanKind, Trials};
 use accord_registry::Store;
 use accord_treaty::Treaty;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -196,24 +196,6 @@ fn open(dir: &Path) -> Result<(Store, Treaty)> {
     Ok((st, t))
 }
 
-/// The game's sites for a registry on a date, and the default number of inspections.
-fn game_for(
-    st: &Store,
-    t: &Treaty,
-    date: NaiveDate,
-    violation: Violation,
-) -> Result<(Vec<Site>, u32)> {
-    Ok(model::game(t, &st.state_on(t, date)?, violation)?)
-}
-
-pub(crate) fn plans(sites: &[Site], k: u32, o: Objective) -> Result<[Plan; 3]> {
-    Ok([
-        game::optimal(sites, k, o)?,
-        game::uniform(sites, k, o)?,
-        game::proportional(sites, k, o)?,
-    ])
-}
-
 /// The recorded inspections of a registry.
 pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
     match cmd {
@@ -224,16 +206,8 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             target,
             json,
         } => {
-            let n = odds::sample_size(population, violations, target)?;
-            let reached = odds::odds(population, violations, n)?.p_detect;
-            if json {
-                crate::print_json(&serde_json::json!({
-                    "population": population, "violations": violations, "target": target,
-                    "samples": n, "p_detect": reached,
-                }))?;
-            } else {
-                println!("sample {n} of {population} to detect at least one of {violations} with probability ≥ {target} (reaches {reached})");
-            }
+            let r = odds::sample_size_report(population, violations, target)?;
+            crate::emit(json, &r, accord_report::text::sample_size)?;
         }
         Cmd::TwoStage { sites, draw, json } => {
             let text =
@@ -244,18 +218,8 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                     sites.display()
                 )
             })?;
-            let l = odds::ln_p_miss_two_stage(&s, draw)?;
-            let (pd, pm) = (-l.exp_m1(), l.exp());
-            if json {
-                crate::print_json(
-                    &serde_json::json!({"sites": s.len(), "draw": draw, "p_detect": pd, "p_miss": pm, "log10_p_miss": l / std::f64::consts::LN_10}),
-                )?;
-            } else {
-                println!(
-                    "drawing {draw} of {} sites: P(detect) = {pd}, P(miss) = {pm}",
-                    s.len()
-                );
-            }
+            let r = odds::two_stage(&s, draw)?;
+            crate::emit(json, &r, accord_report::text::two_stage)?;
         }
         Cmd::Plan {
             dir,
@@ -266,37 +230,25 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             json,
             svg,
         } => {
-            let v =
-                Violation::parse(&violation).map_err(|e| anyhow::anyhow!("--violation: {e}"))?;
-            let o = Objective::from(obj);
             let (st, t) = open(&dir)?;
-            let (sites, quota) = game_for(&st, &t, date, v)?;
-            let k = inspections.unwrap_or(quota);
-            let ps = plans(&sites, k, o)?;
+            let r = planning::plans(&st, &t, date, &violation, obj.into(), inspections)?;
             if let Some(path) = &svg {
                 let state = st.state_on(&t, date)?;
                 let svg = accord_report::figure::plan_svg(
                     &t,
                     &state,
-                    st.meta().synthetic,
+                    r.synthetic,
                     date,
-                    v,
-                    &ps[0],
-                    quota,
-                    o,
+                    r.kind,
+                    &r.plans[0],
+                    r.quota,
+                    r.objective,
                 )?;
                 std::fs::write(path, svg).with_context(|| path.display().to_string())?;
             }
-            if json {
-                crate::print_json(&serde_json::json!({
-                    "party": st.meta().party, "date": date, "synthetic": st.meta().synthetic,
-                    "violation": violation, "objective": o, "inspections": k, "plans": ps,
-                }))?;
-            } else {
-                print_plans(&st, date, v, k, &ps);
-                if let Some(p) = &svg {
-                    println!("  charts: {}", p.display());
-                }
+            crate::emit(json, &r, accord_report::text::plan_report)?;
+            if let (Some(p), false) = (&svg, json) {
+                println!("  charts: {}", p.display());
             }
         }
         Cmd::Simulate {
@@ -310,58 +262,27 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             seed,
             json,
         } => {
-            let v =
-                Violation::parse(&violation).map_err(|e| anyhow::anyhow!("--violation: {e}"))?;
-            let o = Objective::from(obj);
-            if trials == 0 {
-                bail!("--trials: at least 1");
-            }
             let (st, t) = open(&dir)?;
-            let (sites, quota) = game_for(&st, &t, date, v)?;
-            let k = inspections.unwrap_or(quota);
-            let p = match plan {
-                PlanArg::Optimal => game::optimal(&sites, k, o)?,
-                PlanArg::Uniform => game::uniform(&sites, k, o)?,
-                PlanArg::Proportional => game::proportional(&sites, k, o)?,
+            let kind = match plan {
+                PlanArg::Optimal => PlanKind::Optimal,
+                PlanArg::Uniform => PlanKind::Uniform,
+                PlanArg::Proportional => PlanKind::Proportional,
             };
-            let plan = format!("{plan:?}").to_lowercase();
-            let x: Vec<f64> = p.sites.iter().map(|s| s.probability).collect();
-            let c = p
-                .sites
-                .iter()
-                .position(|s| s.facility == p.best_response)
-                .unwrap_or(0);
             let pb = accord_report::progress::spinner(trials > 200_000, "simulating");
-            let sim = accord_inspect::simulate(&sites, &x, c, k, trials, seed, p.p_detect);
+            let r = planning::simulate(
+                &st,
+                &t,
+                date,
+                &violation,
+                obj.into(),
+                inspections,
+                kind,
+                Trials { trials, seed },
+            );
             pb.finish_and_clear();
-            if json {
-                crate::print_json(&serde_json::json!({
-                    "party": st.meta().party, "date": date, "synthetic": st.meta().synthetic, "plan": plan,
-                    "violation": violation, "inspections": k, "cheat_site": p.best_response, "simulation": sim,
-                }))?;
-            } else {
-                println!(
-                    "{} treaty years of {k} inspections ({plan} plan) against {} at {}, {}:",
-                    sim.trials,
-                    v.describe(),
-                    p.best_response,
-                    if st.meta().synthetic {
-                        "SYNTHETIC registry"
-                    } else {
-                        "declared registry"
-                    }
-                );
-                println!(
-                    "  caught {} times: rate {:.5}, 99.9 % interval [{:.5}, {:.5}]; exact {:.5}: {}",
-                    sim.detected,
-                    sim.rate,
-                    sim.ci_low,
-                    sim.ci_high,
-                    sim.exact,
-                    if sim.agrees { "agrees" } else { "DISAGREES" }
-                );
-            }
-            return Ok(crate::finding_code(!sim.agrees));
+            let r = r?;
+            crate::emit(json, &r, accord_report::text::simulation)?;
+            return Ok(crate::finding_code(!r.simulation.agrees));
         }
         Cmd::Record { dir, file, log } => {
             let (st, t) = open(&dir)?;
@@ -399,14 +320,4 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn print_plans(st: &Store, date: NaiveDate, v: Violation, k: u32, ps: &[Plan; 3]) {
-    if st.meta().synthetic {
-        println!("{}", accord_synth::SYNTHETIC);
-    }
-    print!(
-        "{}",
-        accord_report::text::plans(&st.meta().party, date, v, k, ps)
-    );
 }

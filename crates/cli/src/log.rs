@@ -5,9 +5,9 @@ use accord_log::note::{Note, Signer, Verifier};
 use accord_log::witness::{
     decode_hashes, encode_hashes, ConsistencyProofJson, Evidence, InclusionProofJson,
 };
-use accord_log::{audit, canonical_entry, verify, LogStore, Witness, WitnessError};
+use accord_log::{audit, verify, LogStore, Witness, WitnessError};
 use anyhow::{bail, Context, Result};
-use std::io::{BufRead, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -211,38 +211,13 @@ pub(crate) fn run(cmd: LogCmd) -> Result<ExitCode> {
         LogCmd::Append { store, key, batch } => {
             let mut log = LogStore::open(&store)?;
             let signer = key.as_deref().map(read_signer).transpose()?;
-            let stdin = std::io::stdin().lock();
             let mut out = std::io::stdout().lock();
-            let mut pending: Vec<Vec<u8>> = vec![];
-            let size = batch.unwrap_or(usize::MAX).max(1);
-            let flush = |log: &mut LogStore,
-                         pending: &mut Vec<Vec<u8>>,
-                         out: &mut std::io::StdoutLock<'_>|
-             -> Result<()> {
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let r = log.append(pending)?;
-                pending.clear();
-                for i in r {
-                    writeln!(out, "{i}")?;
-                }
-                out.flush()?;
-                Ok(())
-            };
-            for (n, line) in stdin.lines().enumerate() {
-                let line = line.context("reading standard input")?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let entry =
-                    canonical_entry(&line).map_err(|e| anyhow::anyhow!("stdin:{}: {e}", n + 1))?;
-                pending.push(entry);
-                if pending.len() >= size {
-                    flush(&mut log, &mut pending, &mut out)?;
-                }
-            }
-            flush(&mut log, &mut pending, &mut out)?;
+            let batch = batch.unwrap_or(usize::MAX);
+            let stdin = std::io::stdin().lock();
+            accord_log::lines::append_lines(&mut log, "stdin", stdin, batch, |i| {
+                writeln!(out, "{i}")?;
+                out.flush()
+            })?;
             if let Some(s) = signer {
                 let note = log.checkpoint(&s)?;
                 eprint!("{note}");
@@ -357,22 +332,7 @@ pub(crate) fn run(cmd: LogCmd) -> Result<ExitCode> {
             let pb = accord_report::progress::spinner(log.size() > 200_000, "auditing");
             let r = audit(&log, &v)?;
             pb.finish_and_clear();
-            if json {
-                crate::print_json(&r)?;
-            } else {
-                println!(
-                    "audited {}: {} entries, {} nodes, {} checkpoints; root {}",
-                    r.origin, r.entries, r.nodes, r.checkpoints, r.root
-                );
-                if r.is_clean() {
-                    println!("clean: every leaf, node and checkpoint recomputes from the entries");
-                } else {
-                    println!("TAMPERING FOUND ({} problems):", r.problems.len());
-                    for p in &r.problems {
-                        println!("  {p}");
-                    }
-                }
-            }
+            crate::emit(json, &r, |r| r.to_string())?;
             return Ok(crate::finding_code(!r.is_clean()));
         }
     }

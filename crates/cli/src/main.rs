@@ -197,3 +197,17 @@ pub(crate) fn finding_code(found: bool) -> ExitCode {
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(accord_report::print_json(v)?)
 }
+
+/// The report as JSON with `--json`, else its text rendering.
+pub(crate) fn emit<T: serde::Serialize>(
+    json: bool,
+    v: &T,
+    text: impl Fn(&T) -> String,
+) -> anyhow::Result<()> {
+    if json {
+        print_json(v)
+    } else {
+        print!("{}", text(v));
+        Ok(())
+    }
+}

@@ -1,10 +1,10 @@
 //! `accord generate`, `accord check`, `accord registry …`
 
 use accord_registry::notification::parse_file_located;
-use accord_registry::{store, Meta, Report, Store};
+use accord_registry::{Meta, Store};
 use accord_report::table;
 use accord_synth::store::write_registry;
-use accord_synth::{Targets, YearOptions, SYNTHETIC};
+use accord_synth::{Targets, YearOptions};
 use accord_treaty::Treaty;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -102,30 +102,21 @@ pub(crate) fn generate(a: GenerateArgs) -> Result<ExitCode> {
         &[a.date],
     )?
     .remove(0);
-    let items = st.items()?.len();
-    if a.json {
-        crate::print_json(&serde_json::json!({
-            "party": a.party,
-            "date": a.date,
-            "treaty": treaty.id,
-            "synthetic": true,
-            "provenance": provenance,
-            "out": a.out,
-            "items": items,
-            "notifications": all.len(),
-            "aggregates": report.aggregates,
-        }))?;
-    } else {
-        println!("{SYNTHETIC}");
-        println!(
-            "generated {} registry in {}: {items} items, {} notifications (seed {})",
-            a.party,
-            a.out.display(),
-            all.len(),
-            a.seed
-        );
-        print_report(&treaty, &report);
-    }
+    let g = accord_synth::store::Generated {
+        party: a.party,
+        date: a.date,
+        treaty: treaty.id.clone(),
+        synthetic: true,
+        provenance,
+        out: a.out,
+        seed: a.seed,
+        items: st.items()?.len() as u64,
+        notifications: all.len() as u64,
+        aggregates: report.aggregates.clone(),
+    };
+    crate::emit(a.json, &g, |g| {
+        accord_report::text::generated(g, &treaty, &report)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -159,23 +150,11 @@ pub(crate) fn check(a: CheckArgs) -> Result<ExitCode> {
         .reports(&treaty, &[a.date])?
         .pop()
         .context("no report")?;
-    if a.json {
-        crate::print_json(&report)?;
-    } else {
-        if st.meta().synthetic {
-            println!("{SYNTHETIC}");
-        }
-        if let Some(node) = view.node() {
-            println!("as the node in {} sees it", node.display());
-        }
-        print_report(&treaty, &report);
-    }
+    let seen_by = view.node().map(|n| n.display().to_string());
+    crate::emit(a.json, &report, |r| {
+        accord_report::text::check(&treaty, r, st.meta().synthetic, seen_by.as_deref())
+    })?;
     Ok(crate::finding_code(!report.findings.is_empty()))
-}
-
-/// The human form of a compliance report.
-pub(crate) fn print_report(treaty: &Treaty, r: &Report) {
-    print!("{}", accord_report::text::report(treaty, r));
 }
 
 pub(crate) fn print_findings(indent: &str, findings: &[accord_registry::Finding]) {
@@ -299,37 +278,8 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
             w.flush()?;
         }
         Cmd::Show { dir, json } => {
-            let st = Store::open(&dir)?;
-            let items = st.items()?;
-            let summary = store::summarize(&items);
-            if json {
-                let counts: Vec<_> = summary
-                    .iter()
-                    .map(|((k, s), n)| serde_json::json!({"kind": k, "status": s, "count": n}))
-                    .collect();
-                crate::print_json(&serde_json::json!({
-                    "party": st.meta().party, "treaty": st.meta().treaty, "synthetic": st.meta().synthetic,
-                    "provenance": st.meta().provenance, "notifications": st.len()?, "items": items.len(), "counts": counts,
-                }))?;
-            } else {
-                let m = st.meta();
-                if m.synthetic {
-                    println!("{SYNTHETIC}");
-                }
-                println!(
-                    "{} registry under {} — {} notifications, {} items",
-                    m.party,
-                    m.treaty,
-                    st.len()?,
-                    items.len()
-                );
-                println!("  provenance: {}", m.provenance);
-                let rows: Vec<Vec<String>> = summary
-                    .iter()
-                    .map(|((k, s), n)| vec![k.clone(), s.clone(), n.to_string()])
-                    .collect();
-                print!("{}", table::render(&["kind", "status", "items"], &rows));
-            }
+            let summary = Store::open(&dir)?.summary()?;
+            crate::emit(json, &summary, accord_report::text::registry_summary)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,5 @@
 //! `accord treaty …`
 
-use accord_report::table;
 use accord_treaty::record::Record;
 use accord_treaty::Treaty;
 use anyhow::Result;
@@ -71,37 +70,12 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 .into_iter()
                 .map(Treaty::load)
                 .collect::<Result<_, _>>()?;
-            if json {
-                let v: Vec<_> = all
-                    .iter()
-                    .map(|t| serde_json::json!({"id": t.id, "name": t.name, "entry_into_force": t.entry_into_force, "expires": t.expires()}))
-                    .collect();
-                crate::print_json(&v)?;
-            } else {
-                let rows: Vec<Vec<String>> = all
-                    .iter()
-                    .map(|t| {
-                        vec![
-                            t.id.clone(),
-                            t.name.clone(),
-                            t.entry_into_force.to_string(),
-                            t.expires().to_string(),
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    table::render(&["treaty", "name", "in force from", "expires"], &rows)
-                );
-            }
+            let v: Vec<accord_treaty::Summary> = all.iter().map(Treaty::summary).collect();
+            crate::emit(json, &v, |v| accord_report::text::treaties(v))?;
         }
         Cmd::Show { name, json } => {
             let t = Treaty::load(&name)?;
-            if json {
-                crate::print_json(&t)?;
-            } else {
-                print!("{}", accord_report::text::treaty(&t));
-            }
+            crate::emit(json, &t, accord_report::text::treaty)?;
         }
         Cmd::Record { name, record, json } => {
             let t = Treaty::load(&name)?;
@@ -111,11 +85,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                     t.id
                 );
             };
-            if json {
-                crate::print_json(&r)?;
-            } else {
-                print!("{}", accord_report::text::record(&r, &t));
-            }
+            crate::emit(json, &r, |v| accord_report::text::record(v, &t))?;
         }
         Cmd::Timeline {
             name,
@@ -131,11 +101,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<ExitCode> {
                 record_for(&t, record.as_deref())?
             };
             let tl = t.timeline_with(rec.as_ref(), date);
-            if json {
-                crate::print_json(&tl)?;
-            } else {
-                print!("{}", accord_report::text::timeline(&t, &tl, date));
-            }
+            crate::emit(json, &tl, |v| accord_report::text::timeline(&t, v, date))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -124,3 +124,17 @@ pub fn challenge_from_checkpoint(
         sites: names,
     })
 }
+
+/// The draw (or the checkpoint's seed), then a site a line.
+impl std::fmt::Display for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.draw {
+            Some(d) => writeln!(f, "draw {d}, seed {}", self.seed)?,
+            None => writeln!(f, "seed SHA-256(checkpoint) = {}", self.seed)?,
+        }
+        for s in &self.sites {
+            writeln!(f, "  {s}")?;
+        }
+        Ok(())
+    }
+}

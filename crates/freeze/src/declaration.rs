@@ -1112,6 +1112,24 @@ pub fn verify(p: &Public, baseline: Option<&Public>) -> Result<VerifiedDeclarati
     })
 }
 
+/// One line: what the verification established.
+impl std::fmt::Display for VerifiedDeclaration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "verified: {}'s declaration ({} sites): total ≤ {}{}",
+            self.party(),
+            self.sites(),
+            self.cap(),
+            if self.freeze() {
+                ", and ≤ the baseline's total"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

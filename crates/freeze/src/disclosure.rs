@@ -750,3 +750,21 @@ fn verify_opening(
     }
     Ok(())
 }
+
+/// One line: what the verification established.
+impl std::fmt::Display for VerifiedDisclosure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "verified: {} record(s) of {} {}{}",
+            self.count(),
+            self.kind(),
+            self.selector(),
+            if self.complete() {
+                ", proven to be every record its commitments count"
+            } else {
+                ""
+            }
+        )
+    }
+}

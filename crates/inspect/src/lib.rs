@@ -11,6 +11,6 @@ pub mod sim;
 
 pub use game::{optimal, proportional, uniform, Objective, Plan, Site};
 pub use model::Violation;
-pub use odds::{ln_p_miss, odds, sample_size, Odds, OddsError, Stage};
+pub use odds::{ln_p_miss, odds, sample_size, Odds, OddsError, SampleSize, Stage, TwoStage};
 pub use record::{Cheat, InspectionRecord, Refusal};
 pub use sim::{simulate, Simulation};

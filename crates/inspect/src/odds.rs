@@ -322,3 +322,62 @@ fn log_add(a: f64, b: f64) -> f64 {
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
     hi + (lo - hi).exp().ln_1p()
 }
+
+/// The smallest sample reaching a target (`accord inspect sample-size --json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SampleSize {
+    /// Items.
+    pub population: u64,
+    /// Violating items among them.
+    pub violations: u64,
+    /// The detection probability asked for.
+    pub target: f64,
+    /// Items to draw.
+    pub samples: u64,
+    /// The detection probability that many reaches (≥ `target`).
+    pub p_detect: f64,
+}
+
+/// [`sample_size`] with the probability it reaches.
+pub fn sample_size_report(
+    population: u64,
+    violations: u64,
+    target: f64,
+) -> Result<SampleSize, OddsError> {
+    let samples = sample_size(population, violations, target)?;
+    Ok(SampleSize {
+        population,
+        violations,
+        target,
+        samples,
+        p_detect: odds(population, violations, samples)?.p_detect,
+    })
+}
+
+/// The odds of a two-stage draw (`accord inspect two-stage --json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TwoStage {
+    /// Sites.
+    pub sites: usize,
+    /// Sites drawn.
+    pub draw: usize,
+    /// Chance at least one violation is found.
+    pub p_detect: f64,
+    /// Chance none is.
+    pub p_miss: f64,
+    /// `log10 P(miss)`.
+    pub log10_p_miss: f64,
+}
+
+/// [`ln_p_miss_two_stage`] as probabilities.
+pub fn two_stage(sites: &[Stage], draw: usize) -> Result<TwoStage, OddsError> {
+    let l = ln_p_miss_two_stage(sites, draw)?;
+    Ok(TwoStage {
+        sites: sites.len(),
+        draw,
+        // 1 − e^l without cancellation when l is near 0.
+        p_detect: -l.exp_m1(),
+        p_miss: l.exp(),
+        log10_p_miss: l / std::f64::consts::LN_10,
+    })
+}

@@ -130,6 +130,28 @@ pub struct AuditReport {
     pub problems: Vec<Problem>,
 }
 
+/// What the audit read, then clean or every problem, a line each.
+impl std::fmt::Display for AuditReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "audited {}: {} entries, {} nodes, {} checkpoints; root {}",
+            self.origin, self.entries, self.nodes, self.checkpoints, self.root
+        )?;
+        if self.is_clean() {
+            return writeln!(
+                f,
+                "clean: every leaf, node and checkpoint recomputes from the entries"
+            );
+        }
+        writeln!(f, "TAMPERING FOUND ({} problems):", self.problems.len())?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
 impl AuditReport {
     /// Whether nothing was found.
     pub fn is_clean(&self) -> bool {

@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod keys;
+pub mod lines;
 pub mod merkle;
 pub mod note;
 pub mod store;

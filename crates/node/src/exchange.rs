@@ -416,11 +416,14 @@ impl Target {
     }
 }
 
-/// Opens (or creates) the mirror of `peer` under `dir/peers/PARTY/`.
+/// Opens (or creates) the mirror of `peer` under `dir/peers/PARTY/`. A new
+/// mirror is labelled SYNTHETIC when the node's own registry is: both
+/// parties of an exercise run on generated data.
 pub(crate) fn open_mirror(
     dir: &Path,
     treaty: &Treaty,
     peer: &PeerConfig,
+    synthetic: bool,
 ) -> Result<(String, Mirror), SyncError> {
     let pdir = dir.join("peers").join(&peer.party);
     std::fs::create_dir_all(&pdir).map_err(|source| SyncError::Evidence {
@@ -434,7 +437,7 @@ pub(crate) fn open_mirror(
         Meta {
             party: peer.party.clone(),
             treaty: treaty.id.clone(),
-            synthetic: false,
+            synthetic,
             provenance: format!("mirrored from {} ({origin})", peer.url),
         },
     )?;

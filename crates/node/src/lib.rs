@@ -246,6 +246,8 @@ impl Node {
         // reproducible from what the node logged).
         let all = receipts::read(&receipts_log)?;
         let mut gaps = vec![];
+        // A node of a SYNTHETIC exercise labels what it mirrors SYNTHETIC.
+        let synthetic = self.lock().is_ok_and(|i| i.registry.meta().synthetic);
         for peer in &cfg.peers {
             if self.treaty.party(&peer.party).is_none() {
                 return Err(StartError::UnknownPeer {
@@ -257,10 +259,12 @@ impl Node {
                 return Err(StartError::OwnKey(peer.party.clone()));
             }
             let endpoint = self.net.endpoint(&client, &peer.url, peer.tls_pin)?;
-            let (origin, mut mirror) = exchange::open_mirror(&cfg.dir, &self.treaty, peer)
-                .map_err(|e| StartError::Mirror {
-                    party: peer.party.clone(),
-                    source: Box::new(e),
+            let (origin, mut mirror) =
+                exchange::open_mirror(&cfg.dir, &self.treaty, peer, synthetic).map_err(|e| {
+                    StartError::Mirror {
+                        party: peer.party.clone(),
+                        source: Box::new(e),
+                    }
                 })?;
             let notes = mirror.registry.notifications()?;
             mirror.late = receipts::late_deliveries(&self.treaty, &all, &origin, &notes);

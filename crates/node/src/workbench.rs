@@ -23,7 +23,7 @@ use accord_log::LogStore;
 use accord_regime::{dates, inspection, quota, LogEntry};
 use accord_registry::query::{Filter, IndexRow, Order, QueryIndex};
 use accord_registry::{Event, Location, Notification, Store};
-use accord_treaty::{Each, Treaty};
+use accord_treaty::Treaty;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -662,30 +662,27 @@ fn notifications_of(
     }
 }
 
-/// A counting term: item kinds, statuses, and what each item contributes.
-type Term = (Vec<String>, Vec<accord_treaty::Status>, Each);
-
-/// The categories the facility view compares, with how items count in each:
-/// the treaty's limits (a three-total data exchange gives only these).
-// A per-facility exchange (Protocol Part Two categories) plugs in here: its
-// categories and their counting terms replace the limits.
-fn categories(treaty: &Treaty) -> Vec<(wb::Category, Vec<Term>)> {
-    treaty
+/// The treaty's limits (the totals a data exchange gives), and its
+/// Part Two data categories (what a per-facility exchange gives for each
+/// facility): the two sets of columns the facility view compares.
+fn categories(treaty: &Treaty) -> (Vec<wb::Category>, Vec<wb::Category>) {
+    let limits = treaty
         .limits
         .iter()
-        .map(|l| {
-            (
-                wb::Category {
-                    id: l.id.clone(),
-                    name: l.name.clone(),
-                },
-                l.count
-                    .iter()
-                    .map(|t| (t.kinds.clone(), t.statuses.clone(), t.each))
-                    .collect(),
-            )
+        .map(|l| wb::Category {
+            id: l.id.clone(),
+            name: l.name.clone(),
         })
-        .collect()
+        .collect();
+    let data = treaty
+        .data_categories
+        .iter()
+        .map(|c| wb::Category {
+            id: c.id.clone(),
+            name: c.name.clone(),
+        })
+        .collect();
+    (limits, data)
 }
 
 /// Every facility on a date: its items by kind, type and status, and each
@@ -728,7 +725,7 @@ pub(crate) async fn get_facilities(
             }
             None => state.clone(),
         };
-        let cats = categories(&node.treaty);
+        let (limit_cats, data_cats) = categories(&node.treaty);
         // What the exchange declared per facility, when it does (a
         // per-facility exchange's `event.facilities`), read from its JSON.
         let declared: BTreeMap<String, BTreeMap<String, u64>> = exchange
@@ -760,40 +757,37 @@ pub(crate) async fn get_facilities(
                 ))
                 .or_insert(0) += 1;
         }
-        // What the items at each facility add up to in each category on
-        // the exchange's date, by facility id.
-        let mut found: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-        for it in asof_state.items() {
-            let Location::At(f) = it.location else {
-                continue;
-            };
-            let fac = asof_state.facility(f).id.to_string();
-            let kind = asof_state.kind_id(it).to_string();
-            let row = found.entry(fac).or_insert_with(|| vec![0; cats.len()]);
-            for (c, (_, terms)) in cats.iter().enumerate() {
-                for (kinds, statuses, each) in terms {
-                    if kinds.contains(&kind) && statuses.contains(&it.status) {
-                        row[c] += match each {
-                            Each::One => 1,
-                            Each::DeclaredReentryVehicles => u64::from(it.reentry_vehicles),
-                        };
-                    }
-                }
-            }
-        }
+        // What the items at each facility add up to in each data category
+        // on the exchange's date, by facility id: the registry's one count
+        // (the same the data-exchange reconciliation compares).
+        let found = asof_state.by_facility();
+        let per_facility = !declared.is_empty();
+        // The columns: the categories anything is in, found or declared.
+        let data_cats: Vec<wb::Category> = data_cats
+            .into_iter()
+            .filter(|c| {
+                found
+                    .values()
+                    .chain(declared.values())
+                    .any(|m| m.get(&c.id).is_some_and(|n| *n > 0))
+            })
+            .collect();
         let facilities = state
             .facilities()
             .iter()
             .enumerate()
             .map(|(f, fac)| {
                 let decl = declared.get(&*fac.id);
-                let categories: Vec<wb::CategoryCount> = cats
+                let here = found.get(&*fac.id);
+                let categories: Vec<wb::CategoryCount> = data_cats
                     .iter()
-                    .enumerate()
-                    .map(|(c, (cat, _))| wb::CategoryCount {
+                    .map(|cat| wb::CategoryCount {
                         id: cat.id.clone(),
-                        found: found.get(&*fac.id).map_or(0, |r| r[c]),
-                        declared: decl.and_then(|d| d.get(&cat.id).copied()),
+                        found: here.and_then(|r| r.get(&cat.id).copied()).unwrap_or(0),
+                        // A per-facility exchange leaves out what is zero
+                        // (the reconciliation's reading too).
+                        declared: per_facility
+                            .then(|| decl.and_then(|d| d.get(&cat.id).copied()).unwrap_or(0)),
                     })
                     .collect();
                 wb::FacilityView {
@@ -817,9 +811,9 @@ pub(crate) async fn get_facilities(
                 }
             })
             .collect();
-        let totals = cats
+        let totals = limit_cats
             .iter()
-            .map(|(cat, _)| wb::CategoryCount {
+            .map(|cat| wb::CategoryCount {
                 id: cat.id.clone(),
                 found: asof_state.value(&cat.id).unwrap_or(0),
                 declared: totals_declared.get(&cat.id).copied(),
@@ -829,7 +823,8 @@ pub(crate) async fn get_facilities(
             party: party_code,
             date,
             synthetic,
-            categories: cats.into_iter().map(|(c, _)| c).collect(),
+            categories: limit_cats,
+            facility_categories: data_cats,
             exchange: exchange.map(|n| wb::ExchangeRef {
                 number: n.number,
                 date: n.date,

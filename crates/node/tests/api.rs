@@ -709,3 +709,72 @@ async fn a_reader_token_reads_entries_but_cannot_write() {
         assert_eq!(s, StatusCode::OK, "{uri}: {b}");
     }
 }
+
+/// The facility view and the compliance report count a per-facility data
+/// exchange one way (the registry's `State::by_facility`): the facility the
+/// exchange misdeclares is the one highlighted and the one in the finding.
+#[tokio::test]
+async fn facility_view_and_status_agree_on_a_per_facility_mismatch() {
+    let f = fixture(None);
+    let exchange = r#"{"party":"US","number":4,"date":"2020-09-02","sent":"2020-09-02","event":{"kind":"data_exchange","counts":{"deployed_delivery_vehicles":0,"deployed_warheads":0,"deployed_and_nondeployed_launchers":2},"facilities":{"US-MALMSTROM":{"non_deployed_icbm_launchers":3}}}}"#;
+    let body = format!(
+        "[{},{},{},{exchange}]",
+        facility(1),
+        silo(2, "US-MT-A01"),
+        silo(3, "US-MT-A02")
+    );
+    let (s, b) = send(&f.node, post("/notifications", Some(TOKEN), body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let get = |path: &str| {
+        Request::get(path)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .expect("req")
+    };
+    let (s, b) = send(&f.node, get("/workbench/api/facilities?date=2020-09-03")).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let v: accord_api::workbench::Facilities = serde_json::from_str(&b).expect("facilities");
+    let m = v
+        .facilities
+        .iter()
+        .find(|x| x.id == "US-MALMSTROM")
+        .expect("facility");
+    assert!(m.mismatch);
+    let c = m
+        .categories
+        .iter()
+        .find(|c| c.id == "non_deployed_icbm_launchers")
+        .expect("column");
+    assert_eq!((c.found, c.declared), (2, Some(3)));
+    assert!(v
+        .facility_categories
+        .iter()
+        .any(|c| c.id == "non_deployed_icbm_launchers"));
+    let (s, b) = send(&f.node, get("/status?date=2020-09-03")).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let st: accord_api::Status = serde_json::from_str(&b).expect("status");
+    let mismatches: Vec<_> = st
+        .compliance
+        .findings
+        .iter()
+        .filter(|x| x.kind.as_str() == "data_exchange_mismatch")
+        .flat_map(|x| x.differences.iter())
+        .filter_map(|d| {
+            Some((
+                d.facility.clone()?,
+                d.category.clone()?,
+                d.declared,
+                d.item_level,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        mismatches,
+        vec![(
+            "US-MALMSTROM".to_string(),
+            "non_deployed_icbm_launchers".to_string(),
+            3,
+            2
+        )]
+    );
+}

@@ -93,4 +93,21 @@ pub enum RegimeError {
         /// What serde said.
         message: String,
     },
+    /// The odds or the game refused their numbers.
+    #[error(transparent)]
+    Odds(#[from] accord_inspect::OddsError),
+    /// No site where the violation could be made.
+    #[error(transparent)]
+    NoSite(#[from] accord_inspect::model::NoSite),
+    /// A violation that is not one the game knows.
+    #[error("--violation: {message}")]
+    Violation {
+        /// As given.
+        given: String,
+        /// Why it is refused.
+        message: String,
+    },
+    /// A simulation of no trials.
+    #[error("--trials: at least 1")]
+    NoTrials,
 }

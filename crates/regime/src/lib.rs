@@ -31,6 +31,7 @@ mod error;
 pub mod feed;
 pub mod history;
 pub mod inspection;
+pub mod planning;
 pub mod quota;
 pub mod receipts;
 pub mod tracker;

@@ -126,17 +126,52 @@ pub fn covered(receipts: &[Receipt], origin: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Appends a receipt to the receipts log (canonical JSON, durable) and
-/// signs the log's new checkpoint.
+/// The bytes of the late numbers one receipt carries at most: with the
+/// rest of a receipt (origin, root, dates: under 1 KiB) it stays well under
+/// a log entry's 65,535 canonical bytes.
+const LATE_BYTES_PER_RECEIPT: usize = 60_000;
+
+/// Splits a receipt whose late numbers would not fit in one log entry into
+/// receipts of the same range, each naming some of them (in order): readers
+/// take the union ([`late_deliveries`] does), and [`covered`] the range.
+pub fn split(r: &Receipt) -> Vec<Receipt> {
+    let mut parts = vec![];
+    let mut late = vec![];
+    let mut bytes = 0;
+    for &n in &r.late {
+        // The number's digits and its comma.
+        let len = n.checked_ilog10().unwrap_or(0) as usize + 2;
+        if bytes + len > LATE_BYTES_PER_RECEIPT && !late.is_empty() {
+            parts.push(Receipt {
+                late: std::mem::take(&mut late),
+                ..r.clone()
+            });
+            bytes = 0;
+        }
+        late.push(n);
+        bytes += len;
+    }
+    parts.push(Receipt { late, ..r.clone() });
+    parts
+}
+
+/// Appends a receipt to the receipts log (canonical JSON, durable; as
+/// several receipts of the same range when its late numbers would not fit
+/// in one entry: [`split`]) and signs the log's new checkpoint.
 pub fn append(log: &mut LogStore, signer: &Signer, r: &Receipt) -> Result<(), RegimeError> {
-    // Plain data with string keys: serialising cannot fail.
-    let json = serde_json::to_string(r).unwrap_or_default();
-    let entry = canonical_entry(&json).map_err(|problem| RegimeError::UnloggableReceipt {
-        origin: r.origin.clone(),
-        first: r.first,
-        problem,
-    })?;
-    log.append(&[entry])?;
+    let entries = split(r)
+        .iter()
+        .map(|part| {
+            // Plain data with string keys: serialising cannot fail.
+            let json = serde_json::to_string(part).unwrap_or_default();
+            canonical_entry(&json).map_err(|problem| RegimeError::UnloggableReceipt {
+                origin: r.origin.clone(),
+                first: r.first,
+                problem,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    log.append(&entries)?;
     log.checkpoint(signer)?;
     Ok(())
 }

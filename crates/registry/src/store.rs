@@ -1057,3 +1057,57 @@ pub fn summarize(rows: &[ItemRow]) -> BTreeMap<(String, String), u64> {
     }
     m
 }
+
+/// What a registry is and holds now (`accord registry show --json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// The party.
+    pub party: String,
+    /// The treaty it was made under.
+    pub treaty: String,
+    /// Whether it is SYNTHETIC.
+    pub synthetic: bool,
+    /// Where its data came from.
+    pub provenance: String,
+    /// Notifications stored.
+    pub notifications: u64,
+    /// Items it holds.
+    pub items: u64,
+    /// Items by kind and status.
+    pub counts: Vec<KindCount>,
+}
+
+/// Items of a kind in a status.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KindCount {
+    /// Item kind.
+    pub kind: String,
+    /// Status.
+    pub status: String,
+    /// How many.
+    pub count: u64,
+}
+
+impl Store {
+    /// What the registry is and holds now.
+    pub fn summary(&self) -> Result<Summary, StoreError> {
+        let items = self.items()?;
+        let m = self.meta();
+        Ok(Summary {
+            party: m.party.clone(),
+            treaty: m.treaty.clone(),
+            synthetic: m.synthetic,
+            provenance: m.provenance.clone(),
+            notifications: self.len()?,
+            items: items.len() as u64,
+            counts: summarize(&items)
+                .into_iter()
+                .map(|((kind, status), count)| KindCount {
+                    kind,
+                    status,
+                    count,
+                })
+                .collect(),
+        })
+    }
+}

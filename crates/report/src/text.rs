@@ -5,8 +5,11 @@ use crate::table;
 use accord_api::{Status, WitnessNodeStatus};
 use accord_inspect::game::{Objective, Plan};
 use accord_inspect::model::Violation;
+use accord_inspect::{SampleSize, TwoStage};
+use accord_regime::planning::{PlanReport, SimulationReport};
 use accord_registry::history::{Cell, CheckedRow};
 use accord_registry::Report;
+use accord_synth::SYNTHETIC;
 use accord_treaty::record::{ExchangeStatus, Record, RecordOnDate};
 use accord_treaty::{Deadline, LimitMax, Timeline, TimelineStatus, Treaty};
 use chrono::NaiveDate;
@@ -17,6 +20,76 @@ macro_rules! say {
         $out.push_str(&format!($($arg)*));
         $out.push('\n');
     }};
+}
+
+/// `accord registry show`: what a registry is and holds.
+pub fn registry_summary(s: &accord_registry::store::Summary) -> String {
+    let mut out = String::new();
+    if s.synthetic {
+        say!(out, "{SYNTHETIC}");
+    }
+    say!(
+        out,
+        "{} registry under {} — {} notifications, {} items",
+        s.party,
+        s.treaty,
+        s.notifications,
+        s.items
+    );
+    say!(out, "  provenance: {}", s.provenance);
+    let rows: Vec<Vec<String>> = s
+        .counts
+        .iter()
+        .map(|c| vec![c.kind.clone(), c.status.clone(), c.count.to_string()])
+        .collect();
+    out.push_str(&table::render(&["kind", "status", "items"], &rows));
+    out
+}
+
+/// `accord check`: SYNTHETIC first when it is, whose view it is, the report.
+pub fn check(t: &Treaty, r: &Report, synthetic: bool, node: Option<&str>) -> String {
+    let mut out = String::new();
+    if synthetic {
+        say!(out, "{SYNTHETIC}");
+    }
+    if let Some(n) = node {
+        say!(out, "as the node in {n} sees it");
+    }
+    out.push_str(&report(t, r));
+    out
+}
+
+/// `accord generate`: SYNTHETIC, what was made, its report on the date.
+pub fn generated(g: &accord_synth::store::Generated, t: &Treaty, r: &Report) -> String {
+    let mut out = String::new();
+    say!(out, "{SYNTHETIC}");
+    say!(
+        out,
+        "generated {} registry in {}: {} items, {} notifications (seed {})",
+        g.party,
+        g.out.display(),
+        g.items,
+        g.notifications,
+        g.seed
+    );
+    out.push_str(&report(t, r));
+    out
+}
+
+/// The built-in treaties, a row each.
+pub fn treaties(all: &[accord_treaty::Summary]) -> String {
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.clone(),
+                t.name.clone(),
+                t.entry_into_force.to_string(),
+                t.expires.to_string(),
+            ]
+        })
+        .collect();
+    table::render(&["treaty", "name", "in force from", "expires"], &rows)
 }
 
 /// An implementation record, event by event.
@@ -562,6 +635,63 @@ pub fn plans(party: &str, date: NaiveDate, v: Violation, k: u32, ps: &[Plan; 3])
         "  within a site, the missile to inspect is drawn uniformly (optimal by symmetry)"
     );
     out
+}
+
+/// `accord inspect plan`: the plans, SYNTHETIC first when it is.
+pub fn plan_report(r: &PlanReport) -> String {
+    let mut out = String::new();
+    if r.synthetic {
+        say!(out, "{}", SYNTHETIC);
+    }
+    out.push_str(&plans(&r.party, r.date, r.kind, r.inspections, &r.plans));
+    out
+}
+
+/// `accord inspect simulate`: the trials against the exact probability.
+pub fn simulation(r: &SimulationReport) -> String {
+    let mut out = String::new();
+    let s = &r.simulation;
+    say!(
+        out,
+        "{} treaty years of {} inspections ({} plan) against {} at {}, {}:",
+        s.trials,
+        r.inspections,
+        r.plan,
+        r.kind.describe(),
+        r.cheat_site,
+        if r.synthetic {
+            "SYNTHETIC registry"
+        } else {
+            "declared registry"
+        }
+    );
+    say!(
+        out,
+        "  caught {} times: rate {:.5}, 99.9 % interval [{:.5}, {:.5}]; exact {:.5}: {}",
+        s.detected,
+        s.rate,
+        s.ci_low,
+        s.ci_high,
+        s.exact,
+        if s.agrees { "agrees" } else { "DISAGREES" }
+    );
+    out
+}
+
+/// `accord inspect sample-size`.
+pub fn sample_size(r: &SampleSize) -> String {
+    format!(
+        "sample {} of {} to detect at least one of {} with probability ≥ {} (reaches {})\n",
+        r.samples, r.population, r.violations, r.target, r.p_detect
+    )
+}
+
+/// `accord inspect two-stage`.
+pub fn two_stage(r: &TwoStage) -> String {
+    format!(
+        "drawing {} of {} sites: P(detect) = {}, P(miss) = {}\n",
+        r.draw, r.sites, r.p_detect, r.p_miss
+    )
 }
 
 /// The limits and findings of one compliance report.

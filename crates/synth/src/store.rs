@@ -224,3 +224,28 @@ pub enum GenerateError {
     #[error(transparent)]
     Store(#[from] SynthStoreError),
 }
+
+/// What `accord generate` made (`--json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Generated {
+    /// The party.
+    pub party: String,
+    /// The date its numbers are reproduced on.
+    pub date: chrono::NaiveDate,
+    /// The treaty.
+    pub treaty: String,
+    /// Always true: generated data.
+    pub synthetic: bool,
+    /// Where the numbers and the template come from.
+    pub provenance: String,
+    /// The registry directory.
+    pub out: std::path::PathBuf,
+    /// The seed.
+    pub seed: u64,
+    /// Items made.
+    pub items: u64,
+    /// Notifications made.
+    pub notifications: u64,
+    /// The aggregates on `date`, as the one compliance function counts them.
+    pub aggregates: std::collections::BTreeMap<String, u64>,
+}

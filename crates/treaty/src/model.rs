@@ -600,6 +600,16 @@ impl Treaty {
         self.item_types.iter().find(|t| t.id == id)
     }
 
+    /// Its identity and dates (`accord treaty list --json`).
+    pub fn summary(&self) -> Summary {
+        Summary {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            entry_into_force: self.entry_into_force,
+            expires: self.expires(),
+        }
+    }
+
     /// Expiry with every extension in the file: the first day it is no longer in force.
     pub fn expires(&self) -> NaiveDate {
         let years: u32 = self.extensions.iter().map(|e| e.years).sum();
@@ -689,3 +699,16 @@ impl Treaty {
 }
 
 use chrono::Datelike;
+
+/// A treaty's identity and dates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Its file's id (`new-start-2021`).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Entry into force.
+    pub entry_into_force: NaiveDate,
+    /// The first day it is no longer in force, every extension counted.
+    pub expires: NaiveDate,
+}

@@ -261,7 +261,7 @@ export async function facilities(ctx) {
     f.categories.map((c) => el('td', { class: `n ${c.declared !== null && c.declared !== c.found ? 'bad' : ''}`, 'data-category': c.id, 'data-found': c.found },
       num(c.found), c.declared !== null ? el('span', { class: 'muted' }, ` / declared ${num(c.declared)}`) : null)),
     el('td', { class: 'n' }, num(f.in_transit_from))));
-  const head = [`Facility`, `Items on ${d.date} by type and status`, ...d.categories.map((c) => `${LIMIT_SHORT[c.id] || c.name} on ${asof}#`), `In transit from it on ${d.date}#`];
+  const head = [`Facility`, `Items on ${d.date} by type and status`, ...d.facility_categories.map((c) => `${c.name} on ${asof}#`), `In transit from it on ${d.date}#`];
   return [
     synthetic(d.synthetic),
     el('p', {}, ex

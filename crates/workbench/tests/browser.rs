@@ -354,22 +354,23 @@ fn the_workbench_shows_the_api_verified_in_the_browser() {
     b.goto(&format!("{base}/workbench/facilities?date={date}"));
     b.ready();
     let api = get_json(pu, &format!("/workbench/api/facilities?date={date}"));
-    let found = b.js("return Object.fromEntries([...document.querySelectorAll('table.facilities tbody tr')].map(r => [r.dataset.facility, Number(r.querySelector('[data-category=deployed_and_nondeployed_launchers]').dataset.found)]));");
+    // Every facility's every column, as the page shows it.
+    let found = b.js("return Object.fromEntries([...document.querySelectorAll('table.facilities tbody tr')].map(r => [r.dataset.facility, Object.fromEntries([...r.querySelectorAll('td[data-category]')].map(c => [c.dataset.category, Number(c.dataset.found)]))]));");
+    assert!(!api["facility_categories"]
+        .as_array()
+        .expect("columns")
+        .is_empty());
     for f in api["facilities"].as_array().expect("facilities") {
         let id = f["id"].as_str().expect("id");
-        let launchers = f["categories"]
-            .as_array()
-            .expect("cats")
-            .iter()
-            .find(|c| c["id"] == "deployed_and_nondeployed_launchers")
-            .expect("cat")["found"]
-            .clone();
-        assert_eq!(found[id], launchers, "{id}");
+        for c in f["categories"].as_array().expect("cats") {
+            let cat = c["id"].as_str().expect("cat");
+            assert_eq!(found[id][cat], c["found"], "{id} {cat}");
+        }
     }
     // On the exchange's date (1 March) Malmstrom held two silos; the third
     // entered on 2 March.
-    assert_eq!(found["US-MALMSTROM"], 2);
-    assert_eq!(found["US-WARREN"], 0);
+    assert_eq!(found["US-MALMSTROM"]["non_deployed_icbm_launchers"], 2);
+    assert_eq!(found["US-WARREN"]["non_deployed_icbm_launchers"], 0);
 
     // Compliance over time: the chart, its data exchange, values on keys.
     b.goto(&format!("{base}/workbench/compliance?date={date}"));
