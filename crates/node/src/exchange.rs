@@ -27,7 +27,7 @@
 //! duplicated when it returns.
 
 use crate::error::ApiError;
-use crate::Node;
+use crate::{relock, Node};
 use accord_api::{EvidenceKind, LinkStatus, MirrorEvidence, PushStatus, WitnessStatus};
 use accord_log::merkle::{self, decomposition, Compact, Hash, NodeSource};
 use accord_log::tiles::{self, parse_bundle, TilePath, TILE_WIDTH};
@@ -41,8 +41,8 @@ use accord_treaty::Treaty;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Entries fetched per pull round (16 entry bundles).
@@ -241,21 +241,21 @@ pub(crate) struct Wake {
 
 impl Wake {
     pub(crate) fn signal(&self) {
-        if let Ok(mut f) = self.flag.lock() {
-            *f = true;
-            self.cv.notify_all();
-        }
+        *relock(&self.flag) = true;
+        self.cv.notify_all();
     }
 
     /// Sleeps until signalled or `timeout`.
     pub(crate) fn wait(&self, timeout: Duration) {
-        let Ok(mut f) = self.flag.lock() else { return };
+        let mut f = relock(&self.flag);
         if !*f {
-            if let Ok((g, _)) = self.cv.wait_timeout(f, timeout) {
-                f = g;
-            } else {
-                return;
-            }
+            f = match self.cv.wait_timeout(f, timeout) {
+                Ok((g, _)) => g,
+                Err(poisoned) => {
+                    self.flag.clear_poison();
+                    poisoned.into_inner().0
+                }
+            };
         }
         *f = false;
     }
@@ -325,14 +325,22 @@ pub(crate) struct Link {
     /// The peer's node, reached over its pinned key.
     endpoint: Endpoint,
     pub(crate) mirror: Mutex<Mirror>,
-    status: Mutex<LinkStatus>,
+    pub(crate) status: Mutex<LinkStatus>,
     pub(crate) wake: Wake,
     /// A signed checkpoint announced new entries (woken by `poke`).
     poked: AtomicBool,
+    /// The size of the latest checkpoint of the peer's verified (metrics).
+    signed: AtomicU64,
+    /// The mirror's size as last seen by the pull loop (read without the
+    /// mirror's lock).
+    mirrored: AtomicU64,
+    /// The largest size a poke announced.
+    announced: AtomicU64,
 }
 
 impl Link {
     pub(crate) fn new(cfg: PeerConfig, origin: String, mirror: Mirror, endpoint: Endpoint) -> Link {
+        let size = mirror.log.size();
         Link {
             cfg,
             origin,
@@ -341,33 +349,62 @@ impl Link {
             status: Mutex::default(),
             wake: Wake::default(),
             poked: AtomicBool::new(false),
+            signed: AtomicU64::new(size),
+            mirrored: AtomicU64::new(size),
+            announced: AtomicU64::new(size),
         }
     }
 
-    /// The mirror, locked, for the pull loop.
-    fn mirror_for_sync(&self) -> Result<std::sync::MutexGuard<'_, Mirror>, SyncError> {
-        self.mirror
-            .lock()
-            .map_err(|_| SyncError::Poisoned("mirror"))
+    /// The size of the latest checkpoint of the peer's this node verified.
+    pub(crate) fn signed_size(&self) -> u64 {
+        self.signed.load(Ordering::Relaxed)
     }
 
-    /// The mirror, locked, for a handler.
-    pub(crate) fn lock_mirror(&self) -> Result<std::sync::MutexGuard<'_, Mirror>, ApiError> {
-        self.mirror
-            .lock()
-            .map_err(|_| crate::error::internal("a mirror's lock is poisoned"))
+    /// The mirror, locked, for the pull loop (never fails: see
+    /// [`Link::mirror`]).
+    fn mirror_for_sync(&self) -> Result<MutexGuard<'_, Mirror>, SyncError> {
+        Ok(self.mirror())
     }
 
-    /// The pull loop's state (a poisoned lock reads as the default).
+    /// The mirror, locked, for a handler (never fails: see
+    /// [`Link::mirror`]).
+    pub(crate) fn lock_mirror(&self) -> Result<MutexGuard<'_, Mirror>, ApiError> {
+        Ok(self.mirror())
+    }
+
+    /// The mirror, locked; a lock poisoned by a panic while it was held is
+    /// recovered. The mirror's log and registry write in SQLite
+    /// transactions (rolled back by the unwinding); the registry's
+    /// in-memory tip is dropped and its tracker refolds, and the next pull
+    /// round catches the registry up with the mirror log before anything
+    /// else (`held`).
+    pub(crate) fn mirror(&self) -> MutexGuard<'_, Mirror> {
+        self.mirror.lock().unwrap_or_else(|poisoned| {
+            let mut m = poisoned.into_inner();
+            m.registry.abort();
+            m.untrack();
+            self.mirror.clear_poison();
+            tracing::error!(peer = %self.cfg.party, "a mirror's lock was poisoned by a panic; recovered");
+            m
+        })
+    }
+
+    /// The pull loop's state.
     pub(crate) fn status(&self) -> LinkStatus {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+        relock(&self.status).clone()
     }
 
-    /// A signed checkpoint of the peer's arrived: pull now, unless the loop
-    /// is backing off after failures (an announcement never shortens a
-    /// backoff, so no one can make this node pull faster than it chooses).
-    pub(crate) fn poke(&self) {
-        if self.status().failures == 0 {
+    /// A signed checkpoint of the peer's arrived, for `size` entries: pull
+    /// now, if it is more than the mirror holds and than any checkpoint
+    /// announced before, and the loop is not backing off after failures.
+    /// An announcement never shortens a backoff, and a checkpoint replayed
+    /// by anyone wakes at most one pull, so no one can make this node pull
+    /// faster than it chooses (only the peer, by signing new checkpoints).
+    pub(crate) fn poke(&self, size: u64) {
+        if size > self.mirrored.load(Ordering::Relaxed)
+            && self.status().failures == 0
+            && self.announced.fetch_max(size, Ordering::SeqCst) < size
+        {
             self.poked.store(true, Ordering::SeqCst);
             self.wake.signal();
         }
@@ -380,7 +417,7 @@ pub(crate) struct Target {
     endpoint: Endpoint,
     /// The cosigner key, when known (always for witnesses).
     pub(crate) vkey: Option<Verifier>,
-    status: Mutex<PushStatus>,
+    pub(crate) status: Mutex<PushStatus>,
     pub(crate) wake: Wake,
 }
 
@@ -395,9 +432,9 @@ impl Target {
         }
     }
 
-    /// How pushing stands (a poisoned lock reads as the default).
+    /// How pushing stands.
     pub(crate) fn status(&self) -> PushStatus {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+        relock(&self.status).clone()
     }
 
     /// The target as `/status` shows it.
@@ -569,7 +606,7 @@ pub fn key_text(pin: Option<accord_net::Pin>) -> String {
 
 /// The nonces of peer requests seen within the validity window.
 #[derive(Debug, Default)]
-pub struct Nonces(Mutex<std::collections::HashMap<String, u64>>);
+pub struct Nonces(pub(crate) Mutex<std::collections::HashMap<String, u64>>);
 
 /// Most nonces remembered at once; past it, new requests wait for the old
 /// ones to expire (a peer reads at most a few hundred times a minute).
@@ -579,9 +616,7 @@ impl Nonces {
     /// Remembers `nonce` (signed at `ts`); false if it was seen already or
     /// the cache is full of live nonces.
     fn fresh(&self, nonce: &str, ts: u64, now: u64) -> bool {
-        let Ok(mut seen) = self.0.lock() else {
-            return false;
-        };
+        let mut seen = relock(&self.0);
         if seen.len() >= MAX_NONCES / 2 {
             seen.retain(|_, t| t.abs_diff(now) <= PEER_SKEW_SECONDS);
         }
@@ -667,6 +702,20 @@ fn nonce() -> String {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The most of an error's text kept in a status or a log line: errors
+/// quote what the other end sent (a malformed note's line), and a hostile
+/// peer or witness chooses that.
+const MAX_ERROR_CHARS: usize = 400;
+
+/// `e`'s text, cut at [`MAX_ERROR_CHARS`] characters.
+fn bounded_error(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    match text.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], text.len()),
+        None => text,
+    }
 }
 
 /// A GET to the peer's node; with `signer`, signed for the peer's log.
@@ -1104,7 +1153,9 @@ pub(crate) fn pull_once(
             reason: format!("the peer's checkpoint does not verify: {e}"),
         })?
         .into_checkpoint();
+    link.signed.fetch_max(cp.size, Ordering::Relaxed);
     let h = held(link, treaty)?;
+    link.mirrored.store(h.size, Ordering::Relaxed);
     let (have, n) = (h.size, cp.size);
     if n <= have {
         // Nothing new; but the peer's tree at n must be the one held.
@@ -1165,7 +1216,9 @@ pub(crate) fn pull_once(
         Err(BatchError::Evidence(e)) => return Err(flag(link, *e)),
     };
     let mut m = link.mirror_for_sync()?;
-    apply_batch(&mut m, treaty, batch, clock.today())
+    let applied = apply_batch(&mut m, treaty, batch, clock.today());
+    link.mirrored.store(m.log.size(), Ordering::Relaxed);
+    applied
 }
 
 impl Node {
@@ -1183,9 +1236,7 @@ impl Node {
                     }
                 });
             let wait = {
-                let Ok(mut st) = link.status.lock() else {
-                    return;
-                };
+                let mut st = relock(&link.status);
                 match result {
                     Ok(more) => {
                         st.last_ok = Some(unix_now());
@@ -1201,6 +1252,7 @@ impl Node {
                             SyncError::Inconsistent(_) => backoff(self.interval, 16),
                             _ => backoff(self.interval, st.failures - 1),
                         };
+                        let e = bounded_error(&e);
                         tracing::warn!(
                             peer = %link.cfg.party,
                             url = %link.cfg.url,
@@ -1209,7 +1261,7 @@ impl Node {
                             error = %e,
                             "pull failed"
                         );
-                        st.last_error = Some(e.to_string());
+                        st.last_error = Some(e);
                         st.retry_in_ms = wait.as_millis() as u64;
                         Some(wait)
                     }
@@ -1235,7 +1287,7 @@ impl Node {
             late: a.late.clone(),
             recovered: false,
         };
-        let mut inner = self.inner.lock().map_err(|_| SyncError::Poisoned("node"))?;
+        let mut inner = self.state();
         let crate::Inner {
             receipts, signer, ..
         } = &mut *inner;
@@ -1256,9 +1308,7 @@ impl Node {
                 return;
             }
             let result = self.push_once(target);
-            let Ok(mut st) = target.status.lock() else {
-                return;
-            };
+            let mut st = relock(&target.status);
             match result {
                 Ok(()) => {
                     st.failures = 0;
@@ -1266,9 +1316,10 @@ impl Node {
                     wait = self.interval;
                 }
                 Err(e) => {
+                    let e = bounded_error(&e);
                     tracing::warn!(target_url = %target.url, failures = st.failures + 1, error = %e, "push failed");
                     st.failures += 1;
-                    st.last_error = Some(e.to_string());
+                    st.last_error = Some(e);
                     wait = backoff(self.interval, st.failures - 1);
                 }
             }
@@ -1277,11 +1328,10 @@ impl Node {
 
     /// Posts the latest checkpoint to one target if it has not cosigned it.
     fn push_once(&self, target: &Target) -> Result<(), PushError> {
-        let poisoned = |_| PushError::Poisoned("push target");
         for _ in 0..3 {
-            let acked = target.status.lock().map_err(poisoned)?.acknowledged;
+            let acked = relock(&target.status).acknowledged;
             let (note, size, proof) = {
-                let mut inner = self.inner.lock().map_err(|_| PushError::Poisoned("node"))?;
+                let mut inner = self.state();
                 let crate::Inner { log, signer, .. } = &mut *inner;
                 let note = log.checkpoint(signer)?;
                 let size = log.size();
@@ -1292,12 +1342,7 @@ impl Node {
                 };
                 (note, size, proof)
             };
-            let have_cosig = target
-                .status
-                .lock()
-                .map_err(poisoned)?
-                .cosignature
-                .is_some();
+            let have_cosig = relock(&target.status).cosignature.is_some();
             if size == 0 || (acked == size && have_cosig) {
                 return Ok(());
             }
@@ -1318,7 +1363,7 @@ impl Node {
             )?;
             let status = reply.status;
             let text = reply.text().trim().to_string();
-            let mut st = target.status.lock().map_err(poisoned)?;
+            let mut st = relock(&target.status);
             match status {
                 200 => {
                     let verified = match &target.vkey {

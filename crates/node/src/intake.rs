@@ -32,13 +32,22 @@ use std::sync::Arc;
         (status = 403, description = "Not an operator token, or another party's notification", body = accord_api::ErrorBody),
         (status = 409, description = "A notification number already used", body = accord_api::ErrorBody),
         (status = 413, description = "Body over 1 MiB, or a notification whose log entry would exceed 65,535 bytes", body = accord_api::ErrorBody),
-        (status = 422, description = "Impossible under the treaty or the registry", body = accord_api::ErrorBody),
+        (status = 422, description = "Impossible under the treaty or the registry, or `sent` after the node's date", body = accord_api::ErrorBody),
     )
 )]
 pub(crate) async fn post_notifications(
     State(node): State<Arc<Node>>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let answer = intake(&node, body).await;
+    match &answer {
+        Ok((status, Json(a))) => node.metrics.intake(*status, a.numbers.len()),
+        Err(e) => node.metrics.intake(e.status(), 0),
+    }
+    answer
+}
+
+async fn intake(node: &Arc<Node>, body: Bytes) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest {
         message: "the body is not UTF-8".into(),
         field: None,
@@ -62,9 +71,19 @@ pub(crate) async fn post_notifications(
     }
     let mut batch: Vec<(String, Notification)> = vec![];
     let mut entries = vec![];
+    let today = node.clock.today();
     for (i, v) in items.iter().enumerate() {
         let at = format!("notification {i}");
         let n = parse_one(v.get(), &at).map_err(from_input)?;
+        // A notification cannot have been sent after the date the node
+        // lives on (its clock, UTC unless simulated): one that says so is
+        // refused before it can count against any deadline.
+        if n.sent > today {
+            return Err(ApiError::Unprocessable {
+                message: format!("{at}: sent {} is after this node's date, {today}", n.sent),
+                field: Some("sent".into()),
+            });
+        }
         // Its log entry, now: one that can never be logged is refused alone,
         // before it joins (and could spoil) a group commit.
         entries.push(canonical_entry(&n.to_json()).map_err(|e| match e {
@@ -78,14 +97,11 @@ pub(crate) async fn post_notifications(
     // appends all that pass to the log in one durable write, and answers
     // each. SQLite work is blocking: off the async threads.
     let (reply, answer) = tokio::sync::oneshot::channel();
-    node.queue
-        .lock()
-        .map_err(|_| internal("the node's queue lock is poisoned"))?
-        .push(Job {
-            batch,
-            entries,
-            reply,
-        });
+    crate::relock(&node.queue).push(Job {
+        batch,
+        entries,
+        reply,
+    });
     let node2 = node.clone();
     tokio::task::spawn_blocking(move || node2.drain())
         .await
@@ -108,15 +124,9 @@ pub(crate) struct Job {
 impl Node {
     /// Takes the queue's jobs under the node's lock until it is empty.
     fn drain(&self) {
-        let Ok(mut inner) = self.inner.lock() else {
-            tracing::error!("the node's lock is poisoned");
-            return;
-        };
+        let mut inner = self.state();
         loop {
-            let jobs = match self.queue.lock() {
-                Ok(mut q) => std::mem::take(&mut *q),
-                Err(_) => return,
-            };
+            let jobs = std::mem::take(&mut *crate::relock(&self.queue));
             if jobs.is_empty() {
                 return;
             }

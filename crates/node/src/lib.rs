@@ -18,6 +18,8 @@
 //! - tiles, proofs, receipts and the feed for operators, readers and peers.
 //! - `GET /`, `GET /workbench/...`: the analyst's workbench, with its
 //!   queries and `GET /keys` ([`workbench`]).
+//! - `GET /metrics`: counters and state in the Prometheus text format
+//!   (public, aggregates only: [`metrics`]).
 //! - `GET /openapi.json`: this interface as OpenAPI 3.1, generated from the
 //!   handlers and the types of [`accord_api`] ([`openapi`]).
 //!
@@ -34,7 +36,7 @@ use accord_regime::receipts::{self, Receipt};
 use accord_regime::RegimeError;
 use accord_registry::{Store, StoreError};
 use accord_treaty::Treaty;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 mod auth;
 pub mod client;
@@ -43,6 +45,7 @@ pub mod error;
 pub mod exchange;
 mod inspections;
 mod intake;
+mod metrics;
 pub mod net;
 pub mod openapi;
 mod reads;
@@ -88,6 +91,8 @@ pub struct Node {
     nonces: exchange::Nonces,
     /// TLS (or plain HTTP on loopback) for the listener and the loops.
     net: net::Net,
+    /// Counters for `GET /metrics`.
+    metrics: metrics::Metrics,
     /// The node's party's compliance, kept folded (opened at the first
     /// report); locked after the node's state, never before it.
     tracker: Mutex<Option<accord_regime::tracker::Tracker>>,
@@ -147,6 +152,17 @@ pub enum StartError {
     /// A peer's key is this node's own.
     #[error("peer `{0}` has this node's own log key")]
     OwnKey(String),
+    /// A peer is listed twice (or is this node's own party).
+    #[error("peer `{0}` is listed twice, or is this node's own party")]
+    DuplicatePeer(String),
+    /// Two peers have the same log key: either could read as the other.
+    #[error("peers `{first}` and `{second}` have the same log key")]
+    SharedPeerKey {
+        /// The peer listed first.
+        first: String,
+        /// The peer listed later.
+        second: String,
+    },
     /// A mirror's directory or stores could not be opened.
     #[error("the mirror of {party}: {source}")]
     Mirror {
@@ -158,6 +174,13 @@ pub enum StartError {
     /// The node's lock was poisoned before it started (cannot happen).
     #[error("the node's state is poisoned")]
     Poisoned,
+}
+
+/// Whether two verifiers hold the same public key, whatever their names
+/// (the key is the last `+`-separated field of a verifier's text).
+fn same_key(a: &Verifier, b: &Verifier) -> bool {
+    let key = |v: &Verifier| v.to_string().rsplit('+').next().map(str::to_string);
+    key(a) == key(b)
 }
 
 /// Brings `registry` level with `log` (see [`accord_regime::feed::catch_up`]).
@@ -205,6 +228,7 @@ impl Node {
             origin,
             nonces: exchange::Nonces::default(),
             net: net::Net::insecure_plaintext(),
+            metrics: metrics::Metrics::default(),
             tracker: Mutex::new(None),
         }
     }
@@ -255,8 +279,21 @@ impl Node {
                     treaty: self.treaty.id.clone(),
                 });
             }
-            if peer.vkey == vkey {
+            if same_key(&peer.vkey, &vkey) {
                 return Err(StartError::OwnKey(peer.party.clone()));
+            }
+            if peer.party == self.party || self.links.iter().any(|l| l.cfg.party == peer.party) {
+                return Err(StartError::DuplicatePeer(peer.party.clone()));
+            }
+            if let Some(l) = self
+                .links
+                .iter()
+                .find(|l| same_key(&l.cfg.vkey, &peer.vkey))
+            {
+                return Err(StartError::SharedPeerKey {
+                    first: l.cfg.party.clone(),
+                    second: peer.party.clone(),
+                });
             }
             let endpoint = self.net.endpoint(&client, &peer.url, peer.tls_pin)?;
             let (origin, mut mirror) =
@@ -330,11 +367,36 @@ impl Node {
         Ok(self)
     }
 
-    /// The node's state, locked (a poisoned lock is an internal error).
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, ApiError> {
-        self.inner
-            .lock()
-            .map_err(|_| internal("the node's lock is poisoned"))
+    /// The node's state, locked. Never fails: a lock poisoned by a panic
+    /// is recovered ([`Node::state`]); the `Result` is the handlers' shape.
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, ApiError> {
+        Ok(self.state())
+    }
+
+    /// The node's state, locked; a lock poisoned by a panic while it was
+    /// held is recovered, not left to answer 500 forever.
+    ///
+    /// What a panic can leave behind: the log and the registry write in
+    /// SQLite transactions, which roll back when they are dropped during
+    /// the unwinding, so the durable state is whole; the log's size is set
+    /// only after its commit. What may be stale is in memory: the
+    /// registry's folded tip (or a staged chain) and the compliance
+    /// tracker. So the tip is dropped (`Store::abort`: the next check
+    /// refolds from the stored rows), the tracker is dropped (reopened at
+    /// the next report), and the registry is marked lagging, so the next
+    /// write first catches it up with the log (a panic between the log's
+    /// append and the registry's write leaves it one batch behind).
+    fn state(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| {
+            let mut inner = poisoned.into_inner();
+            inner.registry.abort();
+            inner.lagging = true;
+            self.inner.clear_poison();
+            // The tracker may have missed what was committed: refolded.
+            *self.tracker_lock() = None;
+            tracing::error!("the node's lock was poisoned by a panic; recovered (registry tip dropped, caught up before the next write)");
+            inner
+        })
     }
 
     /// Runs `f` on the node's party's tracker, opening it first if needed
@@ -348,10 +410,7 @@ impl Node {
             // Opened under the node's lock, so that no batch is committed
             // between what it reads and what it is told.
             let inner = self.lock()?;
-            let mut t = self
-                .tracker
-                .lock()
-                .map_err(|_| internal("the tracker's lock is poisoned"))?;
+            let mut t = self.tracker_lock();
             if t.is_none() {
                 let dir = inner
                     .registry
@@ -381,27 +440,65 @@ impl Node {
 
     /// Tells the tracker what was committed (or that it must refold).
     pub(crate) fn tracked(&self, batches: &[(Vec<accord_registry::Notification>, bool)]) {
-        if let Ok(mut t) = self.tracker.lock() {
-            if let Some(tr) = t.as_mut() {
-                for (b, onto) in batches {
-                    tr.push(b, *onto);
-                }
+        if let Some(tr) = self.tracker_lock().as_mut() {
+            for (b, onto) in batches {
+                tr.push(b, *onto);
             }
         }
     }
 
     /// The tracker must refold everything (the registry was caught up).
     pub(crate) fn untrack(&self) {
-        if let Ok(mut t) = self.tracker.lock() {
-            if let Some(tr) = t.as_mut() {
-                tr.invalidate();
-            }
+        if let Some(tr) = self.tracker_lock().as_mut() {
+            tr.invalidate();
         }
+    }
+
+    /// The tracker, locked; after a panic while it was held it is dropped
+    /// (reopened, refolded from the registry, at the next report).
+    fn tracker_lock(&self) -> MutexGuard<'_, Option<accord_regime::tracker::Tracker>> {
+        self.tracker.lock().unwrap_or_else(|poisoned| {
+            let mut t = poisoned.into_inner();
+            *t = None;
+            self.tracker.clear_poison();
+            t
+        })
     }
 
     /// The link to `party`'s node.
     fn link(&self, party: &str) -> Option<&Arc<Link>> {
         self.links.iter().find(|l| l.cfg.party == party)
+    }
+}
+
+/// Locks a mutex over plain data (a status, a queue, a nonce cache), which
+/// is valid after any partial update: a panic elsewhere while it was held
+/// does not make it unusable.
+pub(crate) fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| {
+        m.clear_poison();
+        poisoned.into_inner()
+    })
+}
+
+impl Node {
+    /// Fault injection, for the attack tests only (the node never calls
+    /// it): panics while holding the node's lock, its queue's, and every
+    /// mirror's, link status's and push target's, as a bug in a handler
+    /// would. After it every lock must recover.
+    #[doc(hidden)]
+    pub fn panic_holding_locks(&self, why: &str) -> ! {
+        let _inner = self.inner.lock();
+        let _tracker = self.tracker.lock();
+        let _queue = self.queue.lock();
+        let _links: Vec<_> = self
+            .links
+            .iter()
+            .map(|l| (l.mirror.lock(), l.status.lock()))
+            .collect();
+        let _targets: Vec<_> = self.targets.iter().map(|t| t.status.lock()).collect();
+        let _nonces = self.nonces.0.lock();
+        panic!("injected fault: {why}");
     }
 }
 
@@ -413,13 +510,37 @@ pub(crate) async fn blocking<R: Send + 'static>(
 }
 
 /// The router (tests call it directly, without a server): every request is
-/// authenticated from its head before its body is read.
+/// authenticated from its head before its body is read; 5xx answers (and
+/// handlers that panic) are counted for `/metrics`.
 pub fn router(node: Arc<Node>) -> axum::Router {
+    router_with(node, axum::Router::new())
+}
+
+/// [`router`] with `extra` routes (fault injection in the attack tests)
+/// under the same layers.
+fn router_with(node: Arc<Node>, extra: axum::Router) -> axum::Router {
     let n = node.clone();
+    let counted = node.clone();
     openapi::party_routes()
         .build(node)
+        .merge(extra)
         .layer(accord_net::AuthLayer::new(
-            move |parts: &mut axum::http::request::Parts| auth::before_body(&n, parts),
+            move |parts: &mut axum::http::request::Parts| {
+                let decision = auth::before_body(&n, parts);
+                if let Err(e) = &decision {
+                    if parts.method == axum::http::Method::POST
+                        && parts.uri.path() == "/notifications"
+                    {
+                        n.metrics.intake(e.status(), 0);
+                    }
+                }
+                decision
+            },
+        ))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                metrics::count_errors(counted.clone(), req, next)
+            },
         ))
 }
 
@@ -429,6 +550,19 @@ pub fn router(node: Arc<Node>) -> axum::Router {
 pub async fn serve_until(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_until(node, listener, axum::Router::new(), shutdown).await
+}
+
+/// [`serve_until`] with `extra` routes beside the node's: fault injection
+/// for the attack tests only (a route that panics, as a bug in a handler
+/// would). The node never mounts any.
+#[doc(hidden)]
+pub async fn serve_with_until(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    extra: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let pins: accord_net::PinSet = node.links.iter().filter_map(|l| l.cfg.tls_pin).collect();
@@ -444,8 +578,11 @@ pub async fn serve_until(
         }
         workbench::warm(&warming)
     });
-    let app = router(node).layer(accord_net::RequestLogLayer);
-    let served = accord_net::serve(listener, app, limits, transport, shutdown)
+    let app = router_with(node.clone(), extra).layer(accord_net::RequestLogLayer);
+    let server = accord_net::Server::new(limits, transport);
+    node.metrics.set_transport(server.stats());
+    let served = server
+        .serve(listener, app, shutdown)
         .await
         .map_err(std::io::Error::other);
     let _ = tokio::task::spawn_blocking(move || exchange.stop()).await;
@@ -513,5 +650,70 @@ pub fn start_exchange(node: &Arc<Node>) -> Exchange {
         stop,
         node: node.clone(),
         threads,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(dir: &std::path::Path) -> Arc<Node> {
+        let treaty = Treaty::load("new-start-2021").expect("treaty");
+        let signer = Signer::from_seed("accord/new-start-2021/US", [1; 32]).expect("signer");
+        let log = LogStore::init(&dir.join("log.sqlite"), signer.name(), &signer.verifier())
+            .expect("log");
+        let registry = Store::create(
+            &dir.join("registry"),
+            accord_registry::Meta {
+                party: "US".into(),
+                treaty: treaty.id.clone(),
+                synthetic: true,
+                provenance: "test".into(),
+            },
+        )
+        .expect("registry");
+        Arc::new(Node::new(log, registry, treaty, signer, None, vec![]))
+    }
+
+    /// A panic while the node's lock is held may have come between a
+    /// registry commit and the tracker's update: the recovery drops the
+    /// tracker, marks the registry lagging, and clears the poison.
+    #[test]
+    fn a_poisoned_node_lock_drops_the_tracker_and_marks_the_registry_lagging() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let n = node(dir.path());
+        n.with_tracker(|_| Ok(())).expect("tracker");
+        assert!(n.tracker_lock().is_some());
+        let m = n.clone();
+        let panicked = std::thread::spawn(move || {
+            let _held = m.inner.lock();
+            panic!("injected");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(n.inner.is_poisoned());
+        assert!(n.state().lagging);
+        assert!(!n.inner.is_poisoned());
+        assert!(n.tracker_lock().is_none());
+        // Reopened at the next report.
+        n.with_tracker(|_| Ok(())).expect("tracker");
+        assert!(n.tracker_lock().is_some());
+    }
+
+    /// A panic while the tracker's own lock is held drops the tracker.
+    #[test]
+    fn a_poisoned_tracker_lock_drops_the_tracker() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let n = node(dir.path());
+        n.with_tracker(|_| Ok(())).expect("tracker");
+        let m = n.clone();
+        let panicked = std::thread::spawn(move || {
+            let _held = m.tracker.lock();
+            panic!("injected");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(n.tracker_lock().is_none());
+        assert!(!n.tracker.is_poisoned());
     }
 }

@@ -58,7 +58,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
 /// The party node's routes.
 pub fn party_routes() -> Routes<std::sync::Arc<crate::Node>> {
-    use crate::{inspections, intake, reads, witness, workbench};
+    use crate::{inspections, intake, metrics, reads, witness, workbench};
     use axum::routing::{get, post};
     Routes::new()
         .add("/", &["get"], get(workbench::page))
@@ -110,6 +110,7 @@ pub fn party_routes() -> Routes<std::sync::Arc<crate::Node>> {
         .add("/add-checkpoint", &["post"], post(witness::add_checkpoint))
         .add("/status", &["get"], get(reads::get_status))
         .add("/exchange", &["get"], get(reads::get_exchange))
+        .add("/metrics", &["get"], get(metrics::get_metrics))
         .add("/openapi.json", &["get"], get(party_document))
 }
 
@@ -193,6 +194,7 @@ impl utoipa::Modify for Security {
         crate::witness::add_checkpoint,
         crate::reads::get_status,
         crate::reads::get_exchange,
+        crate::metrics::get_metrics,
         party_document,
     ),
     modifiers(&Security)

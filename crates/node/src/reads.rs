@@ -569,7 +569,7 @@ pub(crate) async fn get_inclusion(
     params(("path" = String, Path, description = "The tile path after `tile/`, as C2SP tlog-tiles spells it")),
     security(("operator" = []), ("reader" = []), ("peer" = [])),
     responses(
-        (status = 200, description = "The tile's bytes", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The tile's bytes; an entry bundle is gzip-compressed (`Content-Encoding: gzip`) when the request's `Accept-Encoding` takes gzip", body = Vec<u8>, content_type = "application/octet-stream"),
         (status = 400, description = "A malformed tile path", body = api::ErrorBody),
         (status = 401, description = "No credentials", body = api::ErrorBody),
         (status = 404, description = "Not in the log at its size (yet)", body = api::ErrorBody),
@@ -578,14 +578,27 @@ pub(crate) async fn get_inclusion(
 pub(crate) async fn get_tile(
     State(node): State<Arc<Node>>,
     axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = tiles::parse(&path).map_err(|e| ApiError::bad("path", format!("tile/{path}: {e}")))?;
+    // Entry bundles are JSON text and compress several times over; hash
+    // tiles are hashes, which do not.
+    let bundle = t.level.is_none();
+    let gzip = bundle && accepts_gzip(&headers);
     let bytes = blocking(move || {
-        let inner = node.lock()?;
-        tiles::read(&inner.log, t).map_err(|e| match e {
-            e @ TileError::NotYet { .. } => ApiError::NotFound(e.to_string()),
-            other => internal(other),
-        })
+        let bytes = {
+            let inner = node.lock()?;
+            tiles::read(&inner.log, t).map_err(|e| match e {
+                e @ TileError::NotYet { .. } => ApiError::NotFound(e.to_string()),
+                other => internal(other),
+            })?
+        };
+        // Compressed with no lock held, off the async threads.
+        if gzip {
+            gzip_bytes(&bytes).map_err(internal)
+        } else {
+            Ok(bytes)
+        }
     })
     .await?;
     // A full tile never changes; a partial one is replaced as the log grows.
@@ -594,12 +607,64 @@ pub(crate) async fn get_tile(
     } else {
         "private, no-cache"
     };
-    Ok((
+    let mut resp = (
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
             (header::CACHE_CONTROL, cache),
         ],
         bytes,
     )
-        .into_response())
+        .into_response();
+    if bundle {
+        let h = resp.headers_mut();
+        h.insert(
+            header::VARY,
+            header::HeaderValue::from_static("accept-encoding"),
+        );
+        if gzip {
+            h.insert(
+                header::CONTENT_ENCODING,
+                header::HeaderValue::from_static("gzip"),
+            );
+        }
+    }
+    Ok(resp)
+}
+
+/// Whether `Accept-Encoding` takes gzip (RFC 9110 §12.5.3): `gzip` (or
+/// `x-gzip`) with a weight above zero, or else `*` with one. Unparsable
+/// weights count as zero.
+pub(crate) fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .find_map(|p| {
+                    let p = p.trim();
+                    p.strip_prefix("q=").or_else(|| p.strip_prefix("Q="))
+                })
+                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                gzip = Some(q);
+            } else if coding == "*" {
+                any = Some(q);
+            }
+        }
+    }
+    gzip.or(any).is_some_and(|q| q > 0.0)
+}
+
+/// `bytes` as a gzip member (RFC 1952), at the default level.
+fn gzip_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    e.write_all(bytes)?;
+    e.finish()
 }

@@ -117,11 +117,11 @@ pub(crate) async fn add_checkpoint(
     let now = exchange::unix_now();
     // A peer's new checkpoint, signed by the peer: its entries are waiting,
     // so pull now (a pull loop in backoff keeps its backoff; an unsigned
-    // poke wakes nothing).
+    // poke, or one no larger than the mirror, wakes nothing).
     if let Some(origin) = note.lines().next() {
         for l in node.links.iter().filter(|l| l.origin == origin) {
-            if accord_log::open_checkpoint(&note, &l.cfg.vkey, &[]).is_ok() {
-                l.poke();
+            if let Ok(cp) = accord_log::open_checkpoint(&note, &l.cfg.vkey, &[]) {
+                l.poke(cp.into_checkpoint().size);
             }
         }
     }

@@ -23,10 +23,10 @@ pub struct WitnessNode {
 }
 
 impl WitnessNode {
+    /// The witness, locked (never fails: the witness's state is in SQLite
+    /// transactions, whole after a panic, so a poisoned lock is recovered).
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Witness>, ApiError> {
-        self.witness
-            .lock()
-            .map_err(|_| internal("the witness's lock is poisoned"))
+        Ok(crate::relock(&self.witness))
     }
 
     /// A witness node over an opened witness state; `follows` are the

@@ -321,6 +321,7 @@ async fn openapi_documents_every_route() {
             "/history",
             "/inspections",
             "/keys",
+            "/metrics",
             "/notifications",
             "/openapi.json",
             "/proof/consistency",
