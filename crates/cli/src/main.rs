@@ -98,6 +98,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `accord … | head`: a closed pipe ends the output quietly (exit 0),
+    // whichever command was printing, instead of a panic.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", |m| m.as_str());
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
     let cli = Cli::parse();
     // Structured logs on standard error (ACCORD_LOG=debug for more; the
     // nodes log every request and every failed pull and push).

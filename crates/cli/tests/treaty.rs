@@ -188,3 +188,35 @@ fn check_under_russias_reading_finds_the_101() {
         text(&o)
     );
 }
+
+/// `accord … | head`: output into a pipe already closed ends quietly with
+/// exit 0, whichever command prints (these print with `println!`).
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for args in [
+        &["treaty", "show", "new-start-2021"][..],
+        &[
+            "treaty",
+            "timeline",
+            "new-start-2021",
+            "--date",
+            "2023-06-01",
+        ][..],
+        &["history"][..],
+    ] {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+            .current_dir(tmp.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // The reading end closes before anything is written.
+        drop(c.stdout.take());
+        let o = c.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

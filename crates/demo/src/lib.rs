@@ -34,7 +34,7 @@ pub struct Args {
     json: bool,
     /// Instead: run both parties' nodes in this process (fresh keys and
     /// tokens), feed each its year over HTTP, cross-witness, print the
-    /// dashboard URLs, and serve until Ctrl-C.
+    /// workbench URLs, and serve until Ctrl-C.
     #[arg(long, conflicts_with = "json")]
     serve: bool,
     /// With --serve: the US node's port; Russia's is the next (0: any free ports).

@@ -4,7 +4,7 @@
 //! operator API (real HTTP, group commit, durable log) in date order, on a
 //! simulated clock that follows the year; the nodes exchange them (pull,
 //! verify, mirror, receipt) and push their checkpoints to each other and to
-//! the witness for cosignatures. The dashboards stay up until Ctrl-C.
+//! the witness for cosignatures. The workbenches stay up until Ctrl-C.
 
 use accord_log::{LogStore, Signer, Witness};
 use accord_net::{Endpoint, Identity, IdentityOptions, Pin};
