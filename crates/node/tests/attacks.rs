@@ -941,10 +941,7 @@ fn a_lock_poisoned_by_a_panic_is_recovered_and_the_registry_stays_whole() {
     let full = accord_regime::compliance_of(
         &treaty,
         &registry,
-        accord_regime::Observations {
-            inspections: &[],
-            late_deliveries: &[],
-        },
+        accord_regime::Observations::default(),
         &[date(ON)],
     )
     .expect("fold")
