@@ -67,16 +67,6 @@ pub(crate) fn load_verified(
     Ok(Keys::pin(&t.keys, &pinned).and_then(|keys| verify(&t, &keys)))
 }
 
-fn when(t: u64) -> String {
-    i64::try_from(t)
-        .ok()
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map_or_else(
-            || t.to_string(),
-            |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        )
-}
-
 fn verify_cmd(a: &VerifyArgs) -> Result<ExitCode> {
     let v = match load_verified(&a.transcript, &a.vkeys)? {
         Ok(v) => v,
@@ -107,9 +97,9 @@ fn verify_cmd(a: &VerifyArgs) -> Result<ExitCode> {
         );
         println!(
             "  commitment cosigned {}; population {}; reveal {}",
-            when(v.commitment_cosigned_at()),
-            when(v.population_cosigned_at()),
-            when(v.revealed_at())
+            accord_draw::transcript::utc(v.commitment_cosigned_at()),
+            accord_draw::transcript::utc(v.population_cosigned_at()),
+            accord_draw::transcript::utc(v.revealed_at())
         );
         if let Some(s) = v.subject() {
             println!("  population of {s}: {} sites", v.population_sites().len());

@@ -46,7 +46,7 @@ impl Made {
             p.checking.party,
             t.commitment_entry.entry.commitment.get(..16).unwrap_or(""),
             t.commitment_entry.index,
-            when(self.draw.commitment_cosigned_at()),
+            accord_draw::transcript::utc(self.draw.commitment_cosigned_at()),
         ));
         let size = match t.population_entry.entry.items {
             0 => format!("{} sites", t.population_entry.entry.sites),
@@ -56,9 +56,9 @@ impl Made {
             "       then {} fixed the population ({size}) at its log index {}, cosigned {}; {} revealed, cosigned {}; seed {}…",
             p.checked.party,
             t.population_entry.index,
-            when(self.draw.population_cosigned_at()),
+            accord_draw::transcript::utc(self.draw.population_cosigned_at()),
             p.checking.party,
-            when(self.draw.revealed_at()),
+            accord_draw::transcript::utc(self.draw.revealed_at()),
             self.draw.seed().get(..16).unwrap_or(""),
         ));
         say(&format!("       {}", n.verify_command(self)));
@@ -74,16 +74,6 @@ impl Made {
 pub(crate) fn unix(day: NaiveDate) -> u64 {
     day.and_hms_opt(0, 0, 0)
         .map_or(0, |t| t.and_utc().timestamp().max(0) as u64)
-}
-
-fn when(t: u64) -> String {
-    i64::try_from(t)
-        .ok()
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map_or_else(
-            || t.to_string(),
-            |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        )
 }
 
 impl Neutral {

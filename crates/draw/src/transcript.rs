@@ -231,3 +231,15 @@ impl Keys {
         }
     }
 }
+
+/// A witness timestamp (Unix seconds) as `YYYY-MM-DD HH:MM:SS UTC` (the
+/// number itself when no date holds it).
+pub fn utc(t: u64) -> String {
+    i64::try_from(t)
+        .ok()
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map_or_else(
+            || t.to_string(),
+            |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
+}
