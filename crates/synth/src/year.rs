@@ -15,7 +15,9 @@
 //!   (4 notifications).
 //!
 //! Items in an operation are held out of every pool until the day after its
-//! last step, so operations never interleave on one item; a generated year
+//! last step is sent, so operations never interleave on one item, neither by
+//! date nor by number (a registry takes notifications in number order, a
+//! batch at a time, and each batch must fold cleanly by date); a generated year
 //! that raised any finding would be a bug, and tests check that none does. Data exchanges as of each 1 March and 1 September in the
 //! span carry the item-level numbers of that date. Notifications are
 //! numbered in the order sent; each is sent within the deadline unless chosen
@@ -37,7 +39,8 @@ pub struct YearOptions {
     pub days: u32,
     /// About how many change notifications to make (data exchanges extra).
     pub notifications: usize,
-    /// How many to send after their deadline (findings on purpose).
+    /// How many to send after their deadline (findings on purpose): at most
+    /// this many, where sending late reorders no item's notifications.
     pub late: usize,
     /// Seed.
     pub seed: u64,
@@ -425,8 +428,18 @@ pub fn year_of_notifications(
             }
             ops += 1;
             owed -= len as f64;
+            // Free again the day after the last of its notifications is
+            // *sent*, not only the day after the last event: the registry
+            // takes notifications in number (sent) order, so an operation
+            // that began on an item while an earlier one's notifications
+            // about it were still unsent would be refused at a batch boundary
+            // (a removal from deployment of an item not yet declared deployed).
+            let sent_day = u32::try_from((sent - start).num_days()).unwrap_or(u32::MAX);
             for (d, r) in release {
-                releases.entry(d).or_default().push(r);
+                releases
+                    .entry(d.max(sent_day.saturating_add(1)))
+                    .or_default()
+                    .push(r);
             }
         }
     }
@@ -441,15 +454,42 @@ pub fn year_of_notifications(
     steps.retain(|s| last_day.get(&s.op).is_some_and(|d| *d <= end));
 
     // Late on purpose: the last step of some operations (nothing of that
-    // operation comes after it, so sending it late breaks no order).
+    // operation comes after it), and only where no later operation's
+    // notification about the same items is sent before it: sent later, it is
+    // numbered later, and a registry taking them in number order must still
+    // see each item's notifications in the order of their dates.
+    let mut touching: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, st) in steps.iter().enumerate() {
+        for name in names(&st.n.event) {
+            touching.entry(name).or_default().push(i);
+        }
+    }
     let mut candidates: Vec<usize> = (0..steps.len())
         .filter(|&i| steps[i].last_of_op && matches!(steps[i].n.event, Event::Deployment { .. }))
         .collect();
     candidates.shuffle(&mut rng);
-    for &i in candidates.iter().take(opts.late) {
-        let n = &mut steps[i].n;
-        n.sent = n.date
+    let mut late: Vec<(usize, NaiveDate)> = vec![];
+    for &i in &candidates {
+        if late.len() == opts.late {
+            break;
+        }
+        let n = &steps[i].n;
+        let sent = n.date
             + Days::new(u64::from(treaty.notifications.deadline_days) + rng.gen_range(3..=9));
+        let clear = names(&n.event).into_iter().all(|name| {
+            touching.get(name).is_none_or(|js| {
+                js.iter()
+                    .filter(|&&j| steps[j].gen > steps[i].gen)
+                    .all(|&j| steps[j].n.sent >= sent)
+            })
+        });
+        if clear {
+            late.push((i, sent));
+        }
+    }
+    drop(touching);
+    for (i, sent) in late {
+        steps[i].n.sent = sent;
     }
 
     // Numbering in the order sent, then the data exchanges of the span.
@@ -516,4 +556,21 @@ pub fn year_of_notifications(
         }
     }
     Ok(out)
+}
+
+/// The items a generated notification is about (the item, and the launcher
+/// it is deployed into or enters in).
+fn names(e: &Event) -> Vec<&str> {
+    match e {
+        Event::Deployment { item, launcher, .. }
+        | Event::AccountabilityEntry { item, launcher, .. } => std::iter::once(item.as_str())
+            .chain(launcher.as_deref())
+            .collect(),
+        Event::RemovalFromDeployment { item }
+        | Event::Departure { item, .. }
+        | Event::Arrival { item, .. }
+        | Event::ReentryVehicleChange { item, .. }
+        | Event::Elimination { item } => vec![item.as_str()],
+        _ => vec![],
+    }
 }
