@@ -48,7 +48,8 @@ pub(crate) struct GenerateArgs {
     /// Days the added notifications span.
     #[arg(long, default_value_t = 365)]
     days: u32,
-    /// How many of the added notifications to send late, on purpose.
+    /// At most how many of the added notifications to send late, on purpose
+    /// (only where that reorders no item's notifications).
     #[arg(long, default_value_t = 0)]
     late: usize,
     /// Treaty (built-in name or path).
