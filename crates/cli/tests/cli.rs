@@ -70,14 +70,39 @@ fn demo_runs_the_cycle_and_writes_the_report() {
         out.contains("signed at size 2917 by US and cosigned by RU: VERIFIED"),
         "{out}"
     );
-    assert!(out.contains("entry 2538 was altered"), "{out}");
-    // The inspection year: the cheat is caught, reproducibly (demo keys derive from the seed).
+    // The audit names the late notification's entry (number N is entry N − 1).
+    let late: u64 = out
+        .lines()
+        .find_map(|l| {
+            let rest = l.split("[late_notification]").nth(1)?;
+            rest.split("notification ")
+                .nth(1)?
+                .split(':')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .expect("the late notification's number");
+    assert!(
+        out.contains(&format!("entry {} was altered", late - 1)),
+        "{out}"
+    );
+    // The inspection year: the cheat is caught exactly when a Type One
+    // inspection is drawn at its site (reproducible: the demo's secrets and
+    // keys derive from the seed; with 2020 the draw misses it, P = 0.494).
     assert!(
         out.contains(
-            "[reentry_vehicle_discrepancy] inspection US-2020-T1-03 (US of RU at RU-UZHUR)"
+            "(the cheat: RU secretly loaded 2 extra reentry vehicles on 28 missiles at RU-UZHUR)"
         ),
         "{out}"
     );
+    let us_type_one = out
+        .lines()
+        .find(|l| l.trim().starts_with("Type One at RU-"))
+        .expect("US's Type One sites");
+    let drawn_at_cheat = us_type_one.contains("RU-UZHUR");
+    let caught = out.contains("[reentry_vehicle_discrepancy] inspection US-2020-T1-");
+    assert_eq!(drawn_at_cheat, caught, "{us_type_one}\n{out}");
     // Every draw is made with the protocol, and its transcript verifies
     // with the command the narrative prints; a tampered copy does not.
     let demo = tmp.path().join("accord-demo");
@@ -143,12 +168,18 @@ fn demo_runs_the_cycle_and_writes_the_report() {
         &tmp.path().join("accord-demo"),
         &["check", "RU", "--date", "2021-02-05", "--json"],
     );
+    // `accord check` counts the inspection findings the demo recorded, or
+    // none when there were none (one answer).
     assert_eq!(
         check.status.code(),
-        Some(1),
-        "the inspection finding counts in check"
+        Some(if caught { 1 } else { 0 }),
+        "the inspection finding counts in check: {}",
+        text(&check)
     );
-    assert!(String::from_utf8_lossy(&check.stdout).contains("reentry_vehicle_discrepancy"));
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).contains("reentry_vehicle_discrepancy"),
+        caught
+    );
     // The freeze: both declarations verify, and a hidden warhead is caught.
     assert!(out.contains("cap 3800 and freeze proven"), "{out}");
     let caught: Vec<&str> = out
