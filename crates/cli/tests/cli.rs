@@ -102,7 +102,15 @@ fn demo_runs_the_cycle_and_writes_the_report() {
         .expect("US's Type One sites");
     let drawn_at_cheat = us_type_one.contains("RU-UZHUR");
     let caught = out.contains("[reentry_vehicle_discrepancy] inspection US-2020-T1-");
-    assert_eq!(drawn_at_cheat, caught, "{us_type_one}\n{out}");
+    // Caught only where inspected; never inspected there, said so.
+    assert!(drawn_at_cheat || !caught, "{us_type_one}\n{out}");
+    assert_eq!(
+        !drawn_at_cheat,
+        out.contains(
+            "this year's draw sent no Type One inspection to RU-UZHUR: the cheat goes undetected"
+        ),
+        "{out}"
+    );
     // Every draw is made with the protocol, and its transcript verifies
     // with the command the narrative prints; a tampered copy does not.
     let demo = tmp.path().join("accord-demo");

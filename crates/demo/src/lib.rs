@@ -869,6 +869,14 @@ fn inspection_year(
                 cheat.extra_reentry_vehicles.len(),
                 plan.best_response
             ));
+            if !by_site.contains_key(plan.best_response.as_str()) {
+                // The odds, not a failure: the plan catches it with P.
+                say(&format!(
+                    "     this year's draw sent no Type One inspection to {}: the cheat goes undetected, as it does with probability {:.3} under the optimal plan (another --seed draws another year)",
+                    plan.best_response,
+                    1.0 - plan.p_detect
+                ));
+            }
         }
         if findings.is_empty() {
             say("     findings: none");
