@@ -165,7 +165,14 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("accord: error: {e:#}");
+            // The chain, each cause once (most messages already quote theirs).
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1).map(|c| c.to_string()) {
+                if !msg.contains(&cause) {
+                    msg = format!("{msg}: {cause}");
+                }
+            }
+            eprintln!("accord: error: {msg}");
             ExitCode::from(2)
         }
     }

@@ -536,3 +536,40 @@ fn kill_9_loses_no_acknowledged_entry() {
         "the appender acknowledged nothing in 50 rounds"
     );
 }
+
+/// An error names its cause once, not once per layer that quotes it.
+#[test]
+fn an_error_says_its_cause_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("bad.vkey"), "not a key\n").expect("write");
+    std::fs::write(tmp.path().join("cp.txt"), "x\n").expect("write");
+    std::fs::write(tmp.path().join("p.json"), "{}").expect("write");
+    let o = common::accord(
+        tmp.path(),
+        &[
+            "log",
+            "verify",
+            "inclusion",
+            "--vkey",
+            "bad.vkey",
+            "--checkpoint",
+            "cp.txt",
+            "--proof",
+            "p.json",
+            "--leaf-hash",
+            "AAAA",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.vkey"), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("accord: error:"))
+        .expect("error line");
+    let words: Vec<&str> = line.split(": ").collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for w in &words {
+        assert!(seen.insert(*w), "`{w}` said twice: {line}");
+    }
+}
