@@ -48,6 +48,12 @@ fn authorize(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// Whether the request carries one of the node's operator tokens: an
+/// operator's report reads are never queued behind the public's.
+pub(crate) fn is_operator(node: &Node, headers: &HeaderMap) -> bool {
+    authorize(node, headers).is_ok()
+}
+
 /// Operators, readers, or a peer: the log's entries (tiles, the feed,
 /// proofs, receipts).
 fn authorize_read(node: &Node, parts: &Parts) -> Result<(), ApiError> {

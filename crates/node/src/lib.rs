@@ -104,6 +104,10 @@ pub struct Node {
     /// The node's party's compliance, kept folded (opened at the first
     /// report); locked after the node's state, never before it.
     tracker: Mutex<Option<accord_regime::tracker::Tracker>>,
+    /// Reports (`/status`, `/history`) for anyone but an operator run one
+    /// at a time: on two cores, public readers in closed loops would
+    /// otherwise take the cores operators' writes need.
+    public_reports: tokio::sync::Semaphore,
 }
 
 struct Inner {
@@ -239,6 +243,7 @@ impl Node {
             metrics: metrics::Metrics::default(),
             draws: draws::Draws::default(),
             tracker: Mutex::new(None),
+            public_reports: tokio::sync::Semaphore::new(1),
         }
     }
 
@@ -729,5 +734,23 @@ mod tests {
         assert!(panicked.is_err());
         assert!(n.tracker_lock().is_none());
         assert!(!n.tracker.is_poisoned());
+    }
+}
+
+impl Node {
+    /// A turn for a public report (see `public_reports`); operators go
+    /// straight on (`None`).
+    pub(crate) async fn report_turn(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, ApiError> {
+        if auth::is_operator(self, headers) {
+            return Ok(None);
+        }
+        self.public_reports
+            .acquire()
+            .await
+            .map(Some)
+            .map_err(|_| internal("the public reports' semaphore is closed"))
     }
 }

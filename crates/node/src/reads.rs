@@ -121,9 +121,12 @@ pub(crate) struct StatusQuery {
 )]
 pub(crate) async fn get_status(
     State(node): State<Arc<Node>>,
+    headers: axum::http::HeaderMap,
     Q(q): Q<StatusQuery>,
 ) -> Result<Json<api::Status>, ApiError> {
     let date = node.date("date", q.date)?;
+    let _turn = node.report_turn(&headers).await?;
+    let node = node.clone();
     blocking(move || {
         // Each party's report comes from its tracker (the tip, or the
         // nearest snapshot): no refold, and the node's own lock is held only
@@ -296,9 +299,12 @@ pub(crate) struct HistoryQuery {
 )]
 pub(crate) async fn get_history(
     State(node): State<Arc<Node>>,
+    headers: axum::http::HeaderMap,
     Q(q): Q<HistoryQuery>,
 ) -> Result<Json<api::History>, ApiError> {
     let to = node.date("to", q.to)?;
+    let _turn = node.report_turn(&headers).await?;
+    let node = node.clone();
     blocking(move || {
         let history = match q.party.as_deref().filter(|p| *p != node.party) {
             None => node.with_tracker(|t| {
