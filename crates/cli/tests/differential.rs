@@ -99,8 +99,8 @@ fn check_on_a_nodes_registries_equals_its_status_on_every_date() {
     };
     // The US node's clock is after the year; Russia's a month later still,
     // so the US notifications reach it after their deadlines.
-    config(d, "US", "RU", (pu, pr), US_TOKEN, "2021-09-15");
-    config(d, "RU", "US", (pr, pu), RU_TOKEN, "2021-10-15");
+    config(d, "US", "RU", (pu, pr), US_TOKEN, "2021-09-30");
+    config(d, "RU", "US", (pr, pu), RU_TOKEN, "2021-10-31");
     let (mut us, _) = start(d, "us.toml");
     let (mut ru, _) = start(d, "ru.toml");
     feed(d, pu, US_TOKEN, "gen-US");

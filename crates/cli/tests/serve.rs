@@ -406,13 +406,13 @@ fn demo_serve_runs_both_nodes_until_ctrl_c() {
     }
     assert!(seen.contains("SYNTHETIC"), "{seen}");
     // Each node mirrored the other's year, and both witnesses cosigned.
-    assert!(seen.contains("US node: own log 2917 entries, its checkpoint cosigned by 2 of 2 witnesses; mirror of RU 2237 entries, 0 late, consistent"), "{seen}");
-    assert!(seen.contains("RU node: own log 2237 entries, its checkpoint cosigned by 2 of 2 witnesses; mirror of US 2917 entries, 0 late, consistent"), "{seen}");
+    assert!(seen.contains("US node: own log 2917 entries, its checkpoint cosigned by 2 of 2 witnesses; mirror of RU 2241 entries, 0 late, consistent"), "{seen}");
+    assert!(seen.contains("RU node: own log 2241 entries, its checkpoint cosigned by 2 of 2 witnesses; mirror of US 2917 entries, 0 late, consistent"), "{seen}");
     let (wport, wpin) = links.pop().expect("witness link");
     let (s, body) = https(wport, &wpin, "GET", "/status", None, "");
     assert_eq!(s, 200, "{body}");
     assert!(
-        body.contains("\"size\":2917") && body.contains("\"size\":2237"),
+        body.contains("\"size\":2917") && body.contains("\"size\":2241"),
         "{body}"
     );
     for (port, pin) in &links {

@@ -672,6 +672,24 @@ pub fn start_exchange(node: &Arc<Node>) -> Exchange {
     }
 }
 
+impl Node {
+    /// A turn for a public report (see `public_reports`); operators go
+    /// straight on (`None`).
+    pub(crate) async fn report_turn(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, ApiError> {
+        if auth::is_operator(self, headers) {
+            return Ok(None);
+        }
+        self.public_reports
+            .acquire()
+            .await
+            .map(Some)
+            .map_err(|_| internal("the public reports' semaphore is closed"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -734,23 +752,5 @@ mod tests {
         assert!(panicked.is_err());
         assert!(n.tracker_lock().is_none());
         assert!(!n.tracker.is_poisoned());
-    }
-}
-
-impl Node {
-    /// A turn for a public report (see `public_reports`); operators go
-    /// straight on (`None`).
-    pub(crate) async fn report_turn(
-        &self,
-        headers: &axum::http::HeaderMap,
-    ) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, ApiError> {
-        if auth::is_operator(self, headers) {
-            return Ok(None);
-        }
-        self.public_reports
-            .acquire()
-            .await
-            .map(Some)
-            .map_err(|_| internal("the public reports' semaphore is closed"))
     }
 }
